@@ -1,0 +1,92 @@
+"""One error vocabulary for QRP.
+
+Every error a user can cause is a :class:`QrpError` subclass that says *what* was wrong (with the
+offending value), *where* (file, line, key, table, row) and *how to fix it*. Only the Jupyter layer
+turns these into ``UsageError``; the CLI prints ``str(err)`` and exits with ``err.exit_code``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "QrpError",
+    "ConfigError",
+    "DataError",
+    "IdentityError",
+    "StoreError",
+    "NotFoundError",
+    "GovernanceError",
+    "PromotionRefused",
+    "IntegrityProblem",
+]
+
+
+class QrpError(Exception):
+    """Base class of every error QRP raises on purpose.
+
+    Parameters
+    ----------
+    what
+        One sentence: what is wrong, quoting the offending value.
+    where
+        The location: ``file:line``, a config key, a table and row, a column name.
+    fix
+        What the user should do about it.
+    """
+
+    exit_code = 2
+
+    def __init__(self, what: str, *, where: str | None = None, fix: str | None = None):
+        self.what = what
+        self.where = where
+        self.fix = fix
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts = [self.what]
+        if self.where:
+            parts.append(f"(at {self.where})")
+        text = " ".join(parts)
+        if self.fix:
+            text += f" Fix: {self.fix}"
+        return text
+
+
+class ConfigError(QrpError):
+    """A run config or policy is malformed: unknown key, wrong type, out-of-range value."""
+
+
+class DataError(QrpError):
+    """Market data cannot be registered: missing column, NaN, unsorted or duplicate timestamps."""
+
+
+class IdentityError(QrpError):
+    """A value cannot be given a canonical identity (NaN in a config, unsupported type)."""
+
+
+class StoreError(QrpError):
+    """The store refused an operation or is not a QRP store."""
+
+
+class NotFoundError(StoreError):
+    """A named thing (dataset, run, candidate, artifact) is not in the store."""
+
+
+class GovernanceError(QrpError):
+    """A governance action is not allowed (illegal transition, unknown level)."""
+
+
+class PromotionRefused(GovernanceError):
+    """The candidate was evaluated and failed its policy; the failing report is attached."""
+
+    exit_code = 3
+
+    def __init__(self, what: str, *, report: dict | None = None, where: str | None = None,
+                 fix: str | None = None):
+        self.report = report
+        super().__init__(what, where=where, fix=fix)
+
+
+class IntegrityProblem(QrpError):
+    """Raised when a stored hash does not match what it should be the hash of."""
+
+    exit_code = 4

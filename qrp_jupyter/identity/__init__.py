@@ -1,0 +1,22 @@
+"""Deterministic identity: canonical JSON, ``dataset_id_v2``, ``run_key``, seeds, time."""
+
+from .canonical import canonical_bytes, canonical_json, hash_payload, is_hex64, sha256_hex, to_plain
+from .clock import ENV_DETERMINISTIC_TIME, format_ts, now_iso
+from .keys import (
+    IDENTITY_SCHEMA_VERSION,
+    candidate_id,
+    code_hash,
+    function_source,
+    run_instance_id,
+    run_key,
+    run_key_payload,
+)
+from .seeds import SEED_VERSION, SeedRecord, resolve_seed
+
+__all__ = [
+    "canonical_bytes", "canonical_json", "hash_payload", "is_hex64", "sha256_hex", "to_plain",
+    "ENV_DETERMINISTIC_TIME", "format_ts", "now_iso",
+    "IDENTITY_SCHEMA_VERSION", "candidate_id", "code_hash", "function_source", "run_instance_id",
+    "run_key", "run_key_payload",
+    "SEED_VERSION", "SeedRecord", "resolve_seed",
+]
