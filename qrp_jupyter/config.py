@@ -1,0 +1,310 @@
+"""The run config: a TOML document, validated, with every default filled in.
+
+The same schema is taken by ``qrp run CONFIG.toml`` and by the ``%%qrp_run`` cell magic. The
+normalised dict (:attr:`RunConfig.identity`) is what ``run_key`` hashes: every key present, every
+value typed, nothing that is only a label or a location (the run ``name`` and the dataset
+*reference* are labels; the resolved ``dataset_id_v2`` goes into the key instead).
+
+Example::
+
+    name = "btc-trend"            # a label; not part of the run_key
+    family = "btc-trend"          # research family: the trial registry that deflates Sharpe
+
+    [data]
+    dataset = "synthetic-edge"    # a registered name, or a dataset_id_v2 (prefix)
+    asset = "SYN"                 # optional for single-asset data
+    periods_per_year = 8760       # optional: inferred from the bar interval
+
+    [strategy]
+    kind = "ma_crossover"         # ma_crossover | ts_momentum | user
+    long_only = false
+    [strategy.grid]
+    fast = [5, 10, 20]
+    slow = [50, 100, 200]
+
+    [costs]
+    fee_bps = 4.0
+    slippage_bps = 1.0
+
+    [walk_forward]
+    n_folds = 4
+    mode = "expanding"            # expanding | rolling
+    purge = 24
+    embargo = 24
+
+    [nulls.reality_check]
+    reps = 1000
+    block_size = "auto"           # or an integer number of bars
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import tomllib
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ConfigError
+
+__all__ = ["RunConfig", "parse_config", "DEFAULTS", "STRATEGY_KINDS"]
+
+STRATEGY_KINDS = ("ma_crossover", "ts_momentum", "user")
+
+#: Every key the schema knows, with its default. ``None`` marks a required or derived value.
+DEFAULTS: dict[str, Any] = {
+    "name": None,
+    "family": "default",
+    "data": {"dataset": None, "asset": None, "periods_per_year": None},
+    "strategy": {"kind": None, "function": None, "long_only": False, "grid": None},
+    "costs": {"fee_bps": 0.0, "slippage_bps": 0.0},
+    "walk_forward": {"enabled": True, "n_folds": 4, "mode": "expanding", "purge": 0,
+                     "embargo": 0, "test_size": None, "min_train": None,
+                     "objective": "sharpe"},
+    "nulls": {"reality_check": {"enabled": True, "reps": 1000, "block_size": "auto"}},
+}
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "name": (str,), "family": (str,),
+    "data.dataset": (str,), "data.asset": (str,), "data.periods_per_year": (int, float),
+    "strategy.kind": (str,), "strategy.function": (str,), "strategy.long_only": (bool,),
+    "strategy.grid": (dict,),
+    "costs.fee_bps": (int, float), "costs.slippage_bps": (int, float),
+    "walk_forward.enabled": (bool,), "walk_forward.n_folds": (int,),
+    "walk_forward.mode": (str,), "walk_forward.purge": (int,), "walk_forward.embargo": (int,),
+    "walk_forward.test_size": (int,), "walk_forward.min_train": (int,),
+    "walk_forward.objective": (str,),
+    "nulls.reality_check.enabled": (bool,), "nulls.reality_check.reps": (int,),
+    "nulls.reality_check.block_size": (str, int),
+}
+
+_CHOICES = {
+    "strategy.kind": STRATEGY_KINDS,
+    "walk_forward.mode": ("expanding", "rolling"),
+    "walk_forward.objective": ("sharpe", "mean"),
+}
+
+_FAMILY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$")
+
+
+class _Locator:
+    """Finds the line of a dotted key in TOML text (tomllib reports no positions)."""
+
+    def __init__(self, text: str, source: str, line_offset: int):
+        self.lines = text.splitlines()
+        self.source = source
+        self.offset = line_offset
+
+    def where(self, dotted: str) -> str:
+        parts = dotted.split(".")
+        # Array index suffixes like grid.fast[2] locate the key itself.
+        parts = [re.sub(r"\[\d+\]$", "", p) for p in parts]
+        section: list[str] = []
+        for no, raw in enumerate(self.lines, start=1):
+            line = raw.split("#", 1)[0].strip()
+            m = re.match(r"^\[\[?\s*([^\]]+?)\s*\]\]?$", line)
+            if m:
+                section = [s.strip().strip('"') for s in m.group(1).split(".")]
+                if section == parts:
+                    return f"{self.source}:{no + self.offset} key {dotted!r}"
+                continue
+            m = re.match(r'^("?)([A-Za-z0-9_\-]+)\1\s*=', line)
+            if m and section + [m.group(2)] == parts[:len(section) + 1] \
+                    and len(section) + 1 == len(parts):
+                return f"{self.source}:{no + self.offset} key {dotted!r}"
+        return f"{self.source} key {dotted!r}"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A validated run config.
+
+    Attributes
+    ----------
+    values
+        The complete config with every default filled in (still holding the dataset reference
+        and the name).
+    source
+        Where it came from (file name or ``<cell>``), for error messages.
+    """
+
+    values: dict[str, Any]
+    source: str
+    text: str = ""
+    line_offset: int = 0
+
+    def where(self, dotted: str) -> str:
+        """``file:line key 'a.b'`` for a key of this config, for later validation stages."""
+        return _Locator(self.text, self.source, self.line_offset).where(dotted)
+
+    @property
+    def name(self) -> str | None:
+        return self.values["name"]
+
+    @property
+    def family(self) -> str:
+        return self.values["family"]
+
+    @property
+    def dataset_ref(self) -> str:
+        return self.values["data"]["dataset"]
+
+    def identity(self, *, asset: str, periods_per_year: float,
+                 grid_points: list[dict[str, Any]]) -> dict[str, Any]:
+        """The part of the config that ``run_key`` hashes, with derived values resolved.
+
+        The grid enters as its expanded, validated point list: two spellings of one grid
+        (``[5, 10]`` vs ``[5.0, 10]`` for an int parameter) run the same experiment.
+        """
+        v = copy.deepcopy(self.values)
+        v.pop("name")
+        v["data"].pop("dataset")
+        v["data"]["asset"] = asset
+        v["data"]["periods_per_year"] = float(periods_per_year)
+        v["strategy"]["grid"] = grid_points
+        for key in ("fee_bps", "slippage_bps"):
+            v["costs"][key] = float(v["costs"][key])
+        return v
+
+
+def _merge(defaults: dict[str, Any], given: dict[str, Any], prefix: str,
+           loc: _Locator) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in given:
+        if key not in defaults:
+            dotted = f"{prefix}{key}"
+            known = ", ".join(sorted(defaults))
+            raise ConfigError(f"unknown key {dotted!r}", where=loc.where(dotted),
+                              fix=f"use one of: {known} (check the spelling)")
+    for key, default in defaults.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(default, dict):
+            sub = given.get(key, {})
+            if not isinstance(sub, dict):
+                raise ConfigError(f"{dotted!r} must be a table, got {sub!r}",
+                                  where=loc.where(dotted), fix=f"write it as [{dotted}]")
+            out[key] = _merge(default, sub, dotted + ".", loc)
+        else:
+            out[key] = given.get(key, default)
+    return out
+
+
+def _check_types(values: dict[str, Any], loc: _Locator) -> None:
+    for dotted, types in _TYPES.items():
+        node: Any = values
+        for part in dotted.split("."):
+            node = node[part]
+        if node is None:
+            continue
+        # bool is an int in Python; a config that writes `reps = true` is a mistake.
+        if isinstance(node, bool) and bool not in types:
+            ok = False
+        else:
+            ok = isinstance(node, types)
+        if not ok:
+            names = " or ".join(t.__name__ for t in types)
+            raise ConfigError(f"{dotted!r} must be {names}, got {node!r}",
+                              where=loc.where(dotted), fix=f"write {dotted} as a {names}")
+        if dotted in _CHOICES and node not in _CHOICES[dotted]:
+            raise ConfigError(f"{dotted!r} = {node!r} is not one of {list(_CHOICES[dotted])}",
+                              where=loc.where(dotted),
+                              fix=f"choose one of {', '.join(_CHOICES[dotted])} (case matters)")
+
+
+def _check_values(v: dict[str, Any], loc: _Locator) -> None:
+    def bad(dotted: str, what: str, fix: str) -> ConfigError:
+        return ConfigError(what, where=loc.where(dotted), fix=fix)
+
+    if not _FAMILY_RE.match(v["family"]):
+        raise bad("family", f"family {v['family']!r} is not a valid research family name",
+                  "use letters, digits and _.:/- (max 128), e.g. \"btc-trend\"")
+    if v["data"]["dataset"] is None:
+        raise bad("data.dataset", "the config names no dataset",
+                  "add `dataset = \"NAME\"` under [data] (see `qrp data list`)")
+    ppy = v["data"]["periods_per_year"]
+    if ppy is not None and not (0 < ppy <= 366 * 24 * 3600):
+        raise bad("data.periods_per_year", f"periods_per_year = {ppy!r} is out of range",
+                  "give the number of bars per year, e.g. 8760 for hourly crypto")
+    s = v["strategy"]
+    if s["kind"] is None:
+        raise bad("strategy.kind", "the config names no strategy kind",
+                  f"add `kind = ...` under [strategy], one of {', '.join(STRATEGY_KINDS)}")
+    if s["kind"] == "user" and not s["function"]:
+        raise bad("strategy.function", "strategy kind 'user' needs a function",
+                  "add `function = \"my_signal\"` (a notebook function or module:function)")
+    if s["kind"] != "user" and s["function"] is not None:
+        raise bad("strategy.function", f"`function` is only for kind 'user', not {s['kind']!r}",
+                  "remove `function`, or set kind = \"user\"")
+    if not s["grid"]:
+        raise bad("strategy.grid", "the config has no parameter grid",
+                  "add a [strategy.grid] table, e.g. fast = [5, 10] and slow = [50, 100]")
+    for key, values in s["grid"].items():
+        dotted = f"strategy.grid.{key}"
+        if not isinstance(values, list):
+            values = [values]
+            s["grid"][key] = values
+        if not values:
+            raise bad(dotted, f"grid list {dotted!r} is empty", "give at least one value")
+        for i, val in enumerate(values):
+            if isinstance(val, bool) or not isinstance(val, (int, float)):
+                raise bad(dotted, f"{dotted}[{i}] = {val!r} is not a number",
+                          "grid values are numbers, e.g. [5, 10, 20]")
+    for key in ("fee_bps", "slippage_bps"):
+        val = v["costs"][key]
+        if not 0 <= val <= 1000:
+            raise bad(f"costs.{key}", f"costs.{key} = {val!r} is outside [0, 1000] bps",
+                      "costs are non-negative basis points of traded notional, e.g. 4.0")
+    wf = v["walk_forward"]
+    for key in ("n_folds", "purge", "embargo", "test_size", "min_train"):
+        val = wf[key]
+        low = 1 if key in ("n_folds", "test_size", "min_train") else 0
+        if val is not None and val < low:
+            raise bad(f"walk_forward.{key}", f"walk_forward.{key} = {val} is below {low}",
+                      f"use an integer >= {low}")
+    rc = v["nulls"]["reality_check"]
+    if not 1 <= rc["reps"] <= 1_000_000:
+        raise bad("nulls.reality_check.reps", f"reps = {rc['reps']} is outside [1, 1000000]",
+                  "use e.g. 1000 bootstrap replicates")
+    bs = rc["block_size"]
+    if isinstance(bs, str) and bs != "auto":
+        raise bad("nulls.reality_check.block_size", f"block_size = {bs!r} is not understood",
+                  "write \"auto\" (Politis-White) or a whole number of bars")
+    if isinstance(bs, int) and bs < 1:
+        raise bad("nulls.reality_check.block_size", f"block_size = {bs} is below 1",
+                  "use an integer >= 1 or \"auto\"")
+
+
+def parse_config(text_or_dict: str | dict[str, Any], *, source: str = "<config>",
+                 line_offset: int = 0) -> RunConfig:
+    """Parse and validate a run config; raise :class:`ConfigError` naming file, line and key.
+
+    Parameters
+    ----------
+    text_or_dict
+        TOML text, or an already-parsed dict (then locations name only the key).
+    source
+        Name used in error locations, e.g. the config file's path or ``"<cell>"``.
+    line_offset
+        Added to reported line numbers (a magic's first line is not part of the TOML body).
+    """
+    if isinstance(text_or_dict, dict):
+        text, data = "", copy.deepcopy(text_or_dict)
+    else:
+        text = text_or_dict
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            msg = str(exc)
+            m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+            where = source
+            if m:
+                where = f"{source}:{int(m.group(1)) + line_offset} column {m.group(2)}"
+                msg = msg[:m.start()].strip()
+            raise ConfigError(f"the config is not valid TOML: {msg}", where=where,
+                              fix="correct the TOML syntax on that line (strings need quotes, "
+                                  "tables are [section])") from None
+    loc = _Locator(text, source, line_offset)
+    values = _merge(DEFAULTS, data, "", loc)
+    _check_types(values, loc)
+    _check_values(values, loc)
+    return RunConfig(values=values, source=source, text=text, line_offset=line_offset)

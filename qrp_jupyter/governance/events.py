@@ -1,0 +1,51 @@
+"""The hash-chained governance event log.
+
+``event_hash = SHA-256(prev_hash || canonical_json(payload))`` where ``prev_hash`` is the previous
+event's 64-hex ``event_hash`` as ASCII (the genesis predecessor is 64 zeros) and the payload holds
+the sequence number, so neither reordering nor deletion nor editing goes unnoticed by ``verify``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from typing import Any
+
+from ..identity import canonical_bytes, canonical_json, now_iso, sha256_hex
+from ..store import GENESIS_HASH, Store
+
+__all__ = ["append_event", "event_hash", "current_actor", "ENV_ACTOR"]
+
+ENV_ACTOR = "QRP_ACTOR"
+
+
+def current_actor() -> str:
+    """Who is acting: ``$QRP_ACTOR``, else the OS user."""
+    actor = os.environ.get(ENV_ACTOR, "").strip()
+    if actor:
+        return actor
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers): still attribute the action
+        return f"uid:{os.getuid()}"
+
+
+def event_hash(prev_hash: str, payload: dict[str, Any]) -> str:
+    return sha256_hex(prev_hash.encode("ascii") + canonical_bytes(payload))
+
+
+def append_event(store: Store, *, kind: str, candidate_id: str | None, actor: str,
+                 **fields: Any) -> dict[str, Any]:
+    """Append one event inside the caller's transaction; returns the stored payload + hashes."""
+    last = store.conn.execute(
+        "SELECT seq, event_hash FROM governance_events ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    at = now_iso()
+    payload = {"seq": seq, "kind": kind, "candidate_id": candidate_id, "actor": actor, "at": at,
+               **fields}
+    h = event_hash(prev, payload)
+    store.conn.execute(
+        "INSERT INTO governance_events (seq, event_hash, prev_hash, kind, candidate_id, "
+        "payload_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (seq, h, prev, kind, candidate_id, canonical_json(payload), at))
+    return {"seq": seq, "event_hash": h, "prev_hash": prev, "payload": payload}

@@ -1,0 +1,63 @@
+"""Byte encodings of stored artifacts.
+
+An artifact's id is the SHA-256 of these bytes, so each encoding is canonical: the same content
+always gives the same bytes, whatever machine or process produced it.
+
+* arrays: ``b"QRPARR1\\n"`` + canonical JSON header (dtype, shape) + ``b"\\n"`` + C-order
+  little-endian data;
+* JSON documents: canonical JSON (sorted keys, shortest floats, no whitespace).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from ..errors import IntegrityProblem
+from ..identity import canonical_bytes, canonical_json, to_plain
+
+__all__ = ["encode_array", "decode_array", "encode_json", "decode_json", "MEDIA_ARRAY",
+           "MEDIA_JSON", "MEDIA_DATASET", "MEDIA_TEXT"]
+
+MEDIA_ARRAY = "application/vnd.qrp.array"
+MEDIA_JSON = "application/json"
+MEDIA_DATASET = "application/vnd.qrp.dataset-v2"
+MEDIA_TEXT = "text/plain; charset=utf-8"
+
+_ARRAY_MAGIC = b"QRPARR1\n"
+_DTYPES = {"float64": "<f8", "int64": "<i8"}
+
+
+def encode_array(arr: np.ndarray) -> bytes:
+    """Canonical bytes of a float64 or int64 array (one NaN bit pattern, no negative zero)."""
+    a = np.asarray(arr)
+    kind = "float64" if a.dtype.kind == "f" else "int64" if a.dtype.kind in "iu" else None
+    if kind is None:
+        raise TypeError(f"cannot store an array of dtype {a.dtype}")
+    a = np.ascontiguousarray(a, dtype=_DTYPES[kind])
+    if kind == "float64":
+        a = a.copy()
+        a[np.isnan(a)] = np.nan  # one canonical NaN
+        a[a == 0.0] = 0.0        # fold -0.0
+    header = canonical_json({"dtype": kind, "shape": list(a.shape)}).encode()
+    return _ARRAY_MAGIC + header + b"\n" + a.tobytes(order="C")
+
+
+def decode_array(data: bytes) -> np.ndarray:
+    if not data.startswith(_ARRAY_MAGIC):
+        raise IntegrityProblem("bytes are not a QRP array (bad magic)", where="artifact",
+                               fix="the artifact is not an array or was corrupted")
+    nl = data.index(b"\n", len(_ARRAY_MAGIC))
+    header = json.loads(data[len(_ARRAY_MAGIC):nl])
+    arr = np.frombuffer(data[nl + 1:], dtype=_DTYPES[header["dtype"]])
+    return arr.reshape(header["shape"]).copy()
+
+
+def encode_json(obj: Any) -> bytes:
+    return canonical_bytes(to_plain(obj))
+
+
+def decode_json(data: bytes) -> Any:
+    return json.loads(data.decode("utf-8"))
