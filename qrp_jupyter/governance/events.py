@@ -11,7 +11,7 @@ import getpass
 import os
 from typing import Any
 
-from ..identity import canonical_bytes, canonical_json, now_iso, sha256_hex
+from ..identity import canonical_json, event_hash, now_iso
 from ..store import GENESIS_HASH, Store
 
 __all__ = ["append_event", "event_hash", "current_actor", "ENV_ACTOR"]
@@ -28,10 +28,6 @@ def current_actor() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry (containers): still attribute the action
         return f"uid:{os.getuid()}"
-
-
-def event_hash(prev_hash: str, payload: dict[str, Any]) -> str:
-    return sha256_hex(prev_hash.encode("ascii") + canonical_bytes(payload))
 
 
 def append_event(store: Store, *, kind: str, candidate_id: str | None, actor: str,

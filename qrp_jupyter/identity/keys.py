@@ -23,6 +23,7 @@ __all__ = [
     "code_hash",
     "function_source",
     "candidate_id",
+    "event_hash",
 ]
 
 IDENTITY_SCHEMA_VERSION = 1
@@ -101,3 +102,8 @@ def candidate_id(run_key_: str, trial_index: int) -> str:
     """One candidate per trial: promoting the same grid point twice is the same candidate."""
     _require_hex(run_key_, "run_key")
     return hash_payload(["qrp-candidate", run_key_, int(trial_index)])
+
+
+def event_hash(prev_hash: str, payload: dict[str, Any]) -> str:
+    """Link of the governance event chain: SHA-256(prev_hash as ASCII || canonical payload)."""
+    return sha256_hex(prev_hash.encode("ascii") + canonical_bytes(payload))

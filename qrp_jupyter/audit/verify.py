@@ -1,0 +1,263 @@
+"""``verify``: check a whole store from the file alone, naming the table and row of each problem.
+
+Triggers can be dropped by anyone holding the file, so verify never trusts them: it recomputes
+every hash the design makes (blob ids, ``dataset_id_v2``, ``run_key``, ``run_instance_id``, code
+hashes, candidate ids, policy hashes, report ids, the event chain), checks the governance
+invariants row by row, compares the stored DDL with the code's, and runs SQLite's own
+``integrity_check`` and ``foreign_key_check``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..identity import (canonical_bytes, candidate_id, code_hash, event_hash, hash_payload,
+                        run_instance_id, run_key_payload, sha256_hex)
+from ..store import GENESIS_HASH, Store, decode_blob
+from ..store.schema import TRIGGERS, VIEWS
+
+__all__ = ["verify", "VerifyReport", "Problem"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    table: str
+    row: str
+    problem: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"table": self.table, "row": self.row, "problem": self.problem}
+
+
+@dataclass
+class VerifyReport:
+    path: str
+    problems: list[Problem] = field(default_factory=list)
+    checked: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def add(self, table: str, row: str, problem: str) -> None:
+        self.problems.append(Problem(table, row, problem))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "path": self.path, "checked": self.checked,
+                "problems": [p.to_dict() for p in self.problems]}
+
+    def text(self) -> str:
+        lines = [f"verify {self.path}: " + ("OK" if self.ok else
+                                           f"{len(self.problems)} problem(s)")]
+        lines.append("  checked: " + ", ".join(f"{k} {v}" for k, v in self.checked.items()))
+        for p in self.problems:
+            lines.append(f"  - {p.table} [{p.row}]: {p.problem}")
+        return "\n".join(lines)
+
+
+def _rows(store: Store, sql: str) -> list[sqlite3.Row]:
+    return store.all(sql)
+
+
+def _check_sqlite(store: Store, rep: VerifyReport) -> None:
+    res = [r[0] for r in store.conn.execute("PRAGMA integrity_check").fetchall()]
+    if res != ["ok"]:
+        for msg in res:
+            rep.add("<file>", "-", f"integrity_check: {msg}")
+    for table, rowid, parent, _ in store.conn.execute("PRAGMA foreign_key_check").fetchall():
+        rep.add(table, f"rowid {rowid}", f"foreign key to {parent} points at nothing")
+
+
+def _check_schema(store: Store, rep: VerifyReport) -> None:
+    stored = dict(store.conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type IN ('trigger', 'view')").fetchall())
+    for name, sql in {**TRIGGERS, **VIEWS}.items():
+        if name not in stored:
+            rep.add("sqlite_master", name, "trigger/view is missing (dropped?)")
+        elif stored[name] != sql.strip():
+            rep.add("sqlite_master", name, "trigger/view text differs from QRP's schema")
+    for name in sorted(set(stored) - set(TRIGGERS) - set(VIEWS)):
+        rep.add("sqlite_master", name, "unknown trigger/view (not part of QRP's schema)")
+    rep.checked["schema objects"] = len(TRIGGERS) + len(VIEWS)
+
+
+def _check_artifacts(store: Store, rep: VerifyReport) -> None:
+    n = 0
+    for aid, codec, size, data in store.conn.execute(
+            "SELECT artifact_id, codec, size, data FROM artifacts"):
+        n += 1
+        raw = decode_blob(codec, data)
+        if sha256_hex(raw) != aid:
+            rep.add("artifacts", aid, "blob bytes do not hash to artifact_id")
+        elif len(raw) != size:
+            rep.add("artifacts", aid, f"size column {size} != blob length {len(raw)}")
+    rep.checked["artifacts"] = n
+    for r in _rows(store, "SELECT dataset_id_v2, artifact_id FROM datasets"):
+        if r["artifact_id"] != r["dataset_id_v2"]:
+            rep.add("datasets", r["dataset_id_v2"], "artifact_id differs from dataset_id_v2")
+    rep.checked["datasets"] = len(_rows(store, "SELECT 1 FROM datasets"))
+
+
+def _check_runs(store: Store, rep: VerifyReport) -> None:
+    runs = _rows(store, "SELECT * FROM runs")
+    for r in runs:
+        try:
+            payload = run_key_payload(json.loads(r["config_json"]),
+                                      dataset_id_v2=r["dataset_id_v2"], code_hash=r["code_hash"],
+                                      engine_version=r["engine_version"])
+            payload["identity_schema_version"] = r["identity_schema_version"]
+            if sha256_hex(canonical_bytes(payload)) != r["run_key"]:
+                rep.add("runs", r["run_key"], "config/dataset/code/engine do not hash to run_key")
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:  # malformed row: a finding
+            rep.add("runs", r["run_key"], f"cannot recompute run_key: {exc}")
+        if r["code_hash"] is not None and code_hash(
+                r["code_source"], entry_point=r["code_entry_point"]) != r["code_hash"]:
+            rep.add("runs", r["run_key"], "stored strategy source does not hash to code_hash")
+    rep.checked["runs"] = len(runs)
+    insts = _rows(store, "SELECT * FROM run_instances")
+    first_metrics: dict[str, str] = {}
+    for i in insts:
+        if run_instance_id(i["run_key"], started_at=i["started_at"], seq=i["seq"]) \
+                != i["run_instance_id"]:
+            rep.add("run_instances", i["run_instance_id"],
+                    "run_key/started_at/seq do not hash to run_instance_id")
+        arts = json.loads(i["result_json"]).get("artifacts", {})
+        if i["seq"] == 1 and "metrics_table" in arts:
+            first_metrics[i["run_key"]] = arts["metrics_table"]
+    rep.checked["run_instances"] = len(insts)
+    _check_trials(store, rep, first_metrics)
+
+
+def _check_trials(store: Store, rep: VerifyReport, metrics_ids: dict[str, str]) -> None:
+    """Trial rows must agree with the metrics table artifact they were written from."""
+    n = 0
+    for run_key, aid in metrics_ids.items():
+        row = store.one("SELECT codec, data FROM artifacts WHERE artifact_id = ?", (aid,))
+        if row is None:
+            rep.add("run_instances", run_key, f"metrics_table artifact {aid[:12]} is missing")
+            continue
+        raw = decode_blob(row["codec"], row["data"])
+        if sha256_hex(raw) != aid:
+            continue  # already reported as a blob problem
+        trials = {t["trial_index"]: t for t in json.loads(raw)["trials"]}
+        for t in store.all("SELECT * FROM trials WHERE run_key = ?", (run_key,)):
+            n += 1
+            ref = trials.get(t["trial_index"])
+            if ref is None or json.loads(t["metrics_json"]) != ref or \
+                    t["sharpe"] != ref.get("sharpe") or t["n_trades"] != ref.get("n_trades") or \
+                    json.loads(t["params_json"]) != ref.get("params"):
+                rep.add("trials", f"{run_key[:12]}#{t['trial_index']}",
+                        "trial row differs from the run's metrics_table artifact")
+    rep.checked["trials"] = n
+
+
+def _check_policies_reports(store: Store, rep: VerifyReport) -> dict[str, dict[str, Any]]:
+    for p in _rows(store, "SELECT * FROM policies"):
+        payload = json.loads(p["payload_json"])
+        if hash_payload(payload) != p["policy_hash"]:
+            rep.add("policies", p["policy_hash"], "payload does not hash to policy_hash")
+        if payload.get("name") != p["name"] or payload.get("version") != p["version"]:
+            rep.add("policies", p["policy_hash"], "name/version columns differ from payload")
+    reports = {}
+    for r in _rows(store, "SELECT * FROM eligibility_reports"):
+        rid = r["eligibility_report_id"]
+        try:
+            payload = json.loads(r["payload_json"])
+        except ValueError:
+            rep.add("eligibility_reports", rid, "payload is not JSON")
+            continue
+        reports[rid] = payload
+        if hash_payload(payload) != rid:
+            rep.add("eligibility_reports", rid,
+                    "eligibility_report_id is not the hash of its payload")
+        for col, key in (("candidate_id", "candidate_id"), ("level", "level")):
+            if payload.get(key) != r[col]:
+                rep.add("eligibility_reports", rid, f"{col} column differs from payload")
+        if bool(payload.get("passed")) != bool(r["passed"]):
+            rep.add("eligibility_reports", rid, "passed column differs from payload")
+        if payload.get("policy", {}).get("hash") != r["policy_hash"]:
+            rep.add("eligibility_reports", rid, "policy_hash column differs from payload")
+        failing = [x["rule"] for x in payload.get("rules", [])
+                   if x.get("severity") == "blocker" and x.get("verdict") != "pass"]
+        if payload.get("passed") and failing:
+            rep.add("eligibility_reports", rid,
+                    f"marked passed although blocker rules did not pass: {failing}")
+        for kind, aid in payload.get("evidence", {}).items():
+            if not store.one("SELECT 1 FROM artifacts WHERE artifact_id = ?", (aid,)):
+                rep.add("eligibility_reports", rid, f"evidence {kind} {aid[:12]} is missing")
+    rep.checked["eligibility_reports"] = len(reports)
+    return reports
+
+
+def _check_events(store: Store, rep: VerifyReport) -> list[dict[str, Any]]:
+    prev, expected_seq, out = GENESIS_HASH, 1, []
+    for e in _rows(store, "SELECT * FROM governance_events ORDER BY seq"):
+        row = f"seq {e['seq']}"
+        if e["seq"] != expected_seq:
+            rep.add("governance_events", row, f"sequence gap: expected seq {expected_seq}")
+        if e["prev_hash"] != prev:
+            rep.add("governance_events", row, "prev_hash does not link to the previous event")
+        try:
+            payload = json.loads(e["payload_json"])
+        except ValueError:
+            rep.add("governance_events", row, "payload is not JSON")
+            payload = {}
+        if event_hash(e["prev_hash"], payload) != e["event_hash"]:
+            rep.add("governance_events", row, "event_hash is not SHA-256(prev_hash || payload)")
+        if payload.get("seq") != e["seq"] or payload.get("kind") != e["kind"] or \
+                payload.get("candidate_id") != e["candidate_id"]:
+            rep.add("governance_events", row, "seq/kind/candidate columns differ from payload")
+        out.append(payload)
+        prev, expected_seq = e["event_hash"], e["seq"] + 1
+    rep.checked["governance_events"] = len(out)
+    return out
+
+
+def _check_candidates(store: Store, rep: VerifyReport, reports: dict[str, dict[str, Any]],
+                      events: list[dict[str, Any]]) -> None:
+    last_status: dict[str, Any] = {}
+    for ev in events:
+        if ev.get("candidate_id") and "to_status" in ev:
+            last_status[ev["candidate_id"]] = (ev["to_status"], ev.get("eligibility_report_id"))
+    cands = _rows(store, "SELECT * FROM promotion_candidates")
+    for c in cands:
+        cid = c["candidate_id"]
+        if candidate_id(c["run_key"], c["trial_index"]) != cid:
+            rep.add("promotion_candidates", cid, "candidate_id is not the hash of run/trial")
+        if c["status"] in ("candidate", "accepted"):
+            r = reports.get(c["eligibility_report_id"])
+            if r is None:
+                rep.add("promotion_candidates", cid,
+                        f"status {c['status']!r} without an existing report")
+            elif not (r.get("passed") and r.get("level") == c["status"]
+                      and r.get("candidate_id") == cid):
+                rep.add("promotion_candidates", cid,
+                        f"status {c['status']!r} linked to a report that is not a passing "
+                        f"{c['status']} report of this candidate")
+        if cid not in last_status:
+            rep.add("promotion_candidates", cid, "no governance event records this candidate")
+        elif last_status[cid][0] != c["status"]:
+            rep.add("promotion_candidates", cid,
+                    f"status {c['status']!r} differs from the event chain's "
+                    f"{last_status[cid][0]!r}")
+        elif c["status"] in ("candidate", "accepted") and \
+                last_status[cid][1] != c["eligibility_report_id"]:
+            rep.add("promotion_candidates", cid,
+                    "report link differs from the one the event chain recorded")
+    rep.checked["promotion_candidates"] = len(cands)
+
+
+def verify(store: Store) -> VerifyReport:
+    """Check everything; never raises for a finding (each is a :class:`Problem`)."""
+    rep = VerifyReport(path=store.path)
+    _check_sqlite(store, rep)
+    _check_schema(store, rep)
+    _check_artifacts(store, rep)
+    _check_runs(store, rep)
+    reports = _check_policies_reports(store, rep)
+    events = _check_events(store, rep)
+    _check_candidates(store, rep, reports, events)
+    return rep

@@ -1,0 +1,328 @@
+"""The ``qrp`` command line.
+
+Exit codes (stable; scripts and CI rely on them):
+
+====  ==========================================================================
+0     success
+1     an unexpected internal error (a bug: please report it with the traceback)
+2     bad input: a malformed config or data file, an unknown id, an illegal action
+3     a promotion was evaluated and refused (the failing report is recorded)
+4     ``verify`` or ``audit`` found problems (tampering, a broken hash, a missing row)
+====  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import QrpError
+
+__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_BAD_INPUT", "EXIT_REFUSED",
+           "EXIT_PROBLEMS"]
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_PROBLEMS = 0, 1, 2, 3, 4
+
+
+def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(data, indent=2, sort_keys=True, default=str))
+    else:
+        print(text)
+
+
+def _store(args: argparse.Namespace, *, create: bool = False):
+    from .store import open_store
+    return open_store(args.db, create=create)
+
+
+def _table(rows: list[dict[str, Any]], cols: list[tuple[str, str, int]]) -> str:
+    if not rows:
+        return "(none)"
+    head = "  ".join(f"{title:<{w}}" for _, title, w in cols)
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        cells = []
+        for key, _, w in cols:
+            v = r.get(key)
+            if isinstance(v, float):
+                v = f"{v:.3f}"
+            cells.append(f"{str(v if v is not None else '-')[:w]:<{w}}")
+        lines.append("  ".join(cells))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# commands
+# ---------------------------------------------------------------------------------------------
+
+def cmd_init(args: argparse.Namespace) -> int:
+    s = _store(args, create=True)
+    n = s.one("SELECT COUNT(*) AS n FROM schema_migrations")["n"]
+    _emit(args, {"db": str(Path(s.path).resolve()), "migrations": n},
+          f"QRP store ready at {Path(s.path).resolve()} ({n} migration(s) applied)")
+    return EXIT_OK
+
+
+def cmd_data_add(args: argparse.Namespace) -> int:
+    from .data import load, synthetic
+    from .runs import register_dataset
+    if args.synthetic:
+        ds = synthetic(n_bars=args.bars, seed=args.seed, edge=args.edge, name=args.name)
+    else:
+        if not args.path:
+            raise QrpError("no data file given", where="qrp data add",
+                           fix="pass a CSV/JSON path, or --synthetic")
+        kw = {"asset": args.asset} if args.asset else {}
+        ds = load(args.path, name=args.name, **kw)
+    s = _store(args, create=True)
+    ds_id = register_dataset(s, ds, name=args.name)
+    summary = ds.summary()
+    _emit(args, summary, f"registered dataset_id_v2 {ds_id}\n  name: {args.name or '-'}\n"
+          f"  assets: {', '.join(ds.assets)}  interval: {summary.get('interval')}")
+    return EXIT_OK
+
+
+def cmd_data_list(args: argparse.Namespace) -> int:
+    from .runs import list_datasets
+    rows = list_datasets(_store(args))
+    _emit(args, rows, _table([{**r, "assets": ",".join(r["assets"] or [])} for r in rows],
+                             [("dataset_id_v2", "dataset_id_v2", 16), ("names", "names", 20),
+                              ("assets", "assets", 16), ("interval", "interval", 8),
+                              ("source", "source", 30)]))
+    return EXIT_OK
+
+
+def _run_text(out: Any) -> str:
+    s = out.summary
+    lines = [f"run_key          {out.run_key}",
+             f"run_instance_id  {out.run_instance_id} (instance #{out.seq})",
+             f"dataset_id_v2    {out.dataset_id_v2}",
+             f"trials           {s['n_trials']} over {s['n_obs']} bars",
+             f"best trial       #{s['best_trial']} {json.dumps(s['best_params'])} "
+             f"Sharpe(annual) {s['best_sharpe_annual']:.3f}"
+             if s.get("best_sharpe_annual") is not None else "best trial       -"]
+    if s.get("reality_check_pvalue") is not None:
+        lines.append(f"reality check p  {s['reality_check_pvalue']:.4f}")
+    if "oos_sharpe_annual" in s:
+        oos = s["oos_sharpe_annual"]
+        lines.append(f"walk-forward     OOS Sharpe(annual) "
+                     f"{'-' if oos is None else f'{oos:.3f}'}; fold causality "
+                     f"{'valid' if s['fold_causality_valid'] else 'INVALID'}")
+    lines.append("artifacts:")
+    lines += [f"  {k:<18} {v}" for k, v in sorted(out.artifacts.items())]
+    return "\n".join(lines)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .runs import execute_run
+    path = Path(args.config)
+    if not path.is_file():
+        raise QrpError(f"config file {str(path)!r} does not exist", where="qrp run CONFIG",
+                       fix="pass the path of a TOML run config")
+    out = execute_run(_store(args, create=True), path.read_text(encoding="utf-8"),
+                      source=str(path), base_dir=path.parent)
+    _emit(args, out.to_dict(), _run_text(out))
+    return EXIT_OK
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    s = _store(args)
+    rows = [dict(r) for r in s.all(
+        "SELECT u.run_key, u.name, u.family, u.dataset_id_v2, u.engine_version, "
+        "COUNT(i.run_instance_id) AS instances, u.created_at FROM runs u "
+        "LEFT JOIN run_instances i USING (run_key) GROUP BY u.run_key ORDER BY u.created_at")]
+    _emit(args, rows, _table(rows, [("run_key", "run_key", 16), ("name", "name", 18),
+                                    ("family", "family", 14), ("instances", "inst", 4),
+                                    ("dataset_id_v2", "dataset", 12)]))
+    return EXIT_OK
+
+
+def cmd_candidates(args: argparse.Namespace) -> int:
+    from .governance import create_candidate, list_candidates
+    s = _store(args)
+    if args.action == "add":
+        if not args.run:
+            raise QrpError("`qrp candidates add` needs a run", where="RUN",
+                           fix="pass a run_key or instance id (prefix) from `qrp runs`")
+        c = create_candidate(s, args.run, args.trial)
+        _emit(args, c, f"{'created' if c['created'] else 'exists'}: candidate "
+              f"{c['candidate_id']} ({c['status']}) trial #{c['trial_index']}")
+        return EXIT_OK
+    rows = list_candidates(s)
+    _emit(args, rows, _table(rows, [("candidate_id", "candidate_id", 16),
+                                    ("status", "status", 11), ("family", "family", 14),
+                                    ("trial_index", "trial", 5), ("params_json", "params", 28),
+                                    ("sharpe_annual", "SR(ann)", 8)]))
+    return EXIT_OK
+
+
+def _report_text(res: Any) -> str:
+    r = res.report
+    lines = [f"{'PROMOTED' if res.passed else 'REFUSED'}: candidate {res.candidate_id[:12]} "
+             f"-> {res.level}",
+             f"eligibility_report_id {res.eligibility_report_id}",
+             f"policy {r['policy']['name']} v{r['policy']['version']} "
+             f"({r['policy']['hash'][:12]})"]
+    for rule in r["rules"]:
+        v = rule["value"]
+        v = f"{v:.4g}" if isinstance(v, float) else v
+        lines.append(f"  [{rule['verdict']:>7}] {rule['rule']:<16} {rule['metric']} = {v} "
+                     f"(needs {rule['op']} {rule['threshold']}; {rule['severity']})")
+    for b in r["blockers"]:
+        lines.append(f"  blocker: {b}")
+    for w in r["warnings"]:
+        lines.append(f"  warning: {w}")
+    return "\n".join(lines)
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    from .governance import promote
+    res = promote(_store(args), args.candidate, args.to)
+    _emit(args, res.to_dict(), _report_text(res))
+    return EXIT_OK if res.passed else EXIT_REFUSED
+
+
+def _end_cmd(func: Callable[..., dict]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        out = func(_store(args), args.candidate, args.reason)
+        _emit(args, out, f"candidate {out['candidate_id'][:12]} is now {out['status']}")
+        return EXIT_OK
+    return run
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from .audit import render_trace, trace
+    t = trace(_store(args), args.candidate)
+    _emit(args, t, render_trace(t))
+    return EXIT_OK if t["ok"] else EXIT_PROBLEMS
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .audit import verify
+    rep = verify(_store(args))
+    _emit(args, rep.to_dict(), rep.text())
+    return EXIT_OK if rep.ok else EXIT_PROBLEMS
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from .runs import replay_run
+    out = replay_run(_store(args), args.run)
+    att = out.extra["attestation"]
+    text = [f"replay of {att['original_instance'][:12]} (run {att['run_key'][:12]}): "
+            f"{'IDENTICAL' if att['match'] else 'DIFFERENT'}",
+            f"replay instance {out.run_instance_id}"]
+    text += [f"  {k:<18} {'same' if c['match'] else 'DIFFERS'} {str(c['replay'])[:16]}"
+             for k, c in att["compared"].items()]
+    _emit(args, out.to_dict(), "\n".join(text))
+    return EXIT_OK if att["match"] else EXIT_PROBLEMS
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+    return run_demo(args.db, overwrite=args.overwrite, as_json=args.json)
+
+
+# ---------------------------------------------------------------------------------------------
+# parser
+# ---------------------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=None,
+                        help="store path (default: $QRP_DB or ./qrp.sqlite)")
+    data_out = argparse.ArgumentParser(add_help=False)
+    data_out.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    p = argparse.ArgumentParser(prog="qrp", description="QRP: governed quant research.",
+                                epilog="exit codes: 0 ok, 1 internal error, 2 bad input, "
+                                       "3 promotion refused, 4 verify/audit problems")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sp = sub.add_parser("init", parents=[common, data_out], help="create or migrate a store")
+    sp.set_defaults(func=cmd_init)
+
+    data = sub.add_parser("data", help="register and list market data")
+    dsub = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    sp = dsub.add_parser("add", parents=[common, data_out],
+                         help="register candles from CSV/JSON or the synthetic generator")
+    sp.add_argument("path", nargs="?", help="CSV (generic, Binance kline, CryptoDataDownload) "
+                                            "or JSON [[ts_ms, o, h, l, c, v], ...]")
+    sp.add_argument("--name", help="a name to refer to the dataset by")
+    sp.add_argument("--asset", help="asset name (default: from the file name)")
+    sp.add_argument("--synthetic", action="store_true", help="generate synthetic candles")
+    sp.add_argument("--bars", type=int, default=17520, help="synthetic: number of bars")
+    sp.add_argument("--seed", type=int, default=0, help="synthetic: seed")
+    sp.add_argument("--edge", type=float, default=0.0, help="synthetic: planted edge (AR(1))")
+    sp.set_defaults(func=cmd_data_add)
+    sp = dsub.add_parser("list", parents=[common, data_out], help="list registered datasets")
+    sp.set_defaults(func=cmd_data_list)
+
+    sp = sub.add_parser("run", parents=[common, data_out], help="execute a TOML run config")
+    sp.add_argument("config", help="path of the run config (TOML)")
+    sp.set_defaults(func=cmd_run)
+
+    sp = sub.add_parser("runs", parents=[common, data_out], help="list runs")
+    sp.set_defaults(func=cmd_runs)
+
+    sp = sub.add_parser("candidates", parents=[common, data_out],
+                        help="list candidates, or `add RUN` to make one from a trial")
+    sp.add_argument("action", nargs="?", choices=["list", "add"], default="list")
+    sp.add_argument("run", nargs="?", help="with add: run_key or instance id (prefix)")
+    sp.add_argument("--trial", type=int, default=None,
+                    help="with add: trial index (default: best in-sample Sharpe)")
+    sp.set_defaults(func=cmd_candidates)
+
+    sp = sub.add_parser("promote", parents=[common, data_out],
+                        help="evaluate a candidate against the policy and promote it")
+    sp.add_argument("candidate", help="candidate id (or a unique prefix)")
+    sp.add_argument("--to", required=True, help="candidate | accepted")
+    sp.set_defaults(func=cmd_promote)
+
+    from .governance import reject, retire
+    for name, func in (("reject", reject), ("retire", retire)):
+        sp = sub.add_parser(name, parents=[common, data_out], help=f"{name} a candidate")
+        sp.add_argument("candidate", help="candidate id (or a unique prefix)")
+        sp.add_argument("--reason", required=True, help="why (recorded in the event chain)")
+        sp.set_defaults(func=_end_cmd(func))
+
+    sp = sub.add_parser("audit", parents=[common, data_out],
+                        help="rebuild and verify a candidate's chain of evidence")
+    sp.add_argument("candidate", help="candidate id (or a unique prefix)")
+    sp.set_defaults(func=cmd_audit)
+
+    sp = sub.add_parser("verify", parents=[common, data_out],
+                        help="check every hash and invariant in the store")
+    sp.set_defaults(func=cmd_verify)
+
+    sp = sub.add_parser("replay", parents=[common, data_out],
+                        help="re-execute a run from the store alone and compare hashes")
+    sp.add_argument("run", help="run_key or run instance id (prefix)")
+    sp.set_defaults(func=cmd_replay)
+
+    sp = sub.add_parser("demo", parents=[common, data_out],
+                        help="the golden path on synthetic data, end to end")
+    sp.add_argument("--overwrite", action="store_true",
+                    help="replace an existing demo store at --db")
+    sp.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except QrpError as exc:
+        print(f"qrp {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("qrp: interrupted; nothing half-written (every write is one transaction)",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,15 @@
+"""Governance: candidates, versioned policies, eligibility reports, promotion, the event chain."""
+
+from .events import ENV_ACTOR, append_event, current_actor, event_hash
+from .policy import DEFAULT_POLICY, METRIC_SOURCES, Policy, evaluate_rules, load_policy, \
+    register_policy
+from .promote import (LEGAL_TRANSITIONS, PromotionResult, create_candidate, list_candidates,
+                      promote, reject, resolve_candidate, retire)
+
+__all__ = [
+    "ENV_ACTOR", "append_event", "current_actor", "event_hash",
+    "DEFAULT_POLICY", "METRIC_SOURCES", "Policy", "evaluate_rules", "load_policy",
+    "register_policy",
+    "LEGAL_TRANSITIONS", "PromotionResult", "create_candidate", "list_candidates", "promote",
+    "reject", "resolve_candidate", "retire",
+]

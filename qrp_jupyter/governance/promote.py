@@ -1,0 +1,296 @@
+"""Candidates, eligibility reports and promotion as one fail-closed transaction.
+
+Python checks every rule first and explains a refusal; the database triggers check the same
+rules again, so a bug here or a hand-written UPDATE still cannot promote without evidence.
+A refused promotion is recorded too (its failing report and a ``promotion_refused`` event): a
+desk can see every attempt, and a strategy cannot be re-rolled until it passes unnoticed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import stats
+from ..errors import DataError, GovernanceError
+from ..identity import candidate_id as make_candidate_id
+from ..identity import canonical_json, hash_payload, now_iso, sha256_hex, to_plain
+from ..runs.execute import OUTPUT_KINDS
+from ..runs.replay import replay_attestation, resolve_instance
+from ..store import LEVELS, MEDIA_JSON, Store, decode_array, decode_json, encode_json
+from .events import append_event, current_actor
+from .policy import DEFAULT_POLICY, METRIC_SOURCES, Policy, evaluate_rules, register_policy
+
+__all__ = ["create_candidate", "promote", "reject", "retire", "list_candidates",
+           "resolve_candidate", "PromotionResult", "LEGAL_TRANSITIONS"]
+
+LEGAL_TRANSITIONS = {
+    "exploratory": ("candidate", "rejected", "retired"),
+    "candidate": ("accepted", "rejected", "retired"),
+    "accepted": ("rejected", "retired"),
+    "rejected": ("retired",),
+    "retired": (),
+}
+
+
+@dataclass
+class PromotionResult:
+    candidate_id: str
+    level: str
+    passed: bool
+    eligibility_report_id: str
+    report: dict[str, Any]
+    event: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"candidate_id": self.candidate_id, "level": self.level, "passed": self.passed,
+                "eligibility_report_id": self.eligibility_report_id, "report": self.report,
+                "event_hash": self.event["event_hash"]}
+
+
+def resolve_candidate(store: Store, ref: str) -> dict[str, Any]:
+    cid = store.resolve("promotion_candidates", "candidate_id", ref, what="candidate")
+    return dict(store.one("SELECT * FROM promotion_candidates WHERE candidate_id = ?", (cid,)))
+
+
+def _instance_result(store: Store, instance_id: str) -> dict[str, Any]:
+    row = store.one("SELECT result_json FROM run_instances WHERE run_instance_id = ?",
+                    (instance_id,))
+    return json.loads(row["result_json"])
+
+
+def create_candidate(store: Store, run_ref: str, trial_index: int | None = None, *,
+                     actor: str | None = None) -> dict[str, Any]:
+    """Make an exploratory candidate of one trial (default: the run's best in-sample trial).
+
+    One candidate per trial: asking again returns the existing candidate unchanged.
+    """
+    actor = actor or current_actor()
+    instance_id = resolve_instance(store, run_ref)
+    result = _instance_result(store, instance_id)
+    run_key = store.one("SELECT run_key FROM run_instances WHERE run_instance_id = ?",
+                        (instance_id,))["run_key"]
+    n = result["summary"]["n_trials"]
+    if trial_index is None:
+        trial_index = int(result["summary"]["best_trial"])
+    if not isinstance(trial_index, int) or not 0 <= trial_index < n:
+        raise GovernanceError(f"trial {trial_index!r} does not exist in run {run_key[:12]}",
+                              where="--trial", fix=f"pick a trial index from 0 to {n - 1}")
+    cid = make_candidate_id(run_key, trial_index)
+    existing = store.one("SELECT * FROM promotion_candidates WHERE candidate_id = ?", (cid,))
+    if existing is not None:
+        return {**dict(existing), "created": False}
+    at = now_iso()
+    with store.transaction() as c:
+        c.execute("INSERT INTO promotion_candidates (candidate_id, run_key, trial_index, "
+                  "run_instance_id, status, eligibility_report_id, created_at, updated_at) "
+                  "VALUES (?, ?, ?, ?, 'exploratory', NULL, ?, ?)",
+                  (cid, run_key, trial_index, instance_id, at, at))
+        append_event(store, kind="candidate_created", candidate_id=cid, actor=actor,
+                     run_key=run_key, run_instance_id=instance_id, trial_index=trial_index,
+                     from_status=None, to_status="exploratory")
+    return {**dict(store.one("SELECT * FROM promotion_candidates WHERE candidate_id = ?",
+                             (cid,))), "created": True}
+
+
+# ---------------------------------------------------------------------------------------------
+# evidence
+# ---------------------------------------------------------------------------------------------
+
+def _sharpe_evidence(store: Store, cand: dict[str, Any], artifacts: dict[str, str]
+                     ) -> dict[str, Any]:
+    """Deflated Sharpe inputs and result, with N and the variance of trial Sharpes taken from
+    the research family's trial registry (every trial recorded in the family, every run)."""
+    R = decode_array(store.get_artifact(artifacts["returns_matrix"]))
+    col = R[:, cand["trial_index"]]
+    try:
+        mom = stats.sharpe_moments(col)
+    except DataError:  # a flat trial has no Sharpe ratio: every Sharpe rule reads "missing"
+        mom = {"sr": float("nan"), "skew": None, "kurtosis": None, "n_obs": int(len(col))}
+    family = store.one("SELECT family FROM runs WHERE run_key = ?", (cand["run_key"],))["family"]
+    reg = store.all("SELECT run_key, trial_index, sharpe FROM v_trial_registry "
+                    "WHERE family = ? ORDER BY run_key, trial_index", (family,))
+    srs = np.array([r["sharpe"] for r in reg if r["sharpe"] is not None], dtype=float)
+    n_trials = int(len(srs))
+    sr_var = float(np.var(srs, ddof=1)) if n_trials > 1 else 0.0
+    sr = float(mom["sr"])
+    if not math.isfinite(sr):
+        dsr = psr = emax = None
+    else:
+        dsr = float(stats.deflated_sharpe(sr, n_obs=int(mom["n_obs"]), n_trials=max(n_trials, 1),
+                                          sr_variance=sr_var, skew=float(mom["skew"]),
+                                          kurtosis=float(mom["kurtosis"])))
+        psr = float(stats.probabilistic_sharpe(col))
+        emax = float(stats.expected_max_sharpe(max(n_trials, 1), sr_var))
+    registry_digest = hash_payload([[r["run_key"], r["trial_index"]] for r in reg])
+    return to_plain({
+        "kind": "sharpe_evidence", "version": 1, "candidate_id": cand["candidate_id"],
+        "trial_index": cand["trial_index"], "family": family, "sr": sr,
+        "skew": mom["skew"], "kurtosis": mom["kurtosis"], "n_obs": mom["n_obs"],
+        "n_trials_family": n_trials, "sr_variance": sr_var, "expected_max_sr": emax,
+        "registry_digest": registry_digest, "deflated_sharpe": dsr,
+        "probabilistic_sharpe": psr,
+    })
+
+
+def _metric_values(store: Store, cand: dict[str, Any], artifacts: dict[str, str],
+                   evidence: dict[str, tuple[dict[str, Any], str]]
+                   ) -> dict[str, tuple[Any, str | None]]:
+    """metric -> (value, id of the artifact the value was read from)."""
+    docs: dict[str, tuple[Any, str]] = {}
+    for kind in ("metrics_table", "reality_check", "walk_forward", "fold_causality"):
+        if kind in artifacts:
+            docs[kind] = (decode_json(store.get_artifact(artifacts[kind])), artifacts[kind])
+    docs.update(evidence)
+    out: dict[str, tuple[Any, str | None]] = {}
+    for metric, kind in METRIC_SOURCES.items():
+        if kind not in docs:
+            continue
+        doc, aid = docs[kind]
+        if kind == "metrics_table":
+            value = doc["trials"][cand["trial_index"]].get(metric)
+        elif kind == "reality_check":
+            value = doc.get("pvalue")
+        elif kind == "fold_causality":
+            value = bool(doc.get("valid"))
+        elif kind == "replay_attestation":
+            value = bool(doc.get("match"))
+        else:
+            value = doc.get(metric)
+        out[metric] = (value, aid)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# transitions
+# ---------------------------------------------------------------------------------------------
+
+def _check_transition(cand: dict[str, Any], to: str) -> None:
+    if to not in LEGAL_TRANSITIONS:
+        raise GovernanceError(f"unknown level {to!r}", where="--to",
+                              fix=f"use one of {', '.join(LEVELS)} (lower case)")
+    frm = cand["status"]
+    if to not in LEGAL_TRANSITIONS[frm]:
+        hint = {"accepted": "promote it to candidate first"}.get(to, "")
+        if frm == "retired":
+            hint = "a retired candidate never changes again"
+        elif frm in ("accepted", "candidate") and to in ("exploratory", "candidate"):
+            hint = "demotion is not allowed: reject or retire it with a reason"
+        raise GovernanceError(
+            f"candidate {cand['candidate_id'][:12]} is {frm!r} and cannot move to {to!r}",
+            where=f"promotion_candidates row {cand['candidate_id'][:12]}",
+            fix=hint or f"allowed from {frm!r}: {', '.join(LEGAL_TRANSITIONS[frm]) or 'none'}")
+
+
+def promote(store: Store, cand_ref: str, to: str, *, policy: Policy = DEFAULT_POLICY,
+            actor: str | None = None) -> PromotionResult:
+    """Evaluate ``cand_ref`` at level ``to`` and, if it passes, change its status.
+
+    One transaction writes the immutable report, the status change (only if passed) and the
+    hash-chained event (``promoted`` or ``promotion_refused``). Returns the result either way;
+    ``result.passed`` says which.
+    """
+    actor = actor or current_actor()
+    cand = resolve_candidate(store, cand_ref)
+    if to not in LEVELS:
+        raise GovernanceError(f"{to!r} is not a promotion level", where="--to",
+                              fix=f"promote to one of {', '.join(LEVELS)}; use reject/retire "
+                                  "to end a candidate")
+    _check_transition(cand, to)
+    artifacts = _instance_result(store, cand["run_instance_id"])["artifacts"]
+    new_artifacts: dict[str, dict[str, Any]] = {}
+    if any(r["metric"] == "replay_match" for r in policy.levels.get(to, [])):
+        # Heavy, read-only: done before taking the write lock.
+        _, _, att = replay_attestation(store, cand["run_instance_id"])
+        new_artifacts["replay_attestation"] = att
+
+    with store.transaction() as c:
+        cand = dict(store.one("SELECT * FROM promotion_candidates WHERE candidate_id = ?",
+                              (cand["candidate_id"],)))
+        _check_transition(cand, to)  # re-checked under the lock: another writer may have won
+        policy_hash = register_policy(store, policy)
+        new_artifacts["sharpe_evidence"] = _sharpe_evidence(store, cand, artifacts)
+        evidence = {}
+        for kind, doc in new_artifacts.items():
+            aid = store.put_artifact(encode_json(doc), MEDIA_JSON)
+            evidence[kind] = (doc, aid)
+        values = _metric_values(store, cand, artifacts, evidence)
+        verdict = evaluate_rules(policy.levels.get(to, []), values)
+        used = {k: v for k, v in artifacts.items() if k in METRIC_SOURCES.values()}
+        used.update({k: aid for k, (_, aid) in evidence.items()})
+        report = to_plain({
+            "kind": "eligibility_report", "version": 1,
+            "candidate_id": cand["candidate_id"], "run_key": cand["run_key"],
+            "run_instance_id": cand["run_instance_id"], "trial_index": cand["trial_index"],
+            "level": to, "from_status": cand["status"],
+            "policy": {"name": policy.name, "version": policy.version, "hash": policy_hash},
+            **verdict, "evidence": used, "evaluated_at": now_iso(), "actor": actor,
+        })
+        report_id = sha256_hex(canonical_json(report).encode("utf-8"))
+        c.execute("INSERT INTO eligibility_reports (eligibility_report_id, candidate_id, level, "
+                  "passed, policy_hash, payload_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                  (report_id, cand["candidate_id"], to, int(report["passed"]), policy_hash,
+                   canonical_json(report), report["evaluated_at"]))
+        c.executemany("INSERT INTO artifact_lineage (artifact_id, eligibility_report_id, role, "
+                      "kind, created_at) VALUES (?, ?, 'input', ?, ?)",
+                      [(aid, report_id, kind, report["evaluated_at"])
+                       for kind, aid in sorted(used.items())])
+        parents = {"sharpe_evidence": [("returns_matrix", "derived_from"),
+                                       ("metrics_table", "derived_from")],
+                   "replay_attestation": [(k, "attests") for k in OUTPUT_KINDS]}
+        c.executemany("INSERT OR IGNORE INTO artifact_edges (child_id, parent_id, relation, "
+                      "created_at) VALUES (?, ?, ?, ?)",
+                      [(aid, artifacts[p], rel, report["evaluated_at"])
+                       for kind, (_, aid) in evidence.items() for p, rel in parents[kind]
+                       if p in artifacts and artifacts[p] != aid])
+        if report["passed"]:
+            c.execute("UPDATE promotion_candidates SET status = ?, eligibility_report_id = ?, "
+                      "updated_at = ? WHERE candidate_id = ?",
+                      (to, report_id, report["evaluated_at"], cand["candidate_id"]))
+        event = append_event(
+            store, kind="promoted" if report["passed"] else "promotion_refused",
+            candidate_id=cand["candidate_id"], actor=actor, from_status=cand["status"],
+            to_status=to if report["passed"] else cand["status"], requested=to,
+            eligibility_report_id=report_id, policy_hash=policy_hash,
+            blockers=report["blockers"])
+    return PromotionResult(candidate_id=cand["candidate_id"], level=to,
+                           passed=bool(report["passed"]), eligibility_report_id=report_id,
+                           report=report, event=event)
+
+
+def _end(store: Store, cand_ref: str, to: str, reason: str, actor: str | None
+         ) -> dict[str, Any]:
+    actor = actor or current_actor()
+    if not isinstance(reason, str) or not reason.strip():
+        raise GovernanceError(f"a reason is required to mark a candidate {to}",
+                              where="--reason", fix=f"say why, e.g. --reason \"overfit\"")
+    cand = resolve_candidate(store, cand_ref)
+    _check_transition(cand, to)
+    with store.transaction() as c:
+        c.execute("UPDATE promotion_candidates SET status = ?, updated_at = ? "
+                  "WHERE candidate_id = ?", (to, now_iso(), cand["candidate_id"]))
+        event = append_event(store, kind=to, candidate_id=cand["candidate_id"], actor=actor,
+                             from_status=cand["status"], to_status=to, reason=reason.strip(),
+                             eligibility_report_id=cand["eligibility_report_id"])
+    return {"candidate_id": cand["candidate_id"], "status": to, "event": event}
+
+
+def reject(store: Store, cand_ref: str, reason: str, *, actor: str | None = None) -> dict:
+    """Reject a live candidate, with a reason recorded in the event chain."""
+    return _end(store, cand_ref, "rejected", reason, actor)
+
+
+def retire(store: Store, cand_ref: str, reason: str, *, actor: str | None = None) -> dict:
+    """Retire a candidate for good (nothing leaves ``retired``)."""
+    return _end(store, cand_ref, "retired", reason, actor)
+
+
+def list_candidates(store: Store) -> list[dict[str, Any]]:
+    return [dict(r) for r in store.all(
+        "SELECT candidate_id, status, run_key, trial_index, params_json, sharpe_annual, "
+        "family, run_name, eligibility_report_id FROM v_candidate_chain "
+        "ORDER BY family, run_key, trial_index")]

@@ -1,0 +1,79 @@
+"""Registering market data in the store, and reading it back from the store alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..data import Dataset
+from ..errors import NotFoundError
+from ..identity import canonical_json, now_iso
+from ..store import MEDIA_DATASET, Store
+
+__all__ = ["register_dataset", "load_dataset", "resolve_dataset", "list_datasets"]
+
+
+def register_dataset(store: Store, dataset: Dataset, *, name: str | None = None) -> str:
+    """Store the dataset's canonical bytes and metadata; returns ``dataset_id_v2``.
+
+    Idempotent by content: registering the same candles again (from any file format) adds at
+    most a new name for the same id.
+    """
+    name = name if name is not None else dataset.name
+    data = dataset.to_bytes()
+    with store.transaction():
+        artifact_id = store.put_artifact(data, MEDIA_DATASET)
+        ds_id = dataset.dataset_id_v2
+        assert artifact_id == ds_id, "dataset_id_v2 is the hash of the canonical encoding"
+        store.conn.execute(
+            "INSERT OR IGNORE INTO datasets (dataset_id_v2, artifact_id, source, summary_json, "
+            "created_at) VALUES (?, ?, ?, ?, ?)",
+            (ds_id, artifact_id, dataset.source, canonical_json(dataset.summary()), now_iso()))
+        if name:
+            store.conn.execute(
+                "INSERT OR IGNORE INTO dataset_names (name, dataset_id_v2, created_at) "
+                "VALUES (?, ?, ?)", (name, ds_id, now_iso()))
+    return ds_id
+
+
+def resolve_dataset(store: Store, ref: str, *, where: str = "data.dataset") -> str:
+    """A dataset's full id from a registered name, a full id or a unique id prefix."""
+    rows = store.all("SELECT dataset_id_v2 FROM dataset_names WHERE name = ?", (ref,))
+    if len(rows) == 1:
+        return rows[0]["dataset_id_v2"]
+    if len(rows) > 1:
+        ids = ", ".join(r["dataset_id_v2"][:12] for r in rows)
+        raise NotFoundError(f"dataset name {ref!r} names {len(rows)} different datasets ({ids})",
+                            where=where, fix="refer to the dataset by its id (or a prefix)")
+    try:
+        return store.resolve("datasets", "dataset_id_v2", ref, what="dataset")
+    except NotFoundError:
+        names = [r["name"] for r in store.all("SELECT DISTINCT name FROM dataset_names "
+                                              "ORDER BY name LIMIT 20")]
+        raise NotFoundError(
+            f"no dataset named or identified {ref!r} in {store.path}", where=where,
+            fix=("register it with `qrp data add FILE --name NAME`; known names: "
+                 + (", ".join(names) if names else "none"))) from None
+
+
+def load_dataset(store: Store, ref: str, *, where: str = "data.dataset") -> Dataset:
+    """The dataset exactly as the store holds it (hash-verified on read)."""
+    ds_id = resolve_dataset(store, ref, where=where)
+    row = store.one("SELECT source FROM datasets WHERE dataset_id_v2 = ?", (ds_id,))
+    names = store.all("SELECT name FROM dataset_names WHERE dataset_id_v2 = ? ORDER BY name",
+                      (ds_id,))
+    return Dataset.from_bytes(store.get_artifact(ds_id),
+                              name=names[0]["name"] if names else None, source=row["source"])
+
+
+def list_datasets(store: Store) -> list[dict[str, Any]]:
+    import json
+    out = []
+    for r in store.all("SELECT d.dataset_id_v2, d.source, d.summary_json, d.created_at, "
+                       "group_concat(n.name, ', ') AS names FROM datasets d "
+                       "LEFT JOIN dataset_names n USING (dataset_id_v2) "
+                       "GROUP BY d.dataset_id_v2 ORDER BY d.created_at, d.dataset_id_v2"):
+        s = json.loads(r["summary_json"])
+        out.append({"dataset_id_v2": r["dataset_id_v2"], "names": r["names"] or "",
+                    "source": r["source"], "assets": s.get("assets"),
+                    "interval": s.get("interval"), "created_at": r["created_at"]})
+    return out

@@ -1,0 +1,421 @@
+"""Executing a run config: validate, compute, then record everything in one transaction.
+
+The three stages are separate on purpose. :func:`prepare_run` resolves and validates every input
+(config, dataset, user code, grid) and computes the ``run_key`` without writing anything;
+:func:`compute_run` is pure computation from those inputs (it is also what replay calls, from
+the database alone); :func:`record_run` writes the run, its trials, artifacts, lineage rows and
+edges inside one ``BEGIN IMMEDIATE`` transaction, so a failure or a kill leaves no partial run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import itertools
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import engine, stats
+from ..config import RunConfig, parse_config
+from ..data import Dataset
+from ..errors import ConfigError
+from ..identity import (SeedRecord, canonical_bytes, canonical_json, code_hash, function_source,
+                        now_iso, run_instance_id, run_key_payload, sha256_hex, to_plain)
+from ..store import MEDIA_ARRAY, MEDIA_JSON, MEDIA_TEXT, Store, encode_array, encode_json
+from .datasets import load_dataset
+
+__all__ = ["PreparedRun", "ComputedRun", "RunOutcome", "prepare_run", "compute_run",
+           "record_run", "execute_run", "function_from_source", "OUTPUT_KINDS"]
+
+#: Output artifact kinds of every run instance; replay compares exactly these.
+OUTPUT_KINDS = ("returns_matrix", "metrics_table", "walk_forward", "oos_returns",
+                "fold_causality", "null_distribution", "reality_check", "seed_records")
+
+
+@dataclass(frozen=True)
+class UserCode:
+    source: str
+    entry_point: str
+    code_hash: str
+
+
+@dataclass
+class PreparedRun:
+    """Everything a run needs, validated; nothing written yet."""
+
+    config: RunConfig
+    dataset: Dataset
+    asset: str
+    periods_per_year: float
+    points: list[dict[str, Any]]
+    code: UserCode | None
+    identity: dict[str, Any]
+    run_key: str
+
+    @property
+    def run_key_payload(self) -> dict[str, Any]:
+        return run_key_payload(self.identity, dataset_id_v2=self.dataset.dataset_id_v2,
+                               code_hash=self.code.code_hash if self.code else None,
+                               engine_version=engine.ENGINE_VERSION)
+
+
+@dataclass
+class ComputedRun:
+    """The results of a run as canonical artifact bytes, plus the rows derived from them."""
+
+    artifacts: dict[str, tuple[bytes, str]]          # kind -> (bytes, media type)
+    edges: list[tuple[str, str, str]]                # (child kind, parent kind, relation)
+    trials: list[dict[str, Any]]
+    summary: dict[str, Any]
+
+    def artifact_ids(self) -> dict[str, str]:
+        return {k: sha256_hex(b) for k, (b, _) in self.artifacts.items()}
+
+
+@dataclass
+class RunOutcome:
+    run_key: str
+    run_instance_id: str
+    seq: int
+    purpose: str
+    dataset_id_v2: str
+    artifacts: dict[str, str]
+    summary: dict[str, Any]
+    new_run: bool
+    replay_of: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_key": self.run_key, "run_instance_id": self.run_instance_id,
+                "seq": self.seq, "purpose": self.purpose, "dataset_id_v2": self.dataset_id_v2,
+                "artifacts": self.artifacts, "summary": self.summary, "new_run": self.new_run,
+                "replay_of": self.replay_of, **self.extra}
+
+
+# ---------------------------------------------------------------------------------------------
+# user code
+# ---------------------------------------------------------------------------------------------
+
+def function_from_source(source: str, entry_point: str, *, where: str) -> Callable[..., Any]:
+    """Build the user's function from its stored source, in an isolated namespace.
+
+    Runs always call the function rebuilt from the hashed source, never the live object, so
+    what ran is exactly what was hashed and what a replay will run. The namespace provides
+    ``np``/``numpy`` and ``math``; anything else must be imported inside the function.
+    """
+    ns: dict[str, Any] = {"np": np, "numpy": np, "math": math, "__name__": "qrp_user_strategy"}
+    try:
+        exec(compile(source, f"<qrp user strategy {entry_point}>", "exec"), ns)  # noqa: S102
+    except SyntaxError as exc:
+        raise ConfigError(f"user strategy source does not compile: {exc.msg}",
+                          where=f"{where} line {exc.lineno}", fix="fix the function's syntax") \
+            from None
+    func = ns.get(entry_point)
+    if not callable(func):
+        raise ConfigError(f"user strategy source defines no function {entry_point!r}",
+                          where=where, fix="name the function defined in the source")
+    return func
+
+
+def _user_code(cfg: RunConfig, namespace: dict[str, Any] | None,
+               base_dir: Path | None) -> UserCode:
+    ref = cfg.values["strategy"]["function"]
+    where = cfg.where("strategy.function")
+    func: Any = None
+    if namespace is not None and ref in namespace:
+        func = namespace[ref]
+    elif ":" in ref:
+        mod_ref, _, attr = ref.rpartition(":")
+        if mod_ref.endswith(".py"):
+            path = Path(mod_ref)
+            if not path.is_absolute() and base_dir is not None:
+                path = base_dir / path
+            if not path.is_file():
+                raise ConfigError(f"strategy file {str(path)!r} does not exist", where=where,
+                                  fix="give a path relative to the config file, e.g. "
+                                      "\"signals.py:my_signal\"")
+            spec = importlib.util.spec_from_file_location(f"qrp_user_{path.stem}", path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)  # type: ignore[union-attr]
+        else:
+            try:
+                module = importlib.import_module(mod_ref)
+            except ImportError as exc:
+                raise ConfigError(f"cannot import module {mod_ref!r}: {exc}", where=where,
+                                  fix="check the module name or use \"file.py:function\"") \
+                    from None
+        func = getattr(module, attr, None)
+    if not callable(func):
+        raise ConfigError(f"unknown strategy function {ref!r}", where=where,
+                          fix="define it in the notebook before the run, or write "
+                              "\"module:function\" / \"file.py:function\"")
+    source = function_source(func)
+    entry = func.__name__
+    return UserCode(source=source, entry_point=entry, code_hash=code_hash(source,
+                                                                          entry_point=entry))
+
+
+# ---------------------------------------------------------------------------------------------
+# prepare
+# ---------------------------------------------------------------------------------------------
+
+def _expand_user_grid(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Cartesian product for a user function's grid: keys in sorted order, values as given.
+
+    A user function declares no parameter types, so values keep the type written in the
+    config (``5`` stays an int, ``5.0`` a float) and reach the function unchanged.
+    """
+    keys = sorted(grid)
+    return [dict(zip(keys, combo)) for combo in itertools.product(*(grid[k] for k in keys))]
+
+
+def _pick_asset(cfg: RunConfig, dataset: Dataset) -> str:
+    asset = cfg.values["data"]["asset"]
+    if asset is None:
+        if len(dataset.assets) != 1:
+            raise ConfigError(
+                f"dataset has {len(dataset.assets)} assets ({', '.join(dataset.assets)}) and the "
+                "config does not say which to trade", where=cfg.where("data.asset"),
+                fix=f"add `asset = \"{dataset.assets[0]}\"` under [data]")
+        return dataset.assets[0]
+    if asset not in dataset.assets:
+        raise ConfigError(f"asset {asset!r} is not in the dataset", where=cfg.where("data.asset"),
+                          fix=f"use one of: {', '.join(dataset.assets)}")
+    return asset
+
+
+def prepare_run(store: Store, config: RunConfig | str, *, source: str = "<config>",
+                namespace: dict[str, Any] | None = None, base_dir: Path | None = None,
+                line_offset: int = 0, dataset: Dataset | None = None,
+                code: UserCode | None = None) -> PreparedRun:
+    """Validate every input and compute the ``run_key``. Writes nothing."""
+    cfg = config if isinstance(config, RunConfig) else parse_config(
+        config, source=source, line_offset=line_offset)
+    if dataset is None:
+        dataset = load_dataset(store, cfg.dataset_ref, where=cfg.where("data.dataset"))
+    asset = _pick_asset(cfg, dataset)
+    ppy = cfg.values["data"]["periods_per_year"] or dataset.periods_per_year
+    s = cfg.values["strategy"]
+    if s["kind"] == "user":
+        code = code or _user_code(cfg, namespace, base_dir)
+        points = _expand_user_grid(s["grid"])
+    else:
+        points = list(engine.expand_grid(s["kind"], s["grid"],
+                                         where=cfg.where("strategy.grid")).points)
+    identity = cfg.identity(asset=asset, periods_per_year=ppy, grid_points=points)
+    prep = PreparedRun(config=cfg, dataset=dataset, asset=asset, periods_per_year=float(ppy),
+                       points=points, code=code, identity=identity, run_key="")
+    prep.run_key = sha256_hex(canonical_bytes(prep.run_key_payload))
+    _check_walk_forward(prep)
+    return prep
+
+
+def _folds(prep: PreparedRun, n_rows: int) -> list[Any]:
+    wf = prep.identity["walk_forward"]
+    return engine.make_folds(n_rows, n_folds=wf["n_folds"], test_size=wf["test_size"],
+                             min_train=wf["min_train"], purge=wf["purge"],
+                             embargo=wf["embargo"], mode=wf["mode"])
+
+
+def _check_walk_forward(prep: PreparedRun) -> None:
+    """Fail before computing anything when the folds cannot fit the data."""
+    if prep.identity["walk_forward"]["enabled"]:
+        n = len(prep.dataset.close(prep.asset)) - 1
+        try:
+            _folds(prep, n)
+        except ConfigError as exc:
+            raise ConfigError(exc.what, where=prep.config.where("walk_forward"),
+                              fix=exc.fix) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# compute
+# ---------------------------------------------------------------------------------------------
+
+def compute_run(prep: PreparedRun) -> ComputedRun:
+    """Pure computation of every output artifact from the prepared inputs."""
+    ident = prep.identity
+    close = prep.dataset.close(prep.asset)
+    if prep.code is not None:
+        strategy: Any = function_from_source(prep.code.source, prep.code.entry_point,
+                                             where="strategy.function")
+    else:
+        strategy = ident["strategy"]["kind"]
+    costs = ident["costs"]
+    grid = engine.backtest_grid(close, strategy, prep.points, fee_bps=costs["fee_bps"],
+                                slippage_bps=costs["slippage_bps"],
+                                long_only=ident["strategy"]["long_only"])
+    R = grid.returns
+    metrics = engine.trial_metrics(R, grid.positions, periods_per_year=prep.periods_per_year)
+    n_obs = int(R.shape[0])
+    trials = []
+    for i, point in enumerate(prep.points):
+        row = {k: to_plain(v[i]) for k, v in metrics.items()}
+        trials.append({"trial_index": i, "params": point, "n_obs": n_obs, **row})
+    metrics_doc = {"kind": "metrics_table", "version": 1, "asset": prep.asset,
+                   "periods_per_year": prep.periods_per_year, "n_obs": n_obs, "trials": trials}
+
+    arts: dict[str, tuple[bytes, str]] = {
+        "returns_matrix": (encode_array(R), MEDIA_ARRAY),
+        "metrics_table": (encode_json(metrics_doc), MEDIA_JSON),
+    }
+    edges = [("returns_matrix", "dataset", "derived_from"),
+             ("returns_matrix", "run_key_payload", "derived_from"),
+             ("metrics_table", "returns_matrix", "derived_from")]
+    if prep.code is not None:
+        edges.append(("returns_matrix", "code", "derived_from"))
+
+    wf_cfg = ident["walk_forward"]
+    if wf_cfg["enabled"]:
+        wfr = engine.walk_forward(R, _folds(prep, n_obs), objective=wf_cfg["objective"])
+        oos_bytes = encode_array(wfr.oos_returns)
+        oos_sr = float(wfr.oos_sharpe)
+        wf_doc = {
+            "kind": "walk_forward", "version": 1, "mode": wf_cfg["mode"],
+            "objective": wf_cfg["objective"], "chosen": [int(c) for c in wfr.chosen],
+            "folds": [to_plain(f.__dict__) if hasattr(f, "__dict__") else to_plain(f)
+                      for f in wfr.folds],
+            "oos_rows": int(len(wfr.oos_returns)),
+            "oos_sharpe": oos_sr if math.isfinite(oos_sr) else None,
+            "oos_sharpe_annual": (oos_sr * math.sqrt(prep.periods_per_year)
+                                  if math.isfinite(oos_sr) else None),
+            "oos_returns": sha256_hex(oos_bytes),
+        }
+        arts["oos_returns"] = (oos_bytes, MEDIA_ARRAY)
+        arts["walk_forward"] = (encode_json(wf_doc), MEDIA_JSON)
+        arts["fold_causality"] = (encode_json(wfr.attestation), MEDIA_JSON)
+        edges += [("oos_returns", "returns_matrix", "derived_from"),
+                  ("walk_forward", "oos_returns", "summarizes"),
+                  ("fold_causality", "walk_forward", "attests")]
+
+    seeds = []
+    rc_cfg = ident["nulls"]["reality_check"]
+    if rc_cfg["enabled"]:
+        block = None if rc_cfg["block_size"] == "auto" else int(rc_cfg["block_size"])
+        record = SeedRecord(prep.run_key, "reality_check",
+                            {"reps": rc_cfg["reps"], "block_size": rc_cfg["block_size"]})
+        seeds.append(record.to_dict())
+        rc = stats.reality_check(R, reps=rc_cfg["reps"], block_size=block, seed=record)
+        null_bytes = encode_array(rc.null_distribution)
+        arts["null_distribution"] = (null_bytes, MEDIA_ARRAY)
+        arts["reality_check"] = (encode_json({**rc.to_dict(),
+                                              "null_distribution": sha256_hex(null_bytes)}),
+                                 MEDIA_JSON)
+        edges += [("null_distribution", "returns_matrix", "derived_from"),
+                  ("null_distribution", "seed_records", "seeded_by"),
+                  ("reality_check", "null_distribution", "summarizes")]
+    arts["seed_records"] = (encode_json({"kind": "seed_records", "records": seeds}), MEDIA_JSON)
+
+    sharpe = np.asarray(metrics["sharpe"], dtype=float)
+    best = int(np.nanargmax(sharpe)) if np.isfinite(sharpe).any() else 0
+    wf_doc_summary = (
+        {"oos_sharpe_annual": _json_of(arts["walk_forward"][0])["oos_sharpe_annual"],
+         "fold_causality_valid": bool(_json_of(arts["fold_causality"][0])["valid"])}
+        if "walk_forward" in arts else {})
+    summary = {
+        "n_trials": len(prep.points), "n_obs": n_obs, "best_trial": best,
+        "best_params": prep.points[best],
+        "best_sharpe_annual": to_plain(metrics["sharpe_annual"][best]),
+        "reality_check_pvalue": (_json_of(arts["reality_check"][0])["pvalue"]
+                                 if "reality_check" in arts else None),
+        **wf_doc_summary,
+    }
+    return ComputedRun(artifacts=arts, edges=edges, trials=trials, summary=summary)
+
+
+def _json_of(b: bytes) -> Any:
+    return json.loads(b)
+
+
+# ---------------------------------------------------------------------------------------------
+# record
+# ---------------------------------------------------------------------------------------------
+
+def _input_artifacts(store: Store, prep: PreparedRun) -> dict[str, str]:
+    ids = {"dataset": prep.dataset.dataset_id_v2,
+           "run_key_payload": store.put_artifact(canonical_bytes(prep.run_key_payload),
+                                                 MEDIA_JSON)}
+    if prep.code is not None:
+        ids["code"] = store.put_artifact(prep.code.source.encode("utf-8"), MEDIA_TEXT)
+    return ids
+
+
+def record_run(store: Store, prep: PreparedRun, computed: ComputedRun, *,
+               purpose: str = "run", replay_of: str | None = None,
+               extra_outputs: dict[str, tuple[bytes, str]] | None = None,
+               extra_edges: list[tuple[str, str, str]] | None = None,
+               actor: str | None = None) -> RunOutcome:
+    """Write one run instance (and the run and trials, the first time) atomically."""
+    from ..governance.events import current_actor  # the actor rule lives with governance
+
+    actor = actor or current_actor()
+    outputs = dict(computed.artifacts)
+    outputs.update(extra_outputs or {})
+    started = now_iso()
+    with store.transaction() as c:
+        if not c.execute("SELECT 1 FROM datasets WHERE dataset_id_v2 = ?",
+                         (prep.dataset.dataset_id_v2,)).fetchone():
+            raise ConfigError("the run's dataset is not registered in this store",
+                              where=prep.config.where("data.dataset"),
+                              fix="register it first (qrp data add / register_dataset)")
+        inputs = _input_artifacts(store, prep)
+        ids = {kind: store.put_artifact(b, media) for kind, (b, media) in outputs.items()}
+        assert inputs["run_key_payload"] == prep.run_key
+        new_run = c.execute("SELECT 1 FROM runs WHERE run_key = ?",
+                            (prep.run_key,)).fetchone() is None
+        if new_run:
+            c.execute(
+                "INSERT INTO runs (run_key, name, family, dataset_id_v2, config_json, code_hash, "
+                "code_source, code_entry_point, engine_version, identity_schema_version, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (prep.run_key, prep.config.name, prep.identity["family"],
+                 prep.dataset.dataset_id_v2, canonical_json(prep.identity),
+                 prep.code.code_hash if prep.code else None,
+                 prep.code.source if prep.code else None,
+                 prep.code.entry_point if prep.code else None, engine.ENGINE_VERSION,
+                 prep.run_key_payload["identity_schema_version"], started))
+            c.executemany(
+                "INSERT INTO trials (run_key, trial_index, params_json, sharpe, sharpe_annual, "
+                "total_return, max_drawdown, turnover, n_trades, n_obs, metrics_json) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(prep.run_key, t["trial_index"], canonical_json(t["params"]), t.get("sharpe"),
+                  t.get("sharpe_annual"), t.get("total_return"), t.get("max_drawdown"),
+                  t.get("turnover"), t.get("n_trades"), t["n_obs"], canonical_json(t))
+                 for t in computed.trials])
+        seq = c.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM run_instances WHERE run_key = ?",
+                        (prep.run_key,)).fetchone()[0]
+        inst = run_instance_id(prep.run_key, started_at=started, seq=seq)
+        result = {"artifacts": ids, "summary": computed.summary}
+        c.execute(
+            "INSERT INTO run_instances (run_instance_id, run_key, seq, purpose, replay_of, "
+            "started_at, finished_at, actor, result_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (inst, prep.run_key, seq, purpose, replay_of, started, now_iso(), actor,
+             canonical_json(to_plain(result))))
+        rows = [(aid, inst, "input", kind, started) for kind, aid in inputs.items()]
+        rows += [(aid, inst, "output", kind, started) for kind, aid in ids.items()]
+        c.executemany("INSERT INTO artifact_lineage (artifact_id, run_instance_id, role, kind, "
+                      "created_at) VALUES (?, ?, ?, ?, ?)", rows)
+        every = {**inputs, **ids}
+        c.executemany(
+            "INSERT OR IGNORE INTO artifact_edges (child_id, parent_id, relation, created_at) "
+            "VALUES (?, ?, ?, ?)",
+            [(every[ch], every[pa], rel, started)
+             for ch, pa, rel in computed.edges + (extra_edges or [])
+             if ch in every and pa in every and every[ch] != every[pa]])
+    return RunOutcome(run_key=prep.run_key, run_instance_id=inst, seq=seq, purpose=purpose,
+                      dataset_id_v2=prep.dataset.dataset_id_v2, artifacts={**inputs, **ids},
+                      summary=computed.summary, new_run=new_run, replay_of=replay_of)
+
+
+def execute_run(store: Store, config: RunConfig | str, *, source: str = "<config>",
+                namespace: dict[str, Any] | None = None, base_dir: Path | None = None,
+                line_offset: int = 0) -> RunOutcome:
+    """Validate, compute and record one run instance of ``config``."""
+    prep = prepare_run(store, config, source=source, namespace=namespace, base_dir=base_dir,
+                       line_offset=line_offset)
+    return record_run(store, prep, compute_run(prep))

@@ -1,0 +1,121 @@
+"""Replay: re-execute a run from what the database holds, and compare result hashes.
+
+Nothing outside the store is consulted: the config is the stored normalised config, the data is
+the stored dataset artifact (hash-verified on read), user code is the stored source whose hash
+is part of the ``run_key``. The replay attestation lists, per output kind, the original and the
+replayed artifact ids; it matches only when every one is identical.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .. import engine
+from ..config import RunConfig
+from ..data import Dataset
+from ..errors import IntegrityProblem, NotFoundError, QrpError
+from ..identity import canonical_bytes, code_hash, sha256_hex
+from ..store import MEDIA_JSON, Store, encode_json
+from .execute import (OUTPUT_KINDS, ComputedRun, PreparedRun, RunOutcome, UserCode, compute_run,
+                      record_run)
+
+__all__ = ["resolve_instance", "load_prepared", "replay_attestation", "replay_run"]
+
+
+def resolve_instance(store: Store, ref: str) -> str:
+    """An original (non-replay) run instance from a run_key, an instance id, or a prefix.
+
+    A run_key names its latest original instance.
+    """
+    ref = (ref or "").strip().lower()
+    try:
+        run_key = store.resolve("runs", "run_key", ref, what="run")
+    except NotFoundError:
+        return store.resolve("run_instances", "run_instance_id", ref, what="run instance")
+    row = store.one("SELECT run_instance_id FROM run_instances WHERE run_key = ? "
+                    "AND purpose = 'run' ORDER BY seq DESC LIMIT 1", (run_key,))
+    if row is None:
+        raise NotFoundError(f"run {run_key[:12]} has no recorded instance", where="run_instances",
+                            fix="execute the run first")
+    return row["run_instance_id"]
+
+
+def load_prepared(store: Store, run_key: str) -> PreparedRun:
+    """Rebuild a :class:`PreparedRun` from the database alone, verifying the ``run_key``."""
+    row = store.one("SELECT * FROM runs WHERE run_key = ?", (run_key,))
+    if row is None:
+        raise NotFoundError(f"no run {run_key[:12]}", where="runs", fix="check the run key")
+    identity = json.loads(row["config_json"])
+    dataset = Dataset.from_bytes(store.get_artifact(row["dataset_id_v2"]), source="store")
+    code = None
+    if row["code_hash"] is not None:
+        recomputed = code_hash(row["code_source"], entry_point=row["code_entry_point"])
+        if recomputed != row["code_hash"]:
+            raise IntegrityProblem(f"stored strategy source of run {run_key[:12]} does not hash "
+                                   f"to its code_hash", where=f"runs row run_key={run_key}",
+                                   fix="the stored code was altered; the run cannot be replayed")
+        code = UserCode(source=row["code_source"], entry_point=row["code_entry_point"],
+                        code_hash=row["code_hash"])
+    values = json.loads(row["config_json"])
+    values["name"] = row["name"]
+    values["data"]["dataset"] = row["dataset_id_v2"]
+    cfg = RunConfig(values=values, source=f"store run {run_key[:12]}")
+    prep = PreparedRun(config=cfg, dataset=dataset, asset=identity["data"]["asset"],
+                       periods_per_year=identity["data"]["periods_per_year"],
+                       points=identity["strategy"]["grid"], code=code, identity=identity,
+                       run_key="")
+    prep.run_key = sha256_hex(canonical_bytes(prep.run_key_payload))
+    if row["engine_version"] != engine.ENGINE_VERSION:
+        prep.run_key = run_key  # cannot match by construction; the attestation says why
+    elif prep.run_key != run_key:
+        raise IntegrityProblem(f"run {run_key[:12]}'s stored config does not hash to its run_key",
+                               where=f"runs row run_key={run_key}",
+                               fix="the runs row was altered; `qrp verify` lists the damage")
+    return prep
+
+
+def replay_attestation(store: Store, instance_id: str) -> tuple[PreparedRun, ComputedRun,
+                                                                dict[str, Any]]:
+    """Recompute ``instance_id`` from the DB and compare; writes nothing."""
+    inst = store.one("SELECT run_key, result_json FROM run_instances WHERE run_instance_id = ?",
+                     (instance_id,))
+    if inst is None:
+        raise NotFoundError(f"no run instance {instance_id[:12]}", where="run_instances",
+                            fix="pass a run key or instance id from `qrp runs`")
+    original = json.loads(inst["result_json"])["artifacts"]
+    stored_engine = store.one("SELECT engine_version FROM runs WHERE run_key = ?",
+                              (inst["run_key"],))["engine_version"]
+    prep = load_prepared(store, inst["run_key"])
+    computed = compute_run(prep)
+    replayed = computed.artifact_ids()
+    compared = {k: {"original": original.get(k), "replay": replayed.get(k),
+                    "match": original.get(k) == replayed.get(k)}
+                for k in OUTPUT_KINDS if k in original or k in replayed}
+    match = bool(compared) and all(c["match"] for c in compared.values())
+    reason = None
+    if stored_engine != engine.ENGINE_VERSION:
+        match, reason = False, (f"recorded with engine {stored_engine}, replayed with "
+                                f"{engine.ENGINE_VERSION}")
+    elif not match:
+        reason = "differs: " + ", ".join(k for k, c in compared.items() if not c["match"])
+    att = {"kind": "replay_attestation", "version": 1, "run_key": inst["run_key"],
+           "original_instance": instance_id, "engine_version": engine.ENGINE_VERSION,
+           "compared": compared, "match": match, "reason": reason}
+    return prep, computed, att
+
+
+def replay_run(store: Store, ref: str) -> RunOutcome:
+    """Replay and record: a new ``purpose='replay'`` instance holding the attestation."""
+    instance_id = resolve_instance(store, ref)
+    prep, computed, att = replay_attestation(store, instance_id)
+    if att["reason"] and att["reason"].startswith("recorded with engine"):
+        raise QrpError(f"run {att['run_key'][:12]} cannot be replayed: {att['reason']}",
+                       where="runs.engine_version",
+                       fix="replay with the QRP version that recorded it, or re-run the config "
+                           "(a new run_key) with this version")
+    out = record_run(store, prep, computed, purpose="replay", replay_of=instance_id,
+                     extra_outputs={"replay_attestation": (encode_json(att), MEDIA_JSON)},
+                     extra_edges=[("replay_attestation", k, "attests") for k in OUTPUT_KINDS])
+    out.extra["attestation"] = att
+    return out
