@@ -56,6 +56,8 @@ class PreparedRun:
     code: UserCode | None
     identity: dict[str, Any]
     run_key: str
+    #: Grid combinations the family's constraint removed (e.g. fast >= slow); reported.
+    n_dropped: int = 0
 
     @property
     def run_key_payload(self) -> dict[str, Any]:
@@ -164,13 +166,18 @@ def _user_code(cfg: RunConfig, namespace: dict[str, Any] | None,
 # prepare
 # ---------------------------------------------------------------------------------------------
 
-def _expand_user_grid(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
+def _expand_user_grid(grid: dict[str, list[Any]], *, where: str) -> list[dict[str, Any]]:
     """Cartesian product for a user function's grid: keys in sorted order, values as given.
 
     A user function declares no parameter types, so values keep the type written in the
     config (``5`` stays an int, ``5.0`` a float) and reach the function unchanged.
     """
     keys = sorted(grid)
+    for k in keys:
+        seen = [canonical_json(v) for v in grid[k]]
+        if len(set(seen)) != len(seen):
+            raise ConfigError(f"grid list strategy.grid.{k} repeats a value: {grid[k]!r}",
+                              where=where, fix="list each value once")
     return [dict(zip(keys, combo)) for combo in itertools.product(*(grid[k] for k in keys))]
 
 
@@ -203,13 +210,15 @@ def prepare_run(store: Store, config: RunConfig | str, *, source: str = "<config
     s = cfg.values["strategy"]
     if s["kind"] == "user":
         code = code or _user_code(cfg, namespace, base_dir)
-        points = _expand_user_grid(s["grid"])
+        points = _expand_user_grid(s["grid"], where=cfg.where("strategy.grid"))
+        n_dropped = 0
     else:
-        points = list(engine.expand_grid(s["kind"], s["grid"],
-                                         where=cfg.where("strategy.grid")).points)
+        expansion = engine.expand_grid(s["kind"], s["grid"], where=cfg.where("strategy.grid"))
+        points, n_dropped = list(expansion.points), expansion.n_dropped
     identity = cfg.identity(asset=asset, periods_per_year=ppy, grid_points=points)
     prep = PreparedRun(config=cfg, dataset=dataset, asset=asset, periods_per_year=float(ppy),
-                       points=points, code=code, identity=identity, run_key="")
+                       points=points, code=code, identity=identity, run_key="",
+                       n_dropped=n_dropped)
     prep.run_key = sha256_hex(canonical_bytes(prep.run_key_payload))
     _check_walk_forward(prep)
     return prep
@@ -318,7 +327,8 @@ def compute_run(prep: PreparedRun) -> ComputedRun:
          "fold_causality_valid": bool(_json_of(arts["fold_causality"][0])["valid"])}
         if "walk_forward" in arts else {})
     summary = {
-        "n_trials": len(prep.points), "n_obs": n_obs, "best_trial": best,
+        "n_trials": len(prep.points), "n_dropped": prep.n_dropped, "n_obs": n_obs,
+        "best_trial": best,
         "best_params": prep.points[best],
         "best_sharpe_annual": to_plain(metrics["sharpe_annual"][best]),
         "reality_check_pvalue": (_json_of(arts["reality_check"][0])["pvalue"]

@@ -1,0 +1,51 @@
+"""The backtest engine: strategy families, positions, returns after costs, metrics, walk-forward.
+
+Semantics (DESIGN section 6): a position decided with data up to bar t is held over bar t+1;
+per-period return = position * asset return - cost * |position change|, cost in basis points of
+traded notional (fee + slippage). Public functions validate and coerce their inputs; the numba
+kernels in ``_kernels`` only compute, and each has a plain-numpy twin in ``tests/engine``.
+"""
+
+#: Part of every ``run_key``: bump whenever any engine result could change.
+ENGINE_VERSION = "0.1.0"
+
+from .attestation import ATTESTATION_VERSION, fold_causality_attestation  # noqa: E402
+from .backtest import (  # noqa: E402
+    MAX_ABS_POSITION,
+    GridResult,
+    asset_returns,
+    backtest_grid,
+    grid_positions,
+    strategy_returns,
+    user_positions,
+)
+from .families import (  # noqa: E402
+    FAMILIES,
+    GridExpansion,
+    ParamSpec,
+    StrategyFamily,
+    expand_grid,
+    get_family,
+)
+from .metrics import METRIC_NAMES, trial_metrics  # noqa: E402
+from .walkforward import (  # noqa: E402
+    OBJECTIVES,
+    Fold,
+    TrackedReturns,
+    WalkForwardResult,
+    make_folds,
+    select_best,
+    train_scores,
+    walk_forward,
+)
+
+__all__ = [
+    "ENGINE_VERSION",
+    "ParamSpec", "StrategyFamily", "FAMILIES", "GridExpansion", "expand_grid", "get_family",
+    "MAX_ABS_POSITION", "GridResult", "asset_returns", "grid_positions", "user_positions",
+    "strategy_returns", "backtest_grid",
+    "METRIC_NAMES", "trial_metrics",
+    "OBJECTIVES", "Fold", "make_folds", "TrackedReturns", "train_scores", "select_best",
+    "WalkForwardResult", "walk_forward",
+    "ATTESTATION_VERSION", "fold_causality_attestation",
+]
