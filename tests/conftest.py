@@ -30,3 +30,112 @@ def mem_store():
 @pytest.fixture(autouse=True)
 def _actor(monkeypatch):
     monkeypatch.setenv("QRP_ACTOR", "pytest")
+
+
+# ---------------------------------------------------------------------------------------------
+# A small real world: two synthetic datasets, an edge run and a data-mined noise run.
+# Built once per session (it runs the real engine and bootstrap), then copied per test so that
+# tests which tamper with the file never see each other's damage.
+# ---------------------------------------------------------------------------------------------
+
+WORLD_BARS = 4000
+
+EDGE_TOML = """\
+name = "edge"
+family = "t-trend"
+[data]
+dataset = "edge"
+[strategy]
+kind = "ts_momentum"
+[strategy.grid]
+lookback = [1, 2, 4, 8]
+[costs]
+fee_bps = 1.0
+slippage_bps = 0.5
+[walk_forward]
+n_folds = 3
+purge = 10
+embargo = 10
+[nulls.reality_check]
+reps = 299
+"""
+
+NOISE_TOML = """\
+name = "noise"
+family = "t-mined"
+[data]
+dataset = "noise"
+[strategy]
+kind = "ma_crossover"
+[strategy.grid]
+fast = [2, 4, 8, 16]
+slow = [24, 48, 96]
+[costs]
+fee_bps = 1.0
+slippage_bps = 0.5
+[walk_forward]
+n_folds = 3
+purge = 10
+embargo = 10
+[nulls.reality_check]
+reps = 299
+"""
+
+
+def build_world(path):
+    """Create a store at ``path`` with both datasets and both runs; returns their outcomes."""
+    from qrp_jupyter.data import synthetic
+    from qrp_jupyter.runs import execute_run, register_dataset
+
+    s = Store(path)
+    register_dataset(s, synthetic(n_bars=WORLD_BARS, seed=7, edge=0.15), name="edge")
+    register_dataset(s, synthetic(n_bars=WORLD_BARS, seed=11, edge=0.0), name="noise")
+    edge = execute_run(s, EDGE_TOML, source="edge.toml")
+    noise = execute_run(s, NOISE_TOML, source="noise.toml")
+    s.close()
+    return edge, noise
+
+
+@pytest.fixture(scope="session")
+def _world_template(tmp_path_factory):
+    import os
+    old = os.environ.get("QRP_ACTOR")
+    os.environ["QRP_ACTOR"] = "pytest"
+    path = tmp_path_factory.mktemp("world") / "world.sqlite"
+    edge, noise = build_world(path)
+    if old is None:
+        os.environ.pop("QRP_ACTOR")
+    # Fold the WAL into the main file so a plain copy is a complete store.
+    s = Store(path)
+    s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    s.close()
+    return path, edge, noise
+
+
+class World:
+    def __init__(self, store, edge, noise):
+        self.store, self.edge, self.noise = store, edge, noise
+
+
+@pytest.fixture
+def world(_world_template, tmp_path):
+    import shutil
+    src, edge, noise = _world_template
+    dst = tmp_path / "world.sqlite"
+    shutil.copyfile(src, dst)
+    s = Store(dst)
+    yield World(s, edge, noise)
+    s.close()
+
+
+def table_counts(store) -> dict[str, int]:
+    """Row count of every table: the 'nothing was written' oracle."""
+    names = [r[0] for r in store.conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    return {n: store.conn.execute(f"SELECT COUNT(*) FROM {n}").fetchone()[0] for n in names}
+
+
+@pytest.fixture
+def counts():
+    """``counts(store)``: row count of every table (assert nothing was written)."""
+    return table_counts

@@ -1,0 +1,182 @@
+"""Promotion: the fail-closed gate, recorded refusals, legal transitions, the event chain."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qrp_jupyter.errors import GovernanceError, NotFoundError
+from qrp_jupyter.governance import (DEFAULT_POLICY, Policy, create_candidate, promote, reject,
+                                    register_policy, retire)
+from qrp_jupyter.runs import execute_run
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+
+def events(store):
+    return [dict(r) for r in store.all("SELECT * FROM v_governance_log")]
+
+
+def test_edge_goes_through_candidate_to_accepted(world):
+    c = create_candidate(world.store, world.edge.run_instance_id)
+    assert c["created"] and c["status"] == "exploratory"
+    assert c["trial_index"] == world.edge.summary["best_trial"]
+    r1 = promote(world.store, c["candidate_id"], "candidate")
+    assert r1.passed, r1.report["blockers"]
+    r2 = promote(world.store, c["candidate_id"][:10], "accepted")
+    assert r2.passed, r2.report["blockers"]
+    rules = {r["rule"]: r for r in r2.report["rules"]}
+    assert rules["replay"]["value"] is True and rules["replay"]["verdict"] == "pass"
+    row = world.store.one("SELECT status, eligibility_report_id FROM promotion_candidates "
+                          "WHERE candidate_id = ?", (c["candidate_id"],))
+    assert row["status"] == "accepted" and row["eligibility_report_id"] == \
+        r2.eligibility_report_id
+    log = events(world.store)
+    assert [e["kind"] for e in log] == ["candidate_created", "promoted", "promoted"]
+    assert log[-1]["eligibility_report_id"] == r2.eligibility_report_id
+    assert log[1]["prev_hash"] == log[0]["event_hash"]
+
+
+def test_every_rule_names_its_value_threshold_verdict_and_source_artifact(world):
+    c = create_candidate(world.store, world.edge.run_instance_id)
+    rep = promote(world.store, c["candidate_id"], "candidate").report
+    assert rep["policy"]["hash"] == DEFAULT_POLICY.policy_hash
+    for rule in rep["rules"]:
+        assert {"rule", "metric", "value", "op", "threshold", "verdict", "severity",
+                "artifact_id"} <= set(rule)
+        assert world.store.one("SELECT 1 FROM artifacts WHERE artifact_id = ?",
+                               (rule["artifact_id"],)) is not None, rule
+    dsr = next(r for r in rep["rules"] if r["metric"] == "deflated_sharpe")
+    ev = json.loads(world.store.get_artifact(dsr["artifact_id"]))
+    # N comes from the family's trial registry: the edge family holds 4 trials.
+    assert ev["n_trials_family"] == 4 and ev["family"] == "t-trend"
+
+
+def test_noise_is_refused_with_readable_blockers_and_the_refusal_is_recorded(world, counts):
+    c = create_candidate(world.store, world.noise.run_instance_id)
+    before = counts(world.store)
+    res = promote(world.store, c["candidate_id"], "candidate")
+    assert not res.passed
+    assert any(b.startswith("data_snooping: reality_check_pvalue") for b in
+               res.report["blockers"]), res.report["blockers"]
+    row = world.store.one("SELECT status, eligibility_report_id FROM promotion_candidates "
+                          "WHERE candidate_id = ?", (c["candidate_id"],))
+    assert row["status"] == "exploratory" and row["eligibility_report_id"] is None
+    after = counts(world.store)
+    assert after["eligibility_reports"] == before["eligibility_reports"] + 1
+    assert events(world.store)[-1]["kind"] == "promotion_refused"
+
+
+def test_dsr_deflates_as_the_family_tries_more(world):
+    """More trials recorded in the family -> larger N -> a smaller deflated Sharpe."""
+    c = create_candidate(world.store, world.edge.run_instance_id)
+    first = promote(world.store, c["candidate_id"], "candidate").report
+    more = """\
+family = "t-trend"
+[data]
+dataset = "noise"
+[strategy]
+kind = "ma_crossover"
+[strategy.grid]
+fast = [2, 3, 4, 5, 6, 8, 10, 12]
+slow = [20, 30, 40, 60, 80, 100]
+[walk_forward]
+enabled = false
+[nulls.reality_check]
+reps = 99
+"""
+    execute_run(world.store, more)
+    c2 = create_candidate(world.store, world.edge.run_instance_id, 1)
+    second = promote(world.store, c2["candidate_id"], "candidate").report
+
+    def dsr_doc(rep):
+        aid = next(r["artifact_id"] for r in rep["rules"] if r["metric"] == "deflated_sharpe")
+        return json.loads(world.store.get_artifact(aid))
+    d1, d2 = dsr_doc(first), dsr_doc(second)
+    assert (d1["n_trials_family"], d2["n_trials_family"]) == (4, 4 + 48)
+    assert d2["expected_max_sr"] > d1["expected_max_sr"]
+
+
+def test_illegal_actions_are_explained_and_write_nothing(world, counts):
+    c = create_candidate(world.store, world.edge.run_instance_id)
+    cid = c["candidate_id"]
+    before = counts(world.store)
+    with pytest.raises(GovernanceError, match="promote it to candidate first"):
+        promote(world.store, cid, "accepted")
+    with pytest.raises(GovernanceError, match="not a promotion level"):
+        promote(world.store, cid, "Accepted")
+    with pytest.raises(GovernanceError, match="not a promotion level"):
+        promote(world.store, cid, "gold")
+    with pytest.raises(NotFoundError, match="no candidate"):
+        promote(world.store, "abcdef0123", "candidate")
+    with pytest.raises(GovernanceError, match="reason is required"):
+        reject(world.store, cid, "  ")
+    with pytest.raises(GovernanceError, match="trial 99 does not exist"):
+        create_candidate(world.store, world.edge.run_key, 99)
+    assert counts(world.store) == before
+
+
+def test_reject_then_retire_and_nothing_after(world):
+    c = create_candidate(world.store, world.edge.run_instance_id)
+    cid = c["candidate_id"]
+    reject(world.store, cid, "regime change")
+    with pytest.raises(GovernanceError, match="cannot move to 'candidate'"):
+        promote(world.store, cid, "candidate")
+    retire(world.store, cid, "archived")
+    with pytest.raises(GovernanceError, match="retired candidate never changes"):
+        reject(world.store, cid, "again")
+    log = events(world.store)
+    assert [(e["kind"], e["reason"]) for e in log[-2:]] == [("rejected", "regime change"),
+                                                           ("retired", "archived")]
+
+
+def test_same_trial_is_the_same_candidate(world):
+    a = create_candidate(world.store, world.edge.run_key, 1)
+    b = create_candidate(world.store, world.edge.run_instance_id, 1)
+    assert a["candidate_id"] == b["candidate_id"] and not b["created"]
+
+
+def test_policies_are_versioned_and_immutable(world):
+    stricter = Policy(name=DEFAULT_POLICY.name, version=DEFAULT_POLICY.version,
+                      levels={"candidate": [dict(DEFAULT_POLICY.levels["candidate"][0],
+                                                 threshold=0.01)]})
+    with world.store.transaction():
+        register_policy(world.store, DEFAULT_POLICY)
+    with pytest.raises(GovernanceError, match="new version number"):
+        with world.store.transaction():
+            register_policy(world.store, stricter)
+
+
+def test_a_stricter_policy_version_can_refuse_what_the_default_passes(world):
+    strict = Policy(name="strict", version=1, levels={"candidate": [
+        {"rule": "huge_sharpe", "metric": "sharpe_annual", "op": ">=", "threshold": 1e9,
+         "severity": "blocker", "why": ""}]})
+    c = create_candidate(world.store, world.edge.run_instance_id)
+    res = promote(world.store, c["candidate_id"], "candidate", policy=strict)
+    assert not res.passed and res.report["policy"]["name"] == "strict"
+    assert promote(world.store, c["candidate_id"], "candidate").passed
+
+
+def test_missing_evidence_fails_closed(world):
+    """A run recorded without walk-forward has no fold-causality evidence: blocker 'missing'."""
+    text = """\
+family = "t-nowf"
+[data]
+dataset = "edge"
+[strategy]
+kind = "ts_momentum"
+[strategy.grid]
+lookback = [1, 2]
+[walk_forward]
+enabled = false
+[nulls.reality_check]
+reps = 99
+"""
+    out = execute_run(world.store, text)
+    c = create_candidate(world.store, out.run_instance_id)
+    res = promote(world.store, c["candidate_id"], "candidate")
+    assert not res.passed
+    fc = next(r for r in res.report["rules"] if r["rule"] == "fold_causality")
+    assert fc["verdict"] == "missing"
+    assert "fold_causality: fold_causality_valid could not be computed" in res.report["blockers"]
