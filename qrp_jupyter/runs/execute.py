@@ -213,7 +213,11 @@ def prepare_run(store: Store, config: RunConfig | str, *, source: str = "<config
         points = _expand_user_grid(s["grid"], where=cfg.where("strategy.grid"))
         n_dropped = 0
     else:
-        expansion = engine.expand_grid(s["kind"], s["grid"], where=cfg.where("strategy.grid"))
+        try:
+            expansion = engine.expand_grid(s["kind"], s["grid"], where="strategy.grid")
+        except ConfigError as exc:  # the engine names the key; the config knows its line
+            raise ConfigError(exc.what, where=cfg.where(exc.where or "strategy.grid"),
+                              fix=exc.fix) from None
         points, n_dropped = list(expansion.points), expansion.n_dropped
     identity = cfg.identity(asset=asset, periods_per_year=ppy, grid_points=points)
     prep = PreparedRun(config=cfg, dataset=dataset, asset=asset, periods_per_year=float(ppy),
