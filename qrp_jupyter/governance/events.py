@@ -7,27 +7,12 @@ the sequence number, so neither reordering nor deletion nor editing goes unnotic
 
 from __future__ import annotations
 
-import getpass
-import os
 from typing import Any
 
-from ..identity import canonical_json, event_hash, now_iso
+from ..identity import ENV_ACTOR, canonical_json, current_actor, event_hash, now_iso
 from ..store import GENESIS_HASH, Store
 
 __all__ = ["append_event", "event_hash", "current_actor", "ENV_ACTOR"]
-
-ENV_ACTOR = "QRP_ACTOR"
-
-
-def current_actor() -> str:
-    """Who is acting: ``$QRP_ACTOR``, else the OS user."""
-    actor = os.environ.get(ENV_ACTOR, "").strip()
-    if actor:
-        return actor
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (containers): still attribute the action
-        return f"uid:{os.getuid()}"
 
 
 def append_event(store: Store, *, kind: str, candidate_id: str | None, actor: str,

@@ -24,8 +24,9 @@ from .. import engine, stats
 from ..config import RunConfig, parse_config
 from ..data import Dataset
 from ..errors import ConfigError
-from ..identity import (SeedRecord, canonical_bytes, canonical_json, code_hash, function_source,
-                        now_iso, run_instance_id, run_key_payload, sha256_hex, to_plain)
+from ..identity import (SeedRecord, canonical_bytes, canonical_json, code_hash, current_actor,
+                        function_source, now_iso, run_instance_id, run_key_payload, sha256_hex,
+                        to_plain)
 from ..store import MEDIA_ARRAY, MEDIA_JSON, MEDIA_TEXT, Store, encode_array, encode_json
 from .datasets import load_dataset
 
@@ -365,8 +366,6 @@ def record_run(store: Store, prep: PreparedRun, computed: ComputedRun, *,
                extra_edges: list[tuple[str, str, str]] | None = None,
                actor: str | None = None) -> RunOutcome:
     """Write one run instance (and the run and trials, the first time) atomically."""
-    from ..governance.events import current_actor  # the actor rule lives with governance
-
     actor = actor or current_actor()
     outputs = dict(computed.artifacts)
     outputs.update(extra_outputs or {})
