@@ -1,0 +1,164 @@
+"""Probabilistic and deflated Sharpe ratios (Bailey and Lopez de Prado 2012, 2014).
+
+Conventions (DESIGN section 5): Sharpe ratios are per period (mean over the ``ddof=1`` standard
+deviation, no annualization, no risk-free rate: pass excess returns); kurtosis is raw (normal = 3).
+Every function returns a plain ``float``; probabilities are in [0, 1].
+"""
+
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError, DataError
+from ._inputs import as_series, check_int, check_real
+
+__all__ = ["EULER_GAMMA", "deflated_sharpe", "expected_max_sharpe", "probabilistic_sharpe",
+           "sharpe_moments"]
+
+EULER_GAMMA = 0.5772156649015329
+_STD_NORMAL = NormalDist()
+
+
+def _norm_cdf(z: float) -> float:
+    # erfc keeps precision in the lower tail, where 1 - cdf would round to 0
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))
+
+
+def sharpe_moments(returns_1d: Any) -> dict[str, float | int]:
+    """Per-period Sharpe ratio and the return moments PSR and DSR need.
+
+    Returns
+    -------
+    dict
+        ``sr`` = mean / std (``ddof=1``); ``skew`` = m3 / m2^1.5 and ``kurtosis`` = m4 / m2^2
+        (raw, normal = 3) with the plain sample central moments ``m_j = mean((x - mean)^j)``, as
+        in Bailey and Lopez de Prado (2012); ``n_obs`` = T.
+
+    Raises
+    ------
+    DataError
+        Fewer than 2 observations, a non-finite value, or a constant series (no Sharpe ratio).
+    """
+    x = as_series(returns_1d, name="returns_1d", min_rows=2)
+    mean = float(x.mean())
+    dev = x - mean
+    m2 = float(np.mean(dev * dev))
+    if not m2 > 0.0 or float(x.max()) == float(x.min()):
+        raise DataError(f"returns_1d is constant ({x[0]!r} in all {x.shape[0]} periods); its "
+                        "Sharpe ratio is undefined", where="returns_1d",
+                        fix="check the strategy traded at all")
+    std = float(x.std(ddof=1))
+    return {
+        "sr": mean / std,
+        "skew": float(np.mean(dev ** 3)) / m2 ** 1.5,
+        "kurtosis": float(np.mean(dev ** 4)) / (m2 * m2),
+        "n_obs": int(x.shape[0]),
+    }
+
+
+def _psr(sr: float, sr_star: float, n_obs: int, skew: float, kurtosis: float) -> float:
+    """Phi((SR - SR*) sqrt(T - 1) / sqrt(1 - skew SR + (kurtosis - 1) / 4 SR^2))."""
+    var_term = 1.0 - skew * sr + (kurtosis - 1.0) / 4.0 * sr * sr
+    if not var_term > 0.0:
+        raise ConfigError(
+            f"the Sharpe-ratio variance term 1 - skew*SR + (kurtosis-1)/4*SR^2 = {var_term!r} "
+            f"is not positive (SR={sr!r}, skew={skew!r}, kurtosis={kurtosis!r})",
+            where="skew/kurtosis",
+            fix="kurtosis must be raw (normal = 3) and at least 1 + skew^2")
+    return _norm_cdf((sr - sr_star) * math.sqrt(n_obs - 1) / math.sqrt(var_term))
+
+
+def probabilistic_sharpe(returns_1d: Any, *, sr_benchmark: float = 0.0) -> float:
+    """Probability that the true per-period Sharpe ratio exceeds ``sr_benchmark``.
+
+    Notes
+    -----
+    Bailey and Lopez de Prado (2012), "The Sharpe Ratio Efficient Frontier", Journal of Risk
+    15(2): ``PSR(SR*) = Phi((SR - SR*) sqrt(T - 1) / sqrt(1 - g3 SR + (g4 - 1) / 4 SR^2))`` with
+    sample skew ``g3`` and raw kurtosis ``g4`` (:func:`sharpe_moments`). Per-period SR only.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([0.01, -0.02, 0.03, 0.0, 0.015, -0.005, 0.02, -0.01])
+    >>> p = probabilistic_sharpe(x)
+    >>> round(p + probabilistic_sharpe(-x), 12)
+    1.0
+    """
+    sr_benchmark = check_real(sr_benchmark, "sr_benchmark")
+    m = sharpe_moments(returns_1d)
+    return _psr(m["sr"], sr_benchmark, m["n_obs"], m["skew"], m["kurtosis"])
+
+
+def expected_max_sharpe(n_trials: int, sr_variance: float) -> float:
+    """Expected maximum per-period Sharpe ratio of ``n_trials`` unskilled trials.
+
+    ``sqrt(V) ((1 - gamma) Z^-1(1 - 1/N) + gamma Z^-1(1 - 1/(N e)))`` with ``gamma`` the
+    Euler-Mascheroni constant and V the variance of the trials' Sharpe ratios across trials.
+    One trial involves no selection: the result is 0 (the formula's ``Z^-1(0)`` is undefined).
+
+    Notes
+    -----
+    Bailey and Lopez de Prado (2014), "The Deflated Sharpe Ratio", Journal of Portfolio
+    Management 40(5), the "False Strategy" theorem (an extreme-value approximation).
+
+    Examples
+    --------
+    >>> round(expected_max_sharpe(100, 0.5 / 250) * math.sqrt(250), 4)
+    1.7894
+    """
+    n_trials = check_int(n_trials, "n_trials", minimum=1)
+    sr_variance = check_real(sr_variance, "sr_variance", minimum=0.0)
+    if n_trials == 1:
+        return 0.0
+    z1 = _STD_NORMAL.inv_cdf(1.0 - 1.0 / n_trials)
+    z2 = _STD_NORMAL.inv_cdf(1.0 - 1.0 / (n_trials * math.e))
+    return math.sqrt(sr_variance) * ((1.0 - EULER_GAMMA) * z1 + EULER_GAMMA * z2)
+
+
+def deflated_sharpe(sr: float, *, n_obs: int, n_trials: int, sr_variance: float,
+                    skew: float = 0.0, kurtosis: float = 3.0) -> float:
+    """Probability that a per-period Sharpe ratio ``sr`` is real after selecting the best of
+    ``n_trials`` trials: the PSR against :func:`expected_max_sharpe`.
+
+    Parameters
+    ----------
+    sr
+        The selected strategy's per-period Sharpe ratio (mean / std with ``ddof=1``).
+    n_obs
+        T, the number of return observations behind ``sr`` (>= 2).
+    n_trials
+        N, every trial ever run in the research family, not just the last grid (>= 1).
+    sr_variance
+        Variance of the per-period Sharpe ratios across the N trials (>= 0).
+    skew, kurtosis
+        Skew and RAW kurtosis (normal = 3) of the selected strategy's returns.
+
+    Returns
+    -------
+    float
+        ``DSR = PSR(SR*)`` with ``SR* = expected_max_sharpe(N, V)``; with N = 1, SR* = 0 and the
+        DSR equals the PSR against zero.
+
+    Notes
+    -----
+    Bailey and Lopez de Prado (2014), "The Deflated Sharpe Ratio: Correcting for Selection Bias,
+    Backtest Overfitting and Non-Normality", Journal of Portfolio Management 40(5). Annualized
+    inputs must be converted first: ``sr = SR_annual / sqrt(q)``, ``V = V_annual / q`` for q
+    periods per year. The paper's example (SR 2.5 and V 0.5 annualized, q = 250, T = 1250,
+    N = 100, skew -3, kurtosis 10) gives SR* = 0.1132 per day and DSR = 0.9004:
+
+    >>> round(deflated_sharpe(2.5 / math.sqrt(250), n_obs=1250, n_trials=100,
+    ...                       sr_variance=0.5 / 250, skew=-3.0, kurtosis=10.0), 4)
+    0.9004
+    """
+    sr = check_real(sr, "sr")
+    n_obs = check_int(n_obs, "n_obs", minimum=2)
+    skew = check_real(skew, "skew")
+    kurtosis = check_real(kurtosis, "kurtosis", minimum=1.0)
+    sr_star = expected_max_sharpe(n_trials, sr_variance)
+    return _psr(sr, sr_star, n_obs, skew, kurtosis)

@@ -1,0 +1,171 @@
+"""Probabilistic and deflated Sharpe ratios against the formulas and independent computations."""
+
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qrp_jupyter.errors import ConfigError, DataError
+from qrp_jupyter.stats import (
+    deflated_sharpe,
+    expected_max_sharpe,
+    probabilistic_sharpe,
+    sharpe_moments,
+)
+
+from . import naive
+
+
+def _returns(seed, n_obs=750, skewed=False):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n_obs) * 0.01 + 0.0005
+    if skewed:
+        x -= rng.exponential(0.01, n_obs) - 0.01  # negative skew, fat left tail
+    return x
+
+
+@pytest.mark.parametrize("skewed", [False, True])
+def test_moments_match_twin_and_scipy(skewed):
+    stats = pytest.importorskip("scipy.stats")
+    x = _returns(1, skewed=skewed)
+    got = sharpe_moments(x)
+    want = naive.moments(x)
+    assert got["n_obs"] == want["n_obs"] == 750
+    for key in ("sr", "skew", "kurtosis"):
+        assert got[key] == pytest.approx(want[key], rel=1e-12)
+    assert got["skew"] == pytest.approx(stats.skew(x), rel=1e-10)
+    assert got["kurtosis"] == pytest.approx(stats.kurtosis(x, fisher=False), rel=1e-10)
+    assert got["sr"] == pytest.approx(x.mean() / x.std(ddof=1), rel=1e-14)
+    if skewed:
+        assert got["skew"] < -0.3 and got["kurtosis"] > 3.5
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("sr_benchmark", [0.0, 0.02, -0.05])
+def test_psr_matches_twin_and_scipy(seed, sr_benchmark):
+    stats = pytest.importorskip("scipy.stats")
+    x = _returns(seed, skewed=seed == 2)
+    m = naive.moments(x)
+    want = naive.psr(m["sr"], sr_benchmark, m["n_obs"], m["skew"], m["kurtosis"])
+    got = probabilistic_sharpe(x, sr_benchmark=sr_benchmark)
+    assert got == pytest.approx(want, rel=1e-12, abs=1e-15)
+    z = (m["sr"] - sr_benchmark) * math.sqrt(m["n_obs"] - 1) / math.sqrt(
+        1 - m["skew"] * m["sr"] + (m["kurtosis"] - 1) / 4 * m["sr"] ** 2)
+    assert got == pytest.approx(float(stats.norm.cdf(z)), rel=1e-12, abs=1e-15)
+
+
+def test_psr_of_a_zero_mean_series_is_one_half_and_symmetric():
+    z = np.random.default_rng(0).standard_normal(500)
+    x = np.concatenate([z, -z])  # mean exactly 0
+    assert probabilistic_sharpe(x) == pytest.approx(0.5, abs=1e-12)
+    y = _returns(4, skewed=True)
+    assert probabilistic_sharpe(y) + probabilistic_sharpe(-y) == pytest.approx(1.0, abs=1e-12)
+    assert probabilistic_sharpe(pd.Series(y)) == probabilistic_sharpe(y)
+    assert probabilistic_sharpe(y, sr_benchmark=1.0) < 1e-6 < 1 - 1e-6 < probabilistic_sharpe(
+        y, sr_benchmark=-1.0)
+
+
+def test_negative_skew_lowers_psr():
+    """Same SR and T: a negatively skewed, fat-tailed strategy gets less credit."""
+    sr, n_obs = 0.08, 750
+    normal = deflated_sharpe(sr, n_obs=n_obs, n_trials=1, sr_variance=0.0)
+    fat = deflated_sharpe(sr, n_obs=n_obs, n_trials=1, sr_variance=0.0, skew=-2.0,
+                          kurtosis=12.0)
+    assert fat < normal
+
+
+def test_paper_example():
+    """Bailey & Lopez de Prado (2014), section on the DSR's numerical example.
+
+    Annualized SR 2.5 and variance of trial SRs 0.5 over 5 years of daily data (q = 250,
+    T = 1250), N = 100 trials, skew -3, kurtosis 10. Converted to daily: SR = 2.5 / sqrt(250),
+    V = 0.5 / 250. The paper reports SR* = 0.1132 (daily) and DSR = 0.9004; the same numbers
+    come out of the independent NormalDist computation in naive.py, checked here too.
+    """
+    sr, v = 2.5 / math.sqrt(250), 0.5 / 250
+    assert expected_max_sharpe(100, v) == pytest.approx(0.1132, abs=5e-5)
+    dsr = deflated_sharpe(sr, n_obs=1250, n_trials=100, sr_variance=v, skew=-3.0, kurtosis=10.0)
+    assert dsr == pytest.approx(0.9004, abs=5e-5)
+    assert dsr == pytest.approx(naive.dsr(sr, 1250, 100, v, -3.0, 10.0), rel=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(sr=st.floats(-0.3, 0.3), n_obs=st.integers(2, 100_000), n_trials=st.integers(1, 10**6),
+       sr_variance=st.floats(0.0, 0.05), skew=st.floats(-3.0, 3.0),
+       excess=st.floats(0.0, 30.0))
+def test_dsr_matches_twin(sr, n_obs, n_trials, sr_variance, skew, excess):
+    kurtosis = 1.0 + skew * skew + excess  # any valid raw kurtosis is >= 1 + skew^2
+    got = deflated_sharpe(sr, n_obs=n_obs, n_trials=n_trials, sr_variance=sr_variance,
+                          skew=skew, kurtosis=kurtosis)
+    want = naive.dsr(sr, n_obs, n_trials, sr_variance, skew, kurtosis)
+    assert 0.0 <= got <= 1.0
+    assert got == pytest.approx(want, rel=1e-9, abs=1e-14)
+
+
+def test_dsr_decreases_with_trials_and_with_trial_variance():
+    sr, n_obs = 0.1, 1000
+    by_trials = [deflated_sharpe(sr, n_obs=n_obs, n_trials=n, sr_variance=0.001)
+                 for n in (1, 2, 5, 10, 100, 1000, 10**5)]
+    assert all(a > b for a, b in zip(by_trials, by_trials[1:]))
+    by_var = [deflated_sharpe(sr, n_obs=n_obs, n_trials=50, sr_variance=v)
+              for v in (0.0, 1e-5, 1e-4, 1e-3, 1e-2)]
+    assert all(a > b for a, b in zip(by_var, by_var[1:]))
+    # no selection, or no spread among trials: no deflation, DSR = PSR against zero
+    psr0 = NormalDist().cdf(sr * math.sqrt(n_obs - 1) / math.sqrt(1 + sr * sr / 2))
+    assert by_trials[0] == pytest.approx(psr0, rel=1e-12)
+    assert by_var[0] == pytest.approx(psr0, rel=1e-12)
+
+
+def test_one_trial_means_no_deflation():
+    assert expected_max_sharpe(1, 0.3) == 0.0
+    x = _returns(5)
+    m = sharpe_moments(x)
+    assert deflated_sharpe(m["sr"], n_obs=m["n_obs"], n_trials=1, sr_variance=0.2,
+                           skew=m["skew"], kurtosis=m["kurtosis"]) == pytest.approx(
+        probabilistic_sharpe(x), rel=1e-14)
+
+
+def test_expected_max_sharpe_approximates_the_mean_maximum():
+    """The False Strategy theorem's formula vs a simulated E[max of N iid N(0, V)].
+
+    It is an extreme-value approximation: for N = 100 it overstates the exact 2.5076 sd by about
+    1%; allow 3%. It scales with sqrt(V).
+    """
+    v = 0.0004
+    draws = np.random.default_rng(3).standard_normal((20_000, 100)) * math.sqrt(v)
+    simulated = draws.max(axis=1).mean()
+    assert expected_max_sharpe(100, v) == pytest.approx(simulated, rel=0.03)
+    assert expected_max_sharpe(100, 4 * v) == pytest.approx(2 * expected_max_sharpe(100, v))
+
+
+def test_errors():
+    with pytest.raises(ConfigError, match="n_trials"):
+        expected_max_sharpe(0, 0.1)
+    with pytest.raises(ConfigError, match="n_trials"):
+        deflated_sharpe(0.1, n_obs=100, n_trials=2.5, sr_variance=0.1)
+    with pytest.raises(ConfigError, match="sr_variance"):
+        expected_max_sharpe(10, -0.1)
+    with pytest.raises(ConfigError, match="n_obs"):
+        deflated_sharpe(0.1, n_obs=1, n_trials=3, sr_variance=0.1)
+    with pytest.raises(ConfigError, match="kurtosis"):
+        deflated_sharpe(0.1, n_obs=100, n_trials=3, sr_variance=0.1, kurtosis=0.5)
+    with pytest.raises(ConfigError, match="variance term"):
+        deflated_sharpe(1.0, n_obs=100, n_trials=3, sr_variance=0.1, skew=3.0, kurtosis=1.0)
+    with pytest.raises(ConfigError, match="sr"):
+        deflated_sharpe(float("nan"), n_obs=100, n_trials=3, sr_variance=0.1)
+    with pytest.raises(DataError, match="constant"):
+        probabilistic_sharpe(np.full(30, 0.001))
+    with pytest.raises(DataError, match="rows"):
+        sharpe_moments([0.1])
+    with pytest.raises(DataError, match="one series"):
+        sharpe_moments(np.zeros((10, 2)))
+    bad = _returns(1)
+    bad[40] = np.nan
+    with pytest.raises(DataError, match="row 40"):
+        probabilistic_sharpe(bad)
