@@ -97,8 +97,7 @@ def resolve_seed(seed: Any, *, salt: str = "adhoc",
     if isinstance(seed, SeedRecord):
         return seed.generator(), seed.to_dict()
     if isinstance(seed, dict):
-        rec = SeedRecord.from_dict(seed)
-        return rec.generator(), rec.to_dict()
+        return _from_record(seed)
     if isinstance(seed, np.random.Generator):
         state = to_plain(seed.bit_generator.state)
         return seed, {"kind": "generator_state", "state": state}
@@ -119,3 +118,32 @@ def resolve_seed(seed: Any, *, salt: str = "adhoc",
                         where="seed argument",
                         fix="pass an int, a numpy Generator, a SeedRecord or None")
 
+
+
+def _from_record(d: dict[str, Any]) -> tuple[np.random.Generator, dict]:
+    """Accept back every record :func:`resolve_seed` produces, so a stored record reproduces
+    the exact random numbers by being passed as ``seed`` again."""
+    kind = d.get("kind", "seed_record")
+    if kind == "seed_record":
+        rec = SeedRecord.from_dict(d)
+        return rec.generator(), rec.to_dict()
+    if kind in ("int", "os_entropy"):
+        try:
+            entropy = int(d["entropy"])
+        except (KeyError, TypeError, ValueError):
+            raise IdentityError(f"seed record of kind {kind!r} lacks an integer 'entropy'",
+                                where="seed record", fix="pass the record as it was stored") \
+                from None
+        ss = np.random.SeedSequence(entropy)
+        return np.random.Generator(np.random.PCG64(ss)), dict(d)
+    if kind == "generator_state":
+        bg = np.random.PCG64()
+        try:
+            bg.state = d["state"]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise IdentityError(f"generator_state record is unusable: {exc}",
+                                where="seed record", fix="pass the record as it was stored") \
+                from None
+        return np.random.Generator(bg), dict(d)
+    raise IdentityError(f"unknown seed record kind {kind!r}", where="seed record",
+                        fix="use a record made by resolve_seed or SeedRecord.to_dict()")

@@ -155,3 +155,16 @@ def test_deterministic_time(monkeypatch):
         now_iso()
     monkeypatch.delenv("QRP_DETERMINISTIC_TIME")
     assert now_iso().endswith("Z")
+
+
+def test_every_stored_seed_record_reproduces_its_stream_when_passed_back():
+    rk = "e" * 64
+    for seed in (7, SeedRecord(rk, "spa", {"reps": 9}),
+                 np.random.Generator(np.random.PCG64(123)), None):
+        g, rec = resolve_seed(seed)
+        first = g.random(4)
+        g2, rec2 = resolve_seed(json.loads(json.dumps(rec)))
+        np.testing.assert_array_equal(g2.random(4), first)
+        assert rec2 == rec
+    with pytest.raises(IdentityError, match="unknown seed record kind"):
+        resolve_seed({"kind": "dice"})
