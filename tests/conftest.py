@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from qrp_jupyter.store import Store
+from world_configs import EDGE_TOML, NOISE_TOML, WORLD_BARS
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -37,50 +38,6 @@ def _actor(monkeypatch):
 # Built once per session (it runs the real engine and bootstrap), then copied per test so that
 # tests which tamper with the file never see each other's damage.
 # ---------------------------------------------------------------------------------------------
-
-WORLD_BARS = 4000
-
-EDGE_TOML = """\
-name = "edge"
-family = "t-trend"
-[data]
-dataset = "edge"
-[strategy]
-kind = "ts_momentum"
-[strategy.grid]
-lookback = [1, 2, 4, 8]
-[costs]
-fee_bps = 1.0
-slippage_bps = 0.5
-[walk_forward]
-n_folds = 3
-purge = 10
-embargo = 10
-[nulls.reality_check]
-reps = 299
-"""
-
-NOISE_TOML = """\
-name = "noise"
-family = "t-mined"
-[data]
-dataset = "noise"
-[strategy]
-kind = "ma_crossover"
-[strategy.grid]
-fast = [2, 4, 8, 16]
-slow = [24, 48, 96]
-[costs]
-fee_bps = 1.0
-slippage_bps = 0.5
-[walk_forward]
-n_folds = 3
-purge = 10
-embargo = 10
-[nulls.reality_check]
-reps = 299
-"""
-
 
 def build_world(path):
     """Create a store at ``path`` with both datasets and both runs; returns their outcomes."""

@@ -91,7 +91,7 @@ def _cell_problem(value: object) -> str | None:
         if text.lower() in _NAN_TEXT:
             return f"missing value {value!r}"
     try:
-        float(value)  # type: ignore[arg-type]
+        float(value)
     except (TypeError, ValueError):
         return f"unparseable number {value!r}"
     return None

@@ -6,11 +6,8 @@ traded notional (fee + slippage). Public functions validate and coerce their inp
 kernels in ``_kernels`` only compute, and each has a plain-numpy twin in ``tests/engine``.
 """
 
-#: Part of every ``run_key``: bump whenever any engine result could change.
-ENGINE_VERSION = "0.1.0"
-
-from .attestation import ATTESTATION_VERSION, fold_causality_attestation  # noqa: E402
-from .backtest import (  # noqa: E402
+from .attestation import ATTESTATION_VERSION, fold_causality_attestation
+from .backtest import (
     MAX_ABS_POSITION,
     GridResult,
     asset_returns,
@@ -19,7 +16,7 @@ from .backtest import (  # noqa: E402
     strategy_returns,
     user_positions,
 )
-from .families import (  # noqa: E402
+from .families import (
     FAMILIES,
     GridExpansion,
     ParamSpec,
@@ -27,8 +24,8 @@ from .families import (  # noqa: E402
     expand_grid,
     get_family,
 )
-from .metrics import METRIC_NAMES, trial_metrics  # noqa: E402
-from .walkforward import (  # noqa: E402
+from .metrics import METRIC_NAMES, trial_metrics
+from .walkforward import (
     OBJECTIVES,
     Fold,
     TrackedReturns,
@@ -38,6 +35,9 @@ from .walkforward import (  # noqa: E402
     train_scores,
     walk_forward,
 )
+
+#: Part of every ``run_key``: bump whenever any engine result could change.
+ENGINE_VERSION = "0.1.0"
 
 __all__ = [
     "ENGINE_VERSION",

@@ -113,7 +113,8 @@ def function_from_source(source: str, entry_point: str, *, where: str) -> Callab
     """
     ns: dict[str, Any] = {"np": np, "numpy": np, "math": math, "__name__": "qrp_user_strategy"}
     try:
-        exec(compile(source, f"<qrp user strategy {entry_point}>", "exec"), ns)  # noqa: S102
+        # Executing the user's own stored code is the point: it is what the run_key hashed.
+        exec(compile(source, f"<qrp user strategy {entry_point}>", "exec"), ns)
     except SyntaxError as exc:
         raise ConfigError(f"user strategy source does not compile: {exc.msg}",
                           where=f"{where} line {exc.lineno}", fix="fix the function's syntax") \
@@ -143,8 +144,11 @@ def _user_code(cfg: RunConfig, namespace: dict[str, Any] | None,
                                   fix="give a path relative to the config file, e.g. "
                                       "\"signals.py:my_signal\"")
             spec = importlib.util.spec_from_file_location(f"qrp_user_{path.stem}", path)
+            if spec is None or spec.loader is None:
+                raise ConfigError(f"cannot load {str(path)!r} as Python", where=where,
+                                  fix="point at a .py file defining the function")
             module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)  # type: ignore[union-attr]
+            spec.loader.exec_module(module)
         else:
             try:
                 module = importlib.import_module(mod_ref)

@@ -136,3 +136,24 @@ def test_console_script_is_installed():
     assert exe, "the qrp console script should be installed next to the interpreter"
     r = subprocess.run([exe, "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "promotion refused" in r.stdout
+
+
+@pytest.mark.parametrize("content,expect", [
+    ("timestamp,open,high,low,close,volume\n2024-01-01T00:00:00Z,1,2,0.5,1.5,10\n"
+     "2024-01-01T01:00:00Z,1.5,2,1,nan,10\n", "bad.csv:3"),
+    ("timestamp,open,high,low,volume\n2024-01-01T00:00:00Z,1,2,0.5,10\n", "close"),
+    ("timestamp,open,high,low,close,volume\n2024-01-01T01:00:00Z,1,2,0.5,1.5,10\n"
+     "2024-01-01T00:00:00Z,1.5,2,1,1.2,10\n", "bad.csv:3"),
+])
+def test_bad_data_file_exits_2_and_writes_nothing(cli_db, tmp_path, content, expect):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(content)
+    con = sqlite3.connect(cli_db)
+    before = [con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+              for t in ("artifacts", "datasets", "dataset_names")]
+    r = qrp("data", "add", str(bad), "--name", "bad", "--db", str(cli_db))
+    assert r.returncode == EXIT_BAD_INPUT, r.stderr
+    assert expect in r.stderr and "Fix:" in r.stderr and "Traceback" not in r.stderr
+    after = [con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+             for t in ("artifacts", "datasets", "dataset_names")]
+    assert after == before

@@ -13,26 +13,7 @@ import pytest
 from qrp_jupyter.errors import ConfigError, NotFoundError, QrpError
 from qrp_jupyter.runs import execute_run, prepare_run
 from qrp_jupyter.store import decode_array
-
-EDGE_TOML = """\
-name = "edge"
-family = "t-trend"
-[data]
-dataset = "edge"
-[strategy]
-kind = "ts_momentum"
-[strategy.grid]
-lookback = [1, 2, 4, 8]
-[costs]
-fee_bps = 1.0
-slippage_bps = 0.5
-[walk_forward]
-n_folds = 3
-purge = 10
-embargo = 10
-[nulls.reality_check]
-reps = 299
-"""
+from world_configs import EDGE_TOML
 
 
 def test_same_config_twice_gives_a_new_instance_with_identical_artifacts(world, counts):
@@ -222,3 +203,18 @@ def test_bad_config_is_explained_and_writes_nothing(world, counts, case):
     assert where in msg, msg
     assert err.fix and "Fix:" in msg, msg
     assert counts(world.store) == before
+
+
+def test_user_function_from_a_file_next_to_the_config(world, tmp_path):
+    (tmp_path / "signals.py").write_text(
+        "import numpy as np\n\n\n"
+        "def flip(close, lookback):\n"
+        "    out = np.zeros_like(close)\n"
+        "    out[lookback:] = np.sign(close[lookback:] - close[:-lookback])\n"
+        "    return out\n")
+    text = USER_TOML.replace('"_signal"', '"signals.py:flip"')
+    out = execute_run(world.store, text, base_dir=tmp_path)
+    assert world.store.one("SELECT code_entry_point FROM runs WHERE run_key = ?",
+                           (out.run_key,))["code_entry_point"] == "flip"
+    with pytest.raises(ConfigError, match="does not exist"):
+        execute_run(world.store, text.replace("signals.py", "nope.py"), base_dir=tmp_path)

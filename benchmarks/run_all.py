@@ -1,0 +1,128 @@
+"""Run every benchmark, each in its own fresh process, and write the combined JSON.
+
+Usage (from the repo root, with the venv active)::
+
+    python benchmarks/run_all.py            # full size; writes benchmarks/results/latest.json
+    python benchmarks/run_all.py --quick    # smoke run (20 runs, few repeats); writes nothing
+                                            # unless --out is given
+
+Each script runs in a child process (``sys.executable``, so the venv's Python) so that the JIT
+compile is a real first call and each peak RSS belongs to one benchmark. ``NUMBA_NUM_THREADS``
+is set to 2 for the children unless the caller set it. The combined document is printed to
+stdout and, for a full run, written to ``benchmarks/results/latest.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common as C  # after the sys.path line above: benchmarks run as scripts
+
+
+def run_child(script: str, args: list[str], env: dict[str, str]) -> dict:
+    cmd = [sys.executable, str(C.BENCH_DIR / script), *args]
+    C.log("running " + " ".join([Path(cmd[0]).name, *cmd[1:]]))
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=None, text=True,
+                          cwd=C.REPO)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"{script} failed with exit code {proc.returncode}")
+    doc = json.loads(proc.stdout)
+    doc["wall_s_including_process_start"] = round(wall, 2)
+    return doc
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true",
+                    help="smoke run: --runs 20 and few repeats; not written unless --out")
+    ap.add_argument("--runs", type=int, help="runs in the audit store (default 1000)")
+    ap.add_argument("--out", help="where to write the combined JSON "
+                                  "(default benchmarks/results/latest.json for a full run)")
+    args = ap.parse_args(argv)
+
+    threads = C.set_numba_threads()  # inherited by the children
+    env = dict(os.environ)
+    engine_args = (["--repeats", "5", "--twin-repeats", "3", "--paired-rounds", "3"]
+                   if args.quick else [])
+    audit_args = ["--runs", str(args.runs or (20 if args.quick else 1000))]
+    if args.quick:
+        audit_args += ["--trace-repeats", "5", "--verify-repeats", "3"]
+
+    t0 = time.perf_counter()
+    engine = run_child("bench_engine.py", engine_args, env)
+    audit = run_child("bench_audit.py", audit_args, env)
+    total = time.perf_counter() - t0
+
+    eh, ah = engine["headline"], audit["headline"]
+    env_rec = dict(engine["environment"])
+    for key in ("load_average_at_start", "load_average_at_end", "numba_cache_dir", "date_utc",
+                "load_average_1_5_15min"):
+        env_rec.pop(key, None)
+    env_rec.update({"date_utc": audit["environment"]["date_utc"],
+                    "NUMBA_NUM_THREADS": threads["NUMBA_NUM_THREADS"],
+                    "NUMBA_NUM_THREADS_source": threads["NUMBA_NUM_THREADS_source"],
+                    "engine_data_used": eh["data_used"],
+                    "engine_data_file": engine["data"].get("file"),
+                    "audit_data_used": audit["environment"]["data_used"],
+                    "load_average_during_engine": [engine["environment"]["load_average_at_start"],
+                                                   engine["environment"]["load_average_at_end"]],
+                    "load_average_during_audit": [audit["environment"]["load_average_at_start"],
+                                                  audit["environment"]["load_average_at_end"]]})
+    doc = {
+        "suite": "qrp_jupyter benchmarks",
+        "mode": "quick" if args.quick else "full",
+        "environment": env_rec,
+        "summary": {
+            "engine_strategy_bars_per_s": eh["engine_strategy_bars_per_s"],
+            "numpy_twin_strategy_bars_per_s": eh["numpy_twin_strategy_bars_per_s"],
+            "engine_ratio_vs_numpy_twin": eh["ratio_vs_numpy_twin"],
+            "engine_ratio_vs_numpy_twin_paired_median": eh["ratio_vs_numpy_twin_paired_median"],
+            "engine_ratio_vs_numpy_twin_by_stage": engine["ratio_vs_numpy_twin"],
+            "engine_1_thread_strategy_bars_per_s": eh["engine_1_thread_strategy_bars_per_s"],
+            "engine_1_thread_ratio_vs_numpy_twin": eh["engine_1_thread_ratio_vs_numpy_twin"],
+            "engine_whole_steady_median_s": eh["engine_whole_steady_median_s"],
+            "numpy_twin_whole_steady_median_s": eh["numpy_twin_whole_steady_median_s"],
+            "jit_compile_first_call_s": eh["jit_compile_first_call_s"],
+            "first_call_with_warm_disk_cache_s": eh["first_call_with_warm_disk_cache_s"],
+            "engine_and_twin_agree": eh["engine_and_twin_agree"],
+            "engine_peak_rss_mb": eh["peak_rss_mb"],
+            "audit_runs": ah["runs"],
+            "audit_build_runs_s": ah["build_runs_s"],
+            "audit_per_run_s": ah["per_run_s"],
+            "audit_db_size_mb": ah["db_size_mb"],
+            "trace_steady_median_s": ah["trace_steady_median_s"],
+            "verify_steady_median_s": ah["verify_steady_median_s"],
+            "integrity_check_steady_median_s": ah["integrity_check_steady_median_s"],
+            "ratio_verify_vs_integrity_check": ah["ratio_verify_vs_integrity_check"],
+            "verify_ok": ah["verify_ok"],
+            "trace_ok": ah["trace_ok"],
+            "audit_peak_rss_mb": ah["peak_rss_mb"],
+            "total_wall_s": round(total, 1),
+        },
+        "engine": engine,
+        "audit": audit,
+    }
+    out = args.out or (None if args.quick else str(C.RESULTS_DIR / "latest.json"))
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        tmp = out + ".tmp"
+        with open(tmp, "w") as fh:
+            json.dump(doc, fh, indent=2, allow_nan=False)
+            fh.write("\n")
+        os.replace(tmp, out)
+        C.log(f"wrote {out}")
+    C.emit(doc)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
