@@ -81,11 +81,12 @@ def create_candidate(store: Store, run_ref: str, trial_index: int | None = None,
         raise GovernanceError(f"trial {trial_index!r} does not exist in run {run_key[:12]}",
                               where="--trial", fix=f"pick a trial index from 0 to {n - 1}")
     cid = make_candidate_id(run_key, trial_index)
-    existing = store.one("SELECT * FROM promotion_candidates WHERE candidate_id = ?", (cid,))
-    if existing is not None:
-        return {**dict(existing), "created": False}
     at = now_iso()
     with store.transaction() as c:
+        # Checked under the write lock: a concurrent writer may have just made it.
+        existing = store.one("SELECT * FROM promotion_candidates WHERE candidate_id = ?", (cid,))
+        if existing is not None:
+            return {**dict(existing), "created": False}
         c.execute("INSERT INTO promotion_candidates (candidate_id, run_key, trial_index, "
                   "run_instance_id, status, eligibility_report_id, created_at, updated_at) "
                   "VALUES (?, ?, ?, ?, 'exploratory', NULL, ?, ?)",

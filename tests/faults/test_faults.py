@@ -167,3 +167,26 @@ def test_two_processes_writing_runs_and_promotions_at_once(fault_db):
     assert kinds.count("promoted") + kinds.count("promotion_refused") == 8
     complete_instances(s)
     s.close()
+
+
+def test_two_processes_making_the_same_candidate_get_one_row_and_one_event(fault_db):
+    s = Store(fault_db)
+    inst = s.one("SELECT run_instance_id FROM run_instances ORDER BY seq LIMIT 1")[0]
+    s.close()
+    code = PRELUDE.format(config="") + textwrap.dedent("""
+        s = Store(sys.argv[1])
+        for trial in range(3):
+            c = create_candidate(s, sys.argv[2], trial)
+            print(trial, c["created"], flush=True)
+    """)
+    procs = [child(code, str(fault_db), inst) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (_, err) in zip(procs, outs):
+        assert p.returncode == 0, err[-3000:]
+    created = [ln.split()[1] for out, _ in outs for ln in out.split("\n") if ln.strip()]
+    assert created.count("True") == 3 and created.count("False") == 3
+    s = Store(fault_db)
+    kinds = [r[0] for r in s.conn.execute("SELECT kind FROM governance_events")]
+    assert kinds.count("candidate_created") == 3
+    assert verify(s).ok
+    s.close()
