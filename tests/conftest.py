@@ -13,6 +13,12 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 @pytest.fixture
+def shared_data() -> Path:
+    """``../shared/data`` beside the repo: real exchange candles (present in CI)."""
+    return SHARED_DATA
+
+
+@pytest.fixture
 def store(tmp_path):
     """A file-backed store (WAL, triggers, views) in a temporary folder."""
     s = Store(tmp_path / "qrp.sqlite")

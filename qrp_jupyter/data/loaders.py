@@ -307,6 +307,11 @@ def load(path: str | Path, **kw: Any) -> Dataset:
     if lower.endswith((".csv", ".csv.gz")):
         return read_csv(path, **kw)
     if lower.endswith((".json", ".json.gz")):
+        fmt = kw.pop("format", "json")
+        if fmt not in ("json", "auto"):
+            raise DataError(f"format {fmt!r} does not apply to the JSON file {Path(path).name!r}",
+                            where=str(path), fix="drop `format` (JSON files are "
+                            "[[ts_ms, open, high, low, close, volume], ...] arrays)")
         return read_json(path, **kw)
     raise DataError(f"unsupported file type {Path(path).name!r}", where=str(path),
                     fix=f"use one of {list(_SUFFIXES)}, or build a DataFrame and call "

@@ -113,6 +113,10 @@ CASES = {
     "JSON null value": ("bad.json", "[[1609459200000, 1, 2, 0.5, 1.5, 10],\n"
                         "[1609462800000, 1, 2, null, 1.5, 10]]", {},
                         ["missing value (null)", "bad.json:2", "candle #1", "column 'low'"]),
+    "CSV format named for a JSON file": ("bad.json", "[[1609459200000, 1, 2, 0.5, 1.5, 10]]",
+                                         {"format": "binance_kline"},
+                                         ["format 'binance_kline' does not apply",
+                                          "bad.json"]),
     "unsupported suffix": ("bad.parquet", "PAR1", {}, ["unsupported file type 'bad.parquet'",
                                                       "'.csv'"]),
     "missing file": (None, None, {}, ["no such file", "nope.csv"]),
