@@ -81,7 +81,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
 _CHOICES = {
     "strategy.kind": STRATEGY_KINDS,
     "walk_forward.mode": ("expanding", "rolling"),
-    "walk_forward.objective": ("sharpe", "mean"),
+    "walk_forward.objective": ("sharpe", "mean_return", "total_return"),
 }
 
 _FAMILY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$")
