@@ -46,10 +46,10 @@ def test_each_engine_objective_is_accepted(objective):
 
 
 def test_errors_point_at_the_line_of_the_key_even_with_a_magic_offset():
-    """In a cell, line 1 is the magic itself: the TOML body's line 7 is the cell's line 8."""
+    """In a cell, line 1 is the magic itself: the TOML body's line 8 is the cell's line 9."""
     text = MINIMAL + "[costs]\nfee = 3\n"
     with pytest.raises(ConfigError) as info:
         parse_config(text, source="<cell>", line_offset=1)
     err = info.value
-    assert err.where == "<cell>:8 key 'costs.fee'"
+    assert err.where == "<cell>:9 key 'costs.fee'"
     assert "unknown key 'costs.fee'" in err.what and "fee_bps" in err.fix
