@@ -6,24 +6,36 @@ better; ``benchmark`` defaults to zero returns; Sharpe ratios are per period; ku
 randomness it used in its result.
 """
 
+from .adjust import adjust_pvalues
 from .block_length import optimal_block_length
 from .bootstrap import stationary_bootstrap_means
+from .hac import hac_tstat, newey_west_lags
 from .multiple_testing import reality_check
+from .pbo import pbo_cscv
 from .results import RealityCheckResult
+from .results_pbo import HACResult, PBOResult
 from .sharpe import (
     deflated_sharpe,
     expected_max_sharpe,
+    min_track_record_length,
     probabilistic_sharpe,
     sharpe_moments,
 )
+from .hansen_spa import SPAPValues, SPAResult, spa
+from .romano_wolf import StepMResult, StepMStep, spa_stepm, stepm
 
 __all__ = [
     "optimal_block_length",
     "stationary_bootstrap_means",
     "reality_check",
     "RealityCheckResult",
+    "spa", "stepm", "spa_stepm", "SPAResult", "SPAPValues", "StepMResult", "StepMStep",
+    "pbo_cscv", "PBOResult",
+    "hac_tstat", "HACResult", "newey_west_lags",
+    "adjust_pvalues",
     "probabilistic_sharpe",
     "deflated_sharpe",
     "expected_max_sharpe",
+    "min_track_record_length",
     "sharpe_moments",
 ]

@@ -22,7 +22,8 @@ import numpy as np
 
 from .._numba import jit, pjit, prange
 
-__all__ = ["PARALLEL_MIN_WORK", "autocovariances", "block_sum_means", "weighted_means"]
+__all__ = ["PARALLEL_MIN_WORK", "autocovariances", "block_sum_means", "shifted_maxima",
+           "suffix_maxima", "weighted_means"]
 
 # Element operations (multiply-adds) from which a kernel runs in parallel.
 PARALLEL_MIN_WORK = 1 << 21
@@ -208,3 +209,91 @@ def weighted_means(x, starts, lengths, offsets):
     kernel = _weighted_parallel if reps > _REP_GROUP and work >= PARALLEL_MIN_WORK \
         else _weighted_serial
     return kernel(x, starts, lengths, offsets)
+
+
+# ------------------------------------------------------------------ maxima over models
+# A maximum involves no rounding, so these are exact whatever the order; each replicate (row)
+# is still one unit of work, computed by the same code serially or in parallel.
+@jit
+def _shifted_max_row(dev, scale, shifts_t, b, out):
+    """out[b, v] = max_c (dev[b, c] * scale[c] + shifts_t[c, v]) for every variant v."""
+    m = shifts_t.shape[1]
+    for v in range(m):
+        out[b, v] = -np.inf
+    for c in range(dev.shape[1]):
+        z = dev[b, c] * scale[c]
+        for v in range(m):
+            val = z + shifts_t[c, v]
+            if val > out[b, v]:
+                out[b, v] = val
+
+
+@jit
+def _shifted_serial(dev, scale, shifts_t):
+    out = np.empty((dev.shape[0], shifts_t.shape[1]))
+    for b in range(dev.shape[0]):
+        _shifted_max_row(dev, scale, shifts_t, b, out)
+    return out
+
+
+@pjit
+def _shifted_parallel(dev, scale, shifts_t):
+    out = np.empty((dev.shape[0], shifts_t.shape[1]))
+    for b in prange(dev.shape[0]):
+        _shifted_max_row(dev, scale, shifts_t, b, out)
+    return out
+
+
+def shifted_maxima(dev, scale, shifts):
+    """(B, m) maxima over the k models of ``dev * scale + shifts[v]``, for each of the m rows
+    of ``shifts``: the bootstrap maxima of m re-centring rules from one pass over ``dev``.
+
+    ``dev`` is (B, k) C-contiguous, ``scale`` (k,), ``shifts`` (m, k) with entries in
+    ``[-inf, inf)``; a row whose every term is ``-inf`` gives ``-inf``.
+    """
+    shifts_t = np.ascontiguousarray(np.asarray(shifts, dtype=np.float64).T)
+    work = dev.shape[0] * dev.shape[1] * shifts_t.shape[1]
+    kernel = _shifted_parallel if dev.shape[0] > 1 and work >= PARALLEL_MIN_WORK \
+        else _shifted_serial
+    return kernel(np.ascontiguousarray(dev), np.ascontiguousarray(scale, dtype=np.float64),
+                  shifts_t)
+
+
+@jit
+def _suffix_max_row(dev, scale, order, b, out):
+    """out[b, r] = max_{j >= r} dev[b, order[j]] * scale[order[j]], from the last rank up."""
+    run = -np.inf
+    for r in range(order.shape[0] - 1, -1, -1):
+        c = order[r]
+        z = dev[b, c] * scale[c]
+        if z > run:
+            run = z
+        out[b, r] = run
+
+
+@jit
+def _suffix_serial(dev, scale, order):
+    out = np.empty((dev.shape[0], order.shape[0]))
+    for b in range(dev.shape[0]):
+        _suffix_max_row(dev, scale, order, b, out)
+    return out
+
+
+@pjit
+def _suffix_parallel(dev, scale, order):
+    out = np.empty((dev.shape[0], order.shape[0]))
+    for b in prange(dev.shape[0]):
+        _suffix_max_row(dev, scale, order, b, out)
+    return out
+
+
+def suffix_maxima(dev, scale, order):
+    """(B, k): column r holds, for every replicate, the maximum of ``dev * scale`` over the
+    models ``order[r:]``. With ``order`` ranking the models from the best statistic down, column
+    r is the max-statistic null of a step-down procedure once the r best have been rejected.
+    """
+    work = dev.shape[0] * order.shape[0]
+    kernel = _suffix_parallel if dev.shape[0] > 1 and work >= PARALLEL_MIN_WORK \
+        else _suffix_serial
+    return kernel(np.ascontiguousarray(dev), np.ascontiguousarray(scale, dtype=np.float64),
+                  np.ascontiguousarray(order, dtype=np.int64))

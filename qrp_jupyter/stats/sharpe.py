@@ -8,6 +8,7 @@ Every function returns a plain ``float``; probabilities are in [0, 1].
 from __future__ import annotations
 
 import math
+import numbers
 from statistics import NormalDist
 from typing import Any
 
@@ -16,8 +17,8 @@ import numpy as np
 from ..errors import ConfigError, DataError
 from ._inputs import as_series, check_int, check_real
 
-__all__ = ["EULER_GAMMA", "deflated_sharpe", "expected_max_sharpe", "probabilistic_sharpe",
-           "sharpe_moments"]
+__all__ = ["EULER_GAMMA", "deflated_sharpe", "expected_max_sharpe", "min_track_record_length",
+           "probabilistic_sharpe", "sharpe_moments"]
 
 EULER_GAMMA = 0.5772156649015329
 _STD_NORMAL = NormalDist()
@@ -162,3 +163,75 @@ def deflated_sharpe(sr: float, *, n_obs: int, n_trials: int, sr_variance: float,
     kurtosis = check_real(kurtosis, "kurtosis", minimum=1.0)
     sr_star = expected_max_sharpe(n_trials, sr_variance)
     return _psr(sr, sr_star, n_obs, skew, kurtosis)
+
+
+def min_track_record_length(returns_or_sr: Any, *, sr_benchmark: float = 0.0, prob: float = 0.95,
+                            skew: float | None = None, kurtosis: float | None = None) -> float:
+    """Minimum Track Record Length: observations needed for ``PSR(sr_benchmark) >= prob``.
+
+    Parameters
+    ----------
+    returns_or_sr
+        Either a series of per-period returns (its Sharpe ratio, skew and raw kurtosis come
+        from :func:`sharpe_moments`) or a per-period Sharpe ratio as a real number.
+    sr_benchmark
+        SR*, the per-period Sharpe ratio to beat (default 0).
+    prob
+        The confidence level, 0.5 < prob < 1 (default 0.95).
+    skew, kurtosis
+        Only with a Sharpe ratio: skew and RAW kurtosis (normal = 3) of the returns behind it;
+        None means normal returns (0 and 3). With a return series they are estimated and
+        passing them is an error.
+
+    Returns
+    -------
+    float
+        ``MinTRL = 1 + (1 - skew SR + (kurtosis - 1) / 4 SR^2) (z_prob / (SR - SR*))^2`` in
+        observations of the returns' frequency (not rounded: a track record of n periods is
+        long enough when ``n >= MinTRL``); ``inf`` when ``SR <= SR*`` (no length is enough).
+
+    Notes
+    -----
+    Bailey and Lopez de Prado (2012), "The Sharpe Ratio Efficient Frontier", Journal of Risk
+    15(2): MinTRL solves ``PSR(SR*) = prob`` for the sample length, with the PSR of
+    :func:`probabilistic_sharpe`, whose z-score ``(SR - SR*) sqrt(n - 1) / sqrt(var term)``
+    equals ``z_prob`` at ``n = MinTRL``. Per-period inputs only: an annual SR of 2 from daily
+    data (q = 365) is ``2 / sqrt(365)``, and the answer is then in days.
+
+    Examples
+    --------
+    >>> round(min_track_record_length(0.1), 2)  # normal returns, SR 0.1 per period, 95%
+    272.91
+    >>> round(min_track_record_length(0.1, skew=-1.0, kurtosis=6.0), 2)
+    301.99
+    """
+    sr_benchmark = check_real(sr_benchmark, "sr_benchmark")
+    prob = check_real(prob, "prob")
+    if not 0.5 < prob < 1.0:
+        raise ConfigError(f"prob={prob!r} is not a confidence level in (0.5, 1)", where="prob",
+                          fix="pass e.g. 0.95")
+    is_scalar = isinstance(returns_or_sr, numbers.Real) and not isinstance(
+        returns_or_sr, (bool, np.bool_))
+    if is_scalar:
+        sr = check_real(returns_or_sr, "sr")
+        skew = 0.0 if skew is None else check_real(skew, "skew")
+        kurtosis = 3.0 if kurtosis is None else check_real(kurtosis, "kurtosis", minimum=1.0)
+    else:
+        if skew is not None or kurtosis is not None:
+            raise ConfigError("skew/kurtosis were given together with a return series",
+                              where="skew/kurtosis",
+                              fix="pass either the returns (moments are estimated) or a Sharpe "
+                                  "ratio with its skew and raw kurtosis")
+        m = sharpe_moments(returns_or_sr)
+        sr, skew, kurtosis = m["sr"], m["skew"], m["kurtosis"]
+    var_term = 1.0 - skew * sr + (kurtosis - 1.0) / 4.0 * sr * sr
+    if not var_term > 0.0:
+        raise ConfigError(
+            f"the Sharpe-ratio variance term 1 - skew*SR + (kurtosis-1)/4*SR^2 = {var_term!r} "
+            f"is not positive (SR={sr!r}, skew={skew!r}, kurtosis={kurtosis!r})",
+            where="skew/kurtosis",
+            fix="kurtosis must be raw (normal = 3) and at least 1 + skew^2")
+    if sr <= sr_benchmark:
+        return math.inf
+    z = _STD_NORMAL.inv_cdf(prob)
+    return 1.0 + var_term * (z / (sr - sr_benchmark)) ** 2

@@ -46,10 +46,22 @@ def collect_draws(chunks):
     return np.concatenate(starts), np.concatenate(lengths), np.array(offsets)
 
 
-def reality_check(d, starts, lengths, offsets):
-    """White's Reality Check from the definition: (statistic, null distribution, p-value)."""
+def reality_check(d, starts, lengths, offsets, *, studentize=False):
+    """White's Reality Check from the definition: (statistic, null distribution, p-value).
+
+    Studentized: each model's terms divided by its bootstrap standard deviation
+    (:func:`bootstrap_omega`), with the zero-variance rule of :func:`studentized`.
+    """
     d = np.asarray(d, dtype=float)
     n_obs = d.shape[0]
+    if studentize:
+        star, means = replicate_means(d, starts, lengths, offsets)
+        omega = bootstrap_omega(star, means, n_obs)
+        stat = max(studentized(means[j], omega[j], n_obs) for j in range(d.shape[1]))
+        null = np.array([max(studentized(star[b][j] - means[j], omega[j], n_obs)
+                             for j in range(d.shape[1])) for b in range(len(star))])
+        pvalue = (1 + sum(1 for v in null if v >= stat)) / (1 + len(null))
+        return stat, null, pvalue
     stat = max(math.sqrt(n_obs) * d[:, j].mean() for j in range(d.shape[1]))
     null = []
     for r in range(len(offsets) - 1):
@@ -60,6 +72,94 @@ def reality_check(d, starts, lengths, offsets):
     null = np.array(null)
     pvalue = (1 + sum(1 for v in null if v >= stat)) / (1 + len(null))
     return stat, null, pvalue
+
+
+# ----------------------------------------------------------------------------- SPA and StepM
+def replicate_means(d, starts, lengths, offsets):
+    """(list of B lists of k replicate means, list of k sample means), from index arrays.
+
+    A constant column's replicate mean is its sample mean: every resample of a constant is
+    that constant (floating-point residue of summing it in another order is not variation).
+    """
+    d = np.asarray(d, dtype=float)
+    n_obs, k = d.shape
+    means = [float(d[:, j].mean()) for j in range(k)]
+    constant = [bool((d[:, j] == d[0, j]).all()) for j in range(k)]
+    star = []
+    for r in range(len(offsets) - 1):
+        lo, hi = offsets[r], offsets[r + 1]
+        idx = resample_indices(n_obs, starts[lo:hi], lengths[lo:hi])
+        assert idx.shape[0] == n_obs
+        star.append([means[j] if constant[j] else float(d[idx, j].mean()) for j in range(k)])
+    return star, means
+
+
+def bootstrap_omega(star, means, n_obs):
+    """Hansen (2005): omega_k^2 = B^-1 sum_b (sqrt(n) mean*_{b,k} - sqrt(n) mean_k)^2."""
+    reps = len(star)
+    return [math.sqrt(sum((math.sqrt(n_obs) * star[b][j] - math.sqrt(n_obs) * means[j]) ** 2
+                          for b in range(reps)) / reps) for j in range(len(means))]
+
+
+def studentized(value, omega, n_obs):
+    """sqrt(n) value / omega; with omega = 0, +inf / 0 / -inf by the sign of value."""
+    if omega > 0:
+        return math.sqrt(n_obs) * value / omega
+    return math.inf if value > 0 else (-math.inf if value < 0 else 0.0)
+
+
+def _scaled(value, omega, n_obs, studentize):
+    return studentized(value, omega, n_obs) if studentize else math.sqrt(n_obs) * value
+
+
+def spa(d, starts, lengths, offsets, *, studentize):
+    """Hansen's SPA from the definition (Hansen 2005, section 2):
+    (statistic, {kind: null distribution}, {kind: p-value}, {kind: models re-centred})."""
+    d = np.asarray(d, dtype=float)
+    n_obs, k = d.shape
+    star, means = replicate_means(d, starts, lengths, offsets)
+    omega = bootstrap_omega(star, means, n_obs)
+    a_n = math.sqrt(2 * math.log(math.log(n_obs))) if n_obs >= 3 else 0.0
+    rules = {
+        "lower": lambda x, j: max(x, 0.0),
+        "consistent": lambda x, j: x if x >= -a_n * omega[j] / math.sqrt(n_obs) else 0.0,
+        "upper": lambda x, j: x,
+    }
+    stat = max(0.0, max(_scaled(means[j], omega[j], n_obs, studentize) for j in range(k)))
+    nulls, pvalues, recentred = {}, {}, {}
+    for kind, g in rules.items():
+        null = np.array([max(0.0, max(_scaled(star[b][j] - g(means[j], j), omega[j], n_obs,
+                                              studentize) for j in range(k)))
+                         for b in range(len(star))])
+        nulls[kind] = null
+        pvalues[kind] = (1 + sum(1 for v in null if v >= stat)) / (1 + len(null))
+        recentred[kind] = sum(1 for j in range(k) if g(means[j], j) == means[j])
+    return stat, nulls, pvalues, recentred
+
+
+def stepm(d, starts, lengths, offsets, *, size, studentize):
+    """Romano-Wolf StepM from the definition, one step at a time:
+    (superior indices, [(models in play, rejected indices)], [null distribution per step])."""
+    d = np.asarray(d, dtype=float)
+    n_obs, k = d.shape
+    star, means = replicate_means(d, starts, lengths, offsets)
+    omega = bootstrap_omega(star, means, n_obs)
+    stat = [_scaled(means[j], omega[j], n_obs, studentize) for j in range(k)]
+    boot = [[_scaled(star[b][j] - means[j], omega[j], n_obs, studentize) for j in range(k)]
+            for b in range(len(star))]
+    active, superior, steps, nulls = set(range(k)), [], [], []
+    while active:
+        null = [max(row[j] for j in active) for row in boot]
+        pvalue = {j: (1 + sum(1 for m in null if m >= stat[j])) / (1 + len(null))
+                  for j in active}
+        rejected = sorted(j for j in active if pvalue[j] <= size and stat[j] > 0)
+        steps.append((len(active), rejected))
+        nulls.append(np.array(null))
+        if not rejected:
+            break
+        superior += rejected
+        active -= set(rejected)
+    return sorted(superior), steps, nulls
 
 
 # ----------------------------------------------------------------------------- block length
