@@ -1,9 +1,15 @@
 """The backtest engine: strategy families, positions, returns after costs, metrics, walk-forward.
 
 Semantics (DESIGN section 6): a position decided with data up to bar t is held over bar t+1;
-per-period return = position * asset return - cost * |position change|, cost in basis points of
-traded notional (fee + slippage). Public functions validate and coerce their inputs; the numba
-kernels in ``_kernels`` only compute, and each has a plain-numpy twin in ``tests/engine``.
+per-period return = position * asset return - cost * |position change| (- position * funding
+for a perpetual future, when given), cost in basis points of traded notional (fee + slippage).
+Public functions validate and coerce their inputs; the numba kernels in ``_kernels`` and
+``_panel_kernels`` only compute, and each has a plain-numpy twin in ``tests/engine``.
+
+Families: single-asset ``ma_crossover``, ``ts_momentum``, ``zscore_reversion`` and
+``donchian_breakout`` (:func:`backtest_grid`, :func:`grid_metrics`); the panel family
+``xs_momentum`` (:func:`backtest_panel`); user functions; a volatility-targeting overlay on any
+of them (:mod:`.overlays`).
 """
 
 from .attestation import ATTESTATION_VERSION, fold_causality_attestation
@@ -12,6 +18,7 @@ from .backtest import (
     GridResult,
     asset_returns,
     backtest_grid,
+    grid_metrics,
     grid_positions,
     strategy_returns,
     user_positions,
@@ -25,6 +32,8 @@ from .families import (
     get_family,
 )
 from .metrics import METRIC_NAMES, trial_metrics
+from .overlays import OVERLAYS, overlay_scale, validate_overlay
+from .panel import backtest_panel, panel_weights
 from .walkforward import (
     OBJECTIVES,
     Fold,
@@ -43,7 +52,9 @@ __all__ = [
     "ENGINE_VERSION",
     "ParamSpec", "StrategyFamily", "FAMILIES", "GridExpansion", "expand_grid", "get_family",
     "MAX_ABS_POSITION", "GridResult", "asset_returns", "grid_positions", "user_positions",
-    "strategy_returns", "backtest_grid",
+    "strategy_returns", "backtest_grid", "grid_metrics",
+    "backtest_panel", "panel_weights",
+    "OVERLAYS", "validate_overlay", "overlay_scale",
     "METRIC_NAMES", "trial_metrics",
     "OBJECTIVES", "Fold", "make_folds", "TrackedReturns", "train_scores", "select_best",
     "WalkForwardResult", "walk_forward",

@@ -17,10 +17,14 @@ from typing import Any, Callable
 from ..errors import ConfigError
 
 __all__ = ["ParamSpec", "StrategyFamily", "FAMILIES", "GridExpansion", "expand_grid",
-           "get_family"]
+           "get_family", "MAX_ABS_POSITION"]
 
 # Larger windows are certainly typos (a million hourly bars is over a century).
 _MAX_WINDOW = 1_000_000
+
+#: Largest absolute position (in multiples of equity) a user strategy may take. Beyond it a
+#: position is far more likely a unit mistake (a price, a quantity in coins) than a strategy.
+MAX_ABS_POSITION = 10.0
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,7 @@ class StrategyFamily:
 
     ``constraint`` takes a dict of coerced parameters and returns ``None`` when the point is
     admissible, else a sentence saying why not (e.g. ``fast=50 is not below slow=20``).
+    ``panel`` families trade several assets at once and run through ``backtest_panel``.
     """
 
     name: str
@@ -87,6 +92,7 @@ class StrategyFamily:
     constraint: Callable[[dict[str, Any]], str | None] | None = field(
         default=None, repr=False, compare=False)
     constraint_doc: str = ""
+    panel: bool = False
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -138,6 +144,12 @@ def _fast_below_slow(p: dict[str, Any]) -> str | None:
     return None
 
 
+def _exit_within_entry(p: dict[str, Any]) -> str | None:
+    if p["exit"] > p["entry"]:
+        return f"exit={p['exit']:g} is above entry={p['entry']:g}"
+    return None
+
+
 FAMILIES: dict[str, StrategyFamily] = {
     "ma_crossover": StrategyFamily(
         name="ma_crossover",
@@ -161,6 +173,48 @@ FAMILIES: dict[str, StrategyFamily] = {
         doc=("Time-series momentum: long (+1) when close[t]/close[t-lookback] - 1 exceeds "
              "threshold, short (-1) when it is below -threshold (flat instead when long_only), "
              "flat otherwise and during the first lookback bars."),
+    ),
+    "zscore_reversion": StrategyFamily(
+        name="zscore_reversion",
+        params=(
+            ParamSpec("lookback", int, 2, _MAX_WINDOW,
+                      "bars in the window of the z-score (mean and sample std, ddof=1)"),
+            ParamSpec("entry", float, 0.0, 100.0, "enter against the move when |z| > entry"),
+            ParamSpec("exit", float, 0.0, 100.0,
+                      "go flat when |z| < exit (0: never, hold until the opposite entry)",
+                      default=0.0),
+        ),
+        doc=("Mean reversion on z = (close - mean) / std over the last lookback closes, the "
+             "current one included: short (-1) when z > entry (flat instead when long_only), "
+             "long (+1) when z < -entry, flat when |z| < exit, otherwise the previous position "
+             "is held. Flat during the first lookback-1 bars; z is 0 over a constant window."),
+        constraint=_exit_within_entry,
+        constraint_doc="the exit band must lie inside the entry band: exit <= entry",
+    ),
+    "donchian_breakout": StrategyFamily(
+        name="donchian_breakout",
+        params=(
+            ParamSpec("lookback", int, 1, _MAX_WINDOW,
+                      "bars in the channel (the closes before the current bar)"),
+        ),
+        doc=("Channel breakout on closes: long (+1) when close[t] is above the highest of the "
+             "previous lookback closes close[t-lookback..t-1], short (-1) when below their "
+             "lowest (flat instead when long_only), otherwise the previous position is held. "
+             "The channel excludes the current bar; flat during the first lookback bars."),
+    ),
+    "xs_momentum": StrategyFamily(
+        name="xs_momentum",
+        params=(
+            ParamSpec("lookback", int, 1, _MAX_WINDOW,
+                      "lookback of the trailing return that ranks the assets, in bars"),
+            ParamSpec("top_k", int, 1, 100_000, "assets held long (and short) per side"),
+        ),
+        doc=("Cross-sectional momentum over a panel of assets: rank by trailing return "
+             "close[t]/close[t-lookback] - 1 (ties: lower asset index ranks higher), long the "
+             "top_k at +1/(2 top_k) each and short the bottom_k at -1/(2 top_k) each (gross "
+             "exposure 1, dollar neutral); long_only holds the top_k at 1/top_k each. Flat "
+             "during the first lookback bars. Needs 2 * top_k <= number of assets."),
+        panel=True,
     ),
 }
 

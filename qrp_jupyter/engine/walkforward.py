@@ -175,8 +175,8 @@ class TrackedReturns:
 
 def train_scores(train_returns: np.ndarray, objective: str) -> np.ndarray:
     """The objective of each column of an (n_train, k) block of returns (NaN allowed)."""
-    mean, _vol, sharpe, total, _mdd = K._return_stats(np.ascontiguousarray(train_returns))
-    return {"sharpe": sharpe, "mean_return": mean, "total_return": total}[objective]
+    stats = K.return_stats(np.ascontiguousarray(train_returns, dtype=np.float64))
+    return stats[{"sharpe": 2, "mean_return": 0, "total_return": 3}[objective]].copy()
 
 
 def select_best(scores: np.ndarray) -> int:
@@ -295,7 +295,7 @@ def walk_forward(returns: Any, folds: Sequence[Fold], *, objective: str = "sharp
         tests.append(f.test_rows())
     oos_index = np.concatenate(tests)
     oos = np.concatenate([ret[t, j] for t, j in zip(tests, chosen)])
-    sharpe = float(K._return_stats(oos[:, None])[2][0])
+    sharpe = float(K.return_stats(np.ascontiguousarray(oos[:, None]))[2, 0])
     attestation = fold_causality_attestation(
         folds, train_rows_read=reads, test_rows=tests,
         purge=max(f.purge for f in folds), embargo=max(f.embargo for f in folds))

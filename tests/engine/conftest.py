@@ -51,5 +51,47 @@ def momentum_points(draw, max_lookback: int = 40, max_points: int = 6):
              "threshold": draw(st.sampled_from([0.0, 0.001, 0.01, 0.2]))} for _ in range(n)]
 
 
+@st.composite
+def zscore_points(draw, max_lookback: int = 40, max_points: int = 6):
+    n = draw(st.integers(1, max_points))
+    pts = []
+    for _ in range(n):
+        entry = draw(st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.5]))
+        exit_ = draw(st.sampled_from([x for x in (0.0, 0.25, 0.5, 1.0, 1.5) if x <= entry]))
+        pts.append({"lookback": draw(st.integers(2, max_lookback)), "entry": entry,
+                    "exit": exit_})
+    return pts
+
+
+@st.composite
+def donchian_points(draw, max_lookback: int = 40, max_points: int = 6):
+    n = draw(st.integers(1, max_points))
+    return [{"lookback": draw(st.integers(1, max_lookback))} for _ in range(n)]
+
+
+SINGLE_FAMILIES = ["ma_crossover", "ts_momentum", "zscore_reversion", "donchian_breakout"]
+
+
 def family_points(family: str):
-    return ma_points() if family == "ma_crossover" else momentum_points()
+    return {"ma_crossover": ma_points, "ts_momentum": momentum_points,
+            "zscore_reversion": zscore_points, "donchian_breakout": donchian_points}[family]()
+
+
+@st.composite
+def panels(draw, max_bars: int = 120, max_assets: int = 7):
+    """(T, n) price panels: tied levels (rank ties) or independent random walks."""
+    T = draw(st.integers(2, max_bars))
+    n = draw(st.integers(2, max_assets))
+    if draw(st.booleans()):
+        return draw(arrays(np.float64, (T, n), elements=st.sampled_from([1.0, 2.0, 3.0])))
+    seed = draw(st.integers(0, 2**32 - 1))
+    return np.column_stack([random_walk(T, seed + a, 0.02) for a in range(n)])
+
+
+@st.composite
+def xs_points(draw, n_assets: int, max_lookback: int = 30, max_points: int = 5,
+              long_only: bool = False):
+    per_side = 1 if long_only else 2
+    k = draw(st.integers(1, max_points))
+    return [{"lookback": draw(st.integers(1, max_lookback)),
+             "top_k": draw(st.integers(1, max(1, n_assets // per_side)))} for _ in range(k)]

@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["families", "backtest", "metrics", "walkforward", "attestation"]
+MODULES = ["families", "backtest", "metrics", "walkforward", "attestation", "overlays", "panel"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -12,9 +12,9 @@ from qrp_jupyter.engine import _kernels as K
 from qrp_jupyter.errors import ConfigError, DataError
 
 from . import naive
-from .conftest import engine_settings, family_points, prices, random_walk
+from .conftest import SINGLE_FAMILIES, engine_settings, family_points, prices, random_walk
 
-FAMILIES = ["ma_crossover", "ts_momentum"]
+FAMILIES = SINGLE_FAMILIES
 
 
 # Positions are compared exactly: the kernel makes the same comparisons of the same floats.
@@ -58,7 +58,7 @@ def test_sma_table_matches_twin_exactly():
     close = random_walk(300, seed=1)
     windows = np.array([1, 3, 10, 299, 300, 301], dtype=np.int64)
     out = np.empty((close.size, windows.size))
-    K._sma_table(close, windows, out)
+    K._sma_table(close, windows, out, work=out.size)
     for i, w in enumerate(windows):
         np.testing.assert_array_equal(out[:, i], naive.sma(close, int(w)))
     assert np.isnan(out[:, -1]).all()  # window longer than the series
@@ -118,15 +118,15 @@ def test_deterministic():
 
 
 def test_compiled_kernel_equals_its_python_body():
-    """Parallel machine code and the plain-Python body of the kernel agree bit for bit."""
+    """Serial and parallel machine code and the plain-Python body agree bit for bit."""
     close = random_walk(200, seed=6)
-    lookbacks = np.array([1, 5, 30], dtype=np.int64)
-    thresholds = np.array([0.0, 0.01, 0.0])
-    a, b = np.empty((200, 3)), np.empty((200, 3))
-    K._momentum_positions(close, lookbacks, thresholds, 1.0, a)
-    getattr(K._momentum_positions, "py_func", K._momentum_positions)(
-        close, lookbacks, thresholds, 1.0, b)
-    np.testing.assert_array_equal(a, b)
+    windows = np.array([1, 5, 30, 250], dtype=np.int64)
+    outs = [np.empty((200, 4)) for _ in range(3)]
+    for kernel, out in zip((K._zscore_table.serial, K._zscore_table.parallel,
+                            K._zscore_table.py_func), outs):
+        kernel(close, windows, out)
+    for out in outs[1:]:
+        np.testing.assert_array_equal(out, outs[0])
 
 
 @pytest.mark.parametrize("bad, fragment, where", [

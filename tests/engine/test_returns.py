@@ -12,7 +12,7 @@ from qrp_jupyter.engine import asset_returns, backtest_grid, strategy_returns, t
 from qrp_jupyter.errors import ConfigError, DataError
 
 from . import naive
-from .conftest import engine_settings, family_points, prices, random_walk
+from .conftest import SINGLE_FAMILIES, engine_settings, family_points, prices, random_walk
 
 
 def test_asset_returns_match_twin():
@@ -48,7 +48,7 @@ def test_returns_match_twin(close, data, cost_bps):
     np.testing.assert_array_equal(got, naive.strategy_returns(pos, close, cost_bps))
 
 
-@pytest.mark.parametrize("family", ["ma_crossover", "ts_momentum"])
+@pytest.mark.parametrize("family", SINGLE_FAMILIES)
 @engine_settings
 @given(close=prices, data=st.data())
 def test_backtest_matches_twin_and_is_causal(family, close, data):
