@@ -13,18 +13,26 @@ Example::
     [data]
     dataset = "synthetic-edge"    # a registered name, or a dataset_id_v2 (prefix)
     asset = "SYN"                 # optional for single-asset data
+    # assets = ["BTC", "ETH"]     # a panel strategy's universe (default: every asset)
     periods_per_year = 8760       # optional: inferred from the bar interval
 
     [strategy]
-    kind = "ma_crossover"         # ma_crossover | ts_momentum | user
+    kind = "ma_crossover"         # ma_crossover | ts_momentum | zscore_reversion |
+                                  # donchian_breakout | xs_momentum (panel) | user
     long_only = false
     [strategy.grid]
     fast = [5, 10, 20]
     slow = [50, 100, 200]
+    [strategy.overlay]            # optional: volatility targeting on any strategy
+    kind = "vol_target"
+    target_vol = 0.3              # annualised
+    vol_lookback = 720            # bars
+    max_leverage = 2.0
 
     [costs]
     fee_bps = 4.0
     slippage_bps = 1.0
+    funding_bps_per_period = 0.0  # perpetual futures: longs pay a positive rate per bar
 
     [walk_forward]
     n_folds = 4
@@ -32,9 +40,18 @@ Example::
     purge = 24
     embargo = 24
 
-    [nulls.reality_check]
+    [nulls.reality_check]         # White (2000), over the whole grid
     reps = 1000
     block_size = "auto"           # or an integer number of bars
+    studentize = false
+
+    [nulls.spa_stepm]             # Hansen (2005) SPA and Romano-Wolf (2005) StepM, one bootstrap
+    reps = 1000
+    studentize = true
+    size = 0.05                   # StepM familywise error rate
+
+    [nulls.pbo]                   # CSCV, Bailey et al. (2017)
+    n_blocks = 16
 """
 
 from __future__ import annotations
@@ -49,33 +66,48 @@ from .errors import ConfigError
 
 __all__ = ["RunConfig", "parse_config", "DEFAULTS", "STRATEGY_KINDS"]
 
-STRATEGY_KINDS = ("ma_crossover", "ts_momentum", "user")
+STRATEGY_KINDS = ("ma_crossover", "ts_momentum", "zscore_reversion", "donchian_breakout",
+                  "xs_momentum", "user")
 
 #: Every key the schema knows, with its default. ``None`` marks a required or derived value.
 DEFAULTS: dict[str, Any] = {
     "name": None,
     "family": "default",
-    "data": {"dataset": None, "asset": None, "periods_per_year": None},
-    "strategy": {"kind": None, "function": None, "long_only": False, "grid": None},
-    "costs": {"fee_bps": 0.0, "slippage_bps": 0.0},
+    "data": {"dataset": None, "asset": None, "assets": None, "periods_per_year": None},
+    "strategy": {"kind": None, "function": None, "long_only": False, "grid": None,
+                 "overlay": None},
+    "costs": {"fee_bps": 0.0, "slippage_bps": 0.0, "funding_bps_per_period": 0.0},
     "walk_forward": {"enabled": True, "n_folds": 4, "mode": "expanding", "purge": 0,
                      "embargo": 0, "test_size": None, "min_train": None,
                      "objective": "sharpe"},
-    "nulls": {"reality_check": {"enabled": True, "reps": 1000, "block_size": "auto"}},
+    "nulls": {
+        "reality_check": {"enabled": True, "reps": 1000, "block_size": "auto",
+                          "studentize": False},
+        "spa_stepm": {"enabled": True, "reps": 1000, "block_size": "auto", "studentize": True,
+                      "size": 0.05},
+        "pbo": {"enabled": True, "n_blocks": 16},
+    },
 }
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "name": (str,), "family": (str,),
-    "data.dataset": (str,), "data.asset": (str,), "data.periods_per_year": (int, float),
+    "data.dataset": (str,), "data.asset": (str,), "data.assets": (list,),
+    "data.periods_per_year": (int, float),
     "strategy.kind": (str,), "strategy.function": (str,), "strategy.long_only": (bool,),
-    "strategy.grid": (dict,),
+    "strategy.grid": (dict,), "strategy.overlay": (dict,),
     "costs.fee_bps": (int, float), "costs.slippage_bps": (int, float),
+    "costs.funding_bps_per_period": (int, float),
     "walk_forward.enabled": (bool,), "walk_forward.n_folds": (int,),
     "walk_forward.mode": (str,), "walk_forward.purge": (int,), "walk_forward.embargo": (int,),
     "walk_forward.test_size": (int,), "walk_forward.min_train": (int,),
     "walk_forward.objective": (str,),
     "nulls.reality_check.enabled": (bool,), "nulls.reality_check.reps": (int,),
     "nulls.reality_check.block_size": (str, int),
+    "nulls.reality_check.studentize": (bool,),
+    "nulls.spa_stepm.enabled": (bool,), "nulls.spa_stepm.reps": (int,),
+    "nulls.spa_stepm.block_size": (str, int), "nulls.spa_stepm.studentize": (bool,),
+    "nulls.spa_stepm.size": (int, float),
+    "nulls.pbo.enabled": (bool,), "nulls.pbo.n_blocks": (int,),
 }
 
 _CHOICES = {
@@ -149,8 +181,9 @@ class RunConfig:
     def dataset_ref(self) -> str:
         return self.values["data"]["dataset"]
 
-    def identity(self, *, asset: str, periods_per_year: float,
-                 grid_points: list[dict[str, Any]]) -> dict[str, Any]:
+    def identity(self, *, asset: str | None, assets: list[str] | None,
+                 periods_per_year: float, grid_points: list[dict[str, Any]],
+                 overlay: dict[str, Any] | None) -> dict[str, Any]:
         """The part of the config that ``run_key`` hashes, with derived values resolved.
 
         The grid enters as its expanded, validated point list: two spellings of one grid
@@ -160,9 +193,11 @@ class RunConfig:
         v.pop("name")
         v["data"].pop("dataset")
         v["data"]["asset"] = asset
+        v["data"]["assets"] = assets
         v["data"]["periods_per_year"] = float(periods_per_year)
         v["strategy"]["grid"] = grid_points
-        for key in ("fee_bps", "slippage_bps"):
+        v["strategy"]["overlay"] = overlay
+        for key in ("fee_bps", "slippage_bps", "funding_bps_per_period"):
             v["costs"][key] = float(v["costs"][key])
         return v
 
@@ -249,6 +284,20 @@ def _check_values(v: dict[str, Any], loc: _Locator) -> None:
             if isinstance(val, bool) or not isinstance(val, (int, float)):
                 raise bad(dotted, f"{dotted}[{i}] = {val!r} is not a number",
                           "grid values are numbers, e.g. [5, 10, 20]")
+    fund = v["costs"]["funding_bps_per_period"]
+    if not -1000 <= fund <= 1000:
+        raise bad("costs.funding_bps_per_period", f"funding = {fund!r} bps per bar is out of "
+                  "range", "give the perpetual's funding in basis points per bar (longs pay "
+                  "a positive rate), e.g. 0.1")
+    assets = v["data"]["assets"]
+    if assets is not None:
+        if not assets or not all(isinstance(a, str) for a in assets) or \
+                len(set(assets)) != len(assets):
+            raise bad("data.assets", f"assets = {assets!r} is not a list of distinct names",
+                      "list the panel's assets once each, e.g. [\"BTC\", \"ETH\", \"SOL\"]")
+        if v["data"]["asset"] is not None:
+            raise bad("data.asset", "both `asset` and `assets` are set",
+                      "use `asset` for a single-asset strategy, `assets` for a panel one")
     for key in ("fee_bps", "slippage_bps"):
         val = v["costs"][key]
         if not 0 <= val <= 1000:
@@ -261,17 +310,26 @@ def _check_values(v: dict[str, Any], loc: _Locator) -> None:
         if val is not None and val < low:
             raise bad(f"walk_forward.{key}", f"walk_forward.{key} = {val} is below {low}",
                       f"use an integer >= {low}")
-    rc = v["nulls"]["reality_check"]
-    if not 1 <= rc["reps"] <= 1_000_000:
-        raise bad("nulls.reality_check.reps", f"reps = {rc['reps']} is outside [1, 1000000]",
-                  "use e.g. 1000 bootstrap replicates")
-    bs = rc["block_size"]
-    if isinstance(bs, str) and bs != "auto":
-        raise bad("nulls.reality_check.block_size", f"block_size = {bs!r} is not understood",
-                  "write \"auto\" (Politis-White) or a whole number of bars")
-    if isinstance(bs, int) and bs < 1:
-        raise bad("nulls.reality_check.block_size", f"block_size = {bs} is below 1",
-                  "use an integer >= 1 or \"auto\"")
+    for name in ("reality_check", "spa_stepm"):
+        sec, at = v["nulls"][name], f"nulls.{name}"
+        if not 1 <= sec["reps"] <= 1_000_000:
+            raise bad(f"{at}.reps", f"reps = {sec['reps']} is outside [1, 1000000]",
+                      "use e.g. 1000 bootstrap replicates")
+        bs = sec["block_size"]
+        if isinstance(bs, str) and bs != "auto":
+            raise bad(f"{at}.block_size", f"block_size = {bs!r} is not understood",
+                      "write \"auto\" (Politis-White) or a whole number of bars")
+        if isinstance(bs, int) and bs < 1:
+            raise bad(f"{at}.block_size", f"block_size = {bs} is below 1",
+                      "use an integer >= 1 or \"auto\"")
+    size = v["nulls"]["spa_stepm"]["size"]
+    if not 0 < size < 0.5:
+        raise bad("nulls.spa_stepm.size", f"size = {size!r} is outside (0, 0.5)",
+                  "give StepM's familywise error rate, e.g. 0.05")
+    nb = v["nulls"]["pbo"]["n_blocks"]
+    if nb < 2 or nb > 20 or nb % 2:
+        raise bad("nulls.pbo.n_blocks", f"n_blocks = {nb} is not an even number in [2, 20]",
+                  "use an even number of CSCV blocks, e.g. 16 (12,870 splits)")
 
 
 def parse_config(text_or_dict: str | dict[str, Any], *, source: str = "<config>",

@@ -22,7 +22,7 @@ FORBIDDEN = {
                  "demo", "config"},
     "store": {"engine", "stats", "data", "runs", "governance", "audit", "cli", "demo"},
     "engine": {"store", "stats", "runs", "governance", "audit", "cli", "demo", "data"},
-    "stats": {"store", "engine", "runs", "governance", "audit", "cli", "demo", "data"},
+    "stats": {"store", "runs", "governance", "audit", "cli", "demo", "data"},  # engine <- stats
     "data": {"store", "engine", "stats", "runs", "governance", "audit", "cli", "demo"},
     "audit": {"governance", "runs", "engine", "stats", "cli", "demo"},
     "runs": {"governance", "audit", "cli", "demo"},

@@ -32,6 +32,11 @@ METRIC_SOURCES = {
     "max_drawdown": "metrics_table",
     "n_trades": "metrics_table",
     "reality_check_pvalue": "reality_check",
+    "spa_pvalue": "spa",
+    "stepm_member": "stepm",
+    "pbo": "pbo",
+    "hac_tstat": "sharpe_evidence",
+    "track_record_sufficient": "sharpe_evidence",
     "deflated_sharpe": "sharpe_evidence",
     "probabilistic_sharpe": "sharpe_evidence",
     "n_trials_family": "sharpe_evidence",
@@ -51,6 +56,13 @@ _CANDIDATE_RULES = [
     _rule("data_snooping", "reality_check_pvalue", "<=", 0.05,
           why="White's Reality Check over the whole grid: the best trial beats zero after "
               "accounting for every trial tried"),
+    _rule("spa", "spa_pvalue", "<=", 0.05,
+          why="Hansen's SPA consistent p-value (studentized) over the whole grid"),
+    _rule("overfitting", "pbo", "<=", 0.5,
+          why="probability of backtest overfitting by CSCV: the in-sample best must not "
+              "usually land in the bottom half out of sample"),
+    _rule("hac_t", "hac_tstat", ">=", 2.0, severity="warning",
+          why="Newey-West t-statistic of the trial's mean return"),
     _rule("deflated_sharpe", "deflated_sharpe", ">=", 0.95,
           why="Deflated Sharpe ratio with N from the research family's trial registry"),
     _rule("enough_trades", "n_trades", ">=", 20,
@@ -63,7 +75,17 @@ _CANDIDATE_RULES = [
     _rule("drawdown", "max_drawdown", "<=", 0.5, severity="warning"),
 ]
 
-_ACCEPTED_RULES = [r for r in _CANDIDATE_RULES if r["rule"] != "oos_positive"] + [
+_ACCEPTED_RULES = [r for r in _CANDIDATE_RULES
+                   if r["rule"] not in ("oos_positive", "overfitting", "hac_t")] + [
+    _rule("overfitting", "pbo", "<=", 0.25,
+          why="probability of backtest overfitting by CSCV"),
+    _rule("hac_t", "hac_tstat", ">=", 2.0,
+          why="Newey-West t-statistic of the trial's mean return"),
+    _rule("romano_wolf", "stepm_member", "==", True,
+          why="the trial is among the models Romano-Wolf StepM finds superior at its FWER"),
+    _rule("track_record", "track_record_sufficient", "==", True,
+          why="the sample is at least the minimum track record length (Bailey and Lopez de "
+              "Prado 2012) for the trial's Sharpe ratio at 95%"),
     _rule("oos_positive", "oos_sharpe_annual", ">", 0.0,
           why="stitched walk-forward out-of-sample Sharpe"),
     _rule("replay", "replay_match", "==", True,
@@ -116,7 +138,7 @@ class Policy:
                                       where=at, fix="use blocker or warning")
 
 
-DEFAULT_POLICY = Policy(name="qrp-default", version=1,
+DEFAULT_POLICY = Policy(name="qrp-default", version=2,
                         levels={"candidate": _CANDIDATE_RULES, "accepted": _ACCEPTED_RULES})
 
 

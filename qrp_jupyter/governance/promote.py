@@ -119,9 +119,12 @@ def _sharpe_evidence(store: Store, cand: dict[str, Any], artifacts: dict[str, st
     n_trials = int(len(srs))
     sr_var = float(np.var(srs, ddof=1)) if n_trials > 1 else 0.0
     sr = float(mom["sr"])
+    hac = mintrl = None
     if not math.isfinite(sr):
         dsr = psr = emax = None
     else:
+        hac = float(stats.hac_tstat(col).tstat)
+        mintrl = float(stats.min_track_record_length(col, prob=0.95))
         dsr = float(stats.deflated_sharpe(sr, n_obs=int(mom["n_obs"]), n_trials=max(n_trials, 1),
                                           sr_variance=sr_var, skew=float(mom["skew"]),
                                           kurtosis=float(mom["kurtosis"])))
@@ -134,7 +137,10 @@ def _sharpe_evidence(store: Store, cand: dict[str, Any], artifacts: dict[str, st
         "skew": mom["skew"], "kurtosis": mom["kurtosis"], "n_obs": mom["n_obs"],
         "n_trials_family": n_trials, "sr_variance": sr_var, "expected_max_sr": emax,
         "registry_digest": registry_digest, "deflated_sharpe": dsr,
-        "probabilistic_sharpe": psr,
+        "probabilistic_sharpe": psr, "hac_tstat": hac,
+        "min_track_record_length": mintrl if mintrl is None or math.isfinite(mintrl) else None,
+        "track_record_sufficient": (None if mintrl is None
+                                    else bool(int(mom["n_obs"]) >= mintrl)),
     })
 
 
@@ -143,7 +149,8 @@ def _metric_values(store: Store, cand: dict[str, Any], artifacts: dict[str, str]
                    ) -> dict[str, tuple[Any, str | None]]:
     """metric -> (value, id of the artifact the value was read from)."""
     docs: dict[str, tuple[Any, str]] = {}
-    for kind in ("metrics_table", "reality_check", "walk_forward", "fold_causality"):
+    for kind in ("metrics_table", "reality_check", "spa", "stepm", "pbo", "walk_forward",
+                 "fold_causality"):
         if kind in artifacts:
             docs[kind] = (decode_json(store.get_artifact(artifacts[kind])), artifacts[kind])
     docs.update(evidence)
@@ -154,8 +161,10 @@ def _metric_values(store: Store, cand: dict[str, Any], artifacts: dict[str, str]
         doc, aid = docs[kind]
         if kind == "metrics_table":
             value = doc["trials"][cand["trial_index"]].get(metric)
-        elif kind == "reality_check":
+        elif kind in ("reality_check", "spa"):
             value = doc.get("pvalue")
+        elif kind == "stepm":
+            value = cand["trial_index"] in doc.get("superior", [])
         elif kind == "fold_causality":
             value = bool(doc.get("valid"))
         elif kind == "replay_attestation":

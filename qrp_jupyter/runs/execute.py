@@ -35,7 +35,8 @@ __all__ = ["PreparedRun", "ComputedRun", "RunOutcome", "prepare_run", "compute_r
 
 #: Output artifact kinds of every run instance; replay compares exactly these.
 OUTPUT_KINDS = ("returns_matrix", "metrics_table", "walk_forward", "oos_returns",
-                "fold_causality", "null_distribution", "reality_check", "seed_records")
+                "fold_causality", "null_distribution", "reality_check", "spa",
+                "spa_null_distribution", "stepm", "pbo", "pbo_logits", "seed_records")
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class PreparedRun:
 
     config: RunConfig
     dataset: Dataset
-    asset: str
+    asset: str | None
     periods_per_year: float
     points: list[dict[str, Any]]
     code: UserCode | None
@@ -59,6 +60,15 @@ class PreparedRun:
     run_key: str
     #: Grid combinations the family's constraint removed (e.g. fast >= slow); reported.
     n_dropped: int = 0
+    #: The universe of a panel (cross-sectional) strategy, in the config's order.
+    assets: list[str] | None = None
+    overlay: dict[str, Any] | None = None
+
+    def closes(self) -> np.ndarray:
+        """(T,) closes of the traded asset, or (T, n) closes of a panel's assets."""
+        if self.assets is None:
+            return self.dataset.close(self.asset)
+        return np.column_stack([self.dataset.close(a) for a in self.assets])
 
     @property
     def run_key_payload(self) -> dict[str, Any]:
@@ -186,6 +196,31 @@ def _expand_user_grid(grid: dict[str, list[Any]], *, where: str) -> list[dict[st
     return [dict(zip(keys, combo)) for combo in itertools.product(*(grid[k] for k in keys))]
 
 
+def _pick_panel(cfg: RunConfig, dataset: Dataset) -> list[str]:
+    """A panel strategy's universe: every asset, or the config's list; timestamps must agree."""
+    if cfg.values["data"]["asset"] is not None:
+        raise ConfigError(f"strategy kind {cfg.values['strategy']['kind']!r} trades a panel, "
+                          "not one asset", where=cfg.where("data.asset"),
+                          fix="replace `asset` with `assets = [...]`, or drop it to use all")
+    assets = cfg.values["data"]["assets"] or list(dataset.assets)
+    missing = [a for a in assets if a not in dataset.assets]
+    if missing:
+        raise ConfigError(f"assets {missing} are not in the dataset", where=cfg.where(
+            "data.assets"), fix=f"use names from: {', '.join(dataset.assets)}")
+    if len(assets) < 2:
+        raise ConfigError(f"a panel strategy needs at least 2 assets, got {assets}",
+                          where=cfg.where("data.assets"),
+                          fix="register a multi-asset dataset or list more assets")
+    first = dataset.timestamps(assets[0])
+    for a in assets[1:]:
+        ts = dataset.timestamps(a)
+        if len(ts) != len(first) or not np.array_equal(ts, first):
+            raise ConfigError(f"panel assets {assets[0]!r} and {a!r} do not share timestamps",
+                              where=cfg.where("data.assets"),
+                              fix="align the panel first (same bars for every asset)")
+    return list(assets)
+
+
 def _pick_asset(cfg: RunConfig, dataset: Dataset) -> str:
     asset = cfg.values["data"]["asset"]
     if asset is None:
@@ -210,9 +245,16 @@ def prepare_run(store: Store, config: RunConfig | str, *, source: str = "<config
         config, source=source, line_offset=line_offset)
     if dataset is None:
         dataset = load_dataset(store, cfg.dataset_ref, where=cfg.where("data.dataset"))
-    asset = _pick_asset(cfg, dataset)
-    ppy = cfg.values["data"]["periods_per_year"] or dataset.periods_per_year
     s = cfg.values["strategy"]
+    panel = s["kind"] != "user" and engine.get_family(s["kind"]).panel
+    asset, assets = (None, _pick_panel(cfg, dataset)) if panel else (_pick_asset(cfg, dataset),
+                                                                     None)
+    ppy = cfg.values["data"]["periods_per_year"] or dataset.periods_per_year
+    try:
+        overlay = engine.validate_overlay(s["overlay"], where="strategy.overlay")
+    except ConfigError as exc:
+        raise ConfigError(exc.what, where=cfg.where(exc.where or "strategy.overlay"),
+                          fix=exc.fix) from None
     if s["kind"] == "user":
         code = code or _user_code(cfg, namespace, base_dir)
         points = _expand_user_grid(s["grid"], where=cfg.where("strategy.grid"))
@@ -224,10 +266,11 @@ def prepare_run(store: Store, config: RunConfig | str, *, source: str = "<config
             raise ConfigError(exc.what, where=cfg.where(exc.where or "strategy.grid"),
                               fix=exc.fix) from None
         points, n_dropped = list(expansion.points), expansion.n_dropped
-    identity = cfg.identity(asset=asset, periods_per_year=ppy, grid_points=points)
+    identity = cfg.identity(asset=asset, assets=assets, periods_per_year=ppy,
+                            grid_points=points, overlay=overlay)
     prep = PreparedRun(config=cfg, dataset=dataset, asset=asset, periods_per_year=float(ppy),
                        points=points, code=code, identity=identity, run_key="",
-                       n_dropped=n_dropped)
+                       n_dropped=n_dropped, assets=assets, overlay=overlay)
     prep.run_key = sha256_hex(canonical_bytes(prep.run_key_payload))
     _check_walk_forward(prep)
     return prep
@@ -243,7 +286,7 @@ def _folds(prep: PreparedRun, n_rows: int) -> list[Any]:
 def _check_walk_forward(prep: PreparedRun) -> None:
     """Fail before computing anything when the folds cannot fit the data."""
     if prep.identity["walk_forward"]["enabled"]:
-        n = len(prep.dataset.close(prep.asset)) - 1
+        n = len(prep.closes()) - 1
         try:
             _folds(prep, n)
         except ConfigError as exc:
@@ -258,24 +301,29 @@ def _check_walk_forward(prep: PreparedRun) -> None:
 def compute_run(prep: PreparedRun) -> ComputedRun:
     """Pure computation of every output artifact from the prepared inputs."""
     ident = prep.identity
-    close = prep.dataset.close(prep.asset)
+    close = prep.closes()
     if prep.code is not None:
         strategy: Any = function_from_source(prep.code.source, prep.code.entry_point,
                                              where="strategy.function")
     else:
         strategy = ident["strategy"]["kind"]
     costs = ident["costs"]
-    grid = engine.backtest_grid(close, strategy, prep.points, fee_bps=costs["fee_bps"],
-                                slippage_bps=costs["slippage_bps"],
-                                long_only=ident["strategy"]["long_only"])
+    # No funding is "no funding term", not a zero term: results stay bit-identical.
+    funding = costs["funding_bps_per_period"] or None
+    run_grid = engine.backtest_panel if prep.assets is not None else engine.backtest_grid
+    grid = run_grid(close, strategy, prep.points, fee_bps=costs["fee_bps"],
+                    slippage_bps=costs["slippage_bps"], long_only=ident["strategy"]["long_only"],
+                    overlay=prep.overlay, periods_per_year=prep.periods_per_year,
+                    funding_bps_per_period=funding)
     R = grid.returns
-    metrics = engine.trial_metrics(R, grid.positions, periods_per_year=prep.periods_per_year)
+    metrics = grid.metrics(periods_per_year=prep.periods_per_year)
     n_obs = int(R.shape[0])
     trials = []
     for i, point in enumerate(prep.points):
         row = {k: to_plain(v[i]) for k, v in metrics.items()}
         trials.append({"trial_index": i, "params": point, "n_obs": n_obs, **row})
     metrics_doc = {"kind": "metrics_table", "version": 1, "asset": prep.asset,
+                   "assets": prep.assets,
                    "periods_per_year": prep.periods_per_year, "n_obs": n_obs, "trials": trials}
 
     arts: dict[str, tuple[bytes, str]] = {
@@ -312,13 +360,15 @@ def compute_run(prep: PreparedRun) -> ComputedRun:
                   ("fold_causality", "walk_forward", "attests")]
 
     seeds = []
-    rc_cfg = ident["nulls"]["reality_check"]
+    nulls = ident["nulls"]
+    rc_cfg = nulls["reality_check"]
     if rc_cfg["enabled"]:
-        block = None if rc_cfg["block_size"] == "auto" else int(rc_cfg["block_size"])
         record = SeedRecord(prep.run_key, "reality_check",
-                            {"reps": rc_cfg["reps"], "block_size": rc_cfg["block_size"]})
+                            {"reps": rc_cfg["reps"], "block_size": rc_cfg["block_size"],
+                             "studentize": rc_cfg["studentize"]})
         seeds.append(record.to_dict())
-        rc = stats.reality_check(R, reps=rc_cfg["reps"], block_size=block, seed=record)
+        rc = stats.reality_check(R, reps=rc_cfg["reps"], block_size=_block(rc_cfg),
+                                 studentize=rc_cfg["studentize"], seed=record)
         null_bytes = encode_array(rc.null_distribution)
         arts["null_distribution"] = (null_bytes, MEDIA_ARRAY)
         arts["reality_check"] = (encode_json({**rc.to_dict(),
@@ -327,6 +377,33 @@ def compute_run(prep: PreparedRun) -> ComputedRun:
         edges += [("null_distribution", "returns_matrix", "derived_from"),
                   ("null_distribution", "seed_records", "seeded_by"),
                   ("reality_check", "null_distribution", "summarizes")]
+    sp_cfg = nulls["spa_stepm"]
+    if sp_cfg["enabled"]:
+        record = SeedRecord(prep.run_key, "spa_stepm",
+                            {k: sp_cfg[k] for k in ("reps", "block_size", "studentize", "size")})
+        seeds.append(record.to_dict())
+        spa_res, stepm_res = stats.spa_stepm(R, size=sp_cfg["size"], reps=sp_cfg["reps"],
+                                             block_size=_block(sp_cfg),
+                                             studentize=sp_cfg["studentize"], seed=record)
+        spa_null = encode_array(spa_res.null_distribution)
+        arts["spa_null_distribution"] = (spa_null, MEDIA_ARRAY)
+        arts["spa"] = (encode_json({**spa_res.to_dict(),
+                                    "null_distribution": sha256_hex(spa_null)}), MEDIA_JSON)
+        arts["stepm"] = (encode_json(stepm_res.to_dict()), MEDIA_JSON)
+        edges += [("spa_null_distribution", "returns_matrix", "derived_from"),
+                  ("spa_null_distribution", "seed_records", "seeded_by"),
+                  ("spa", "spa_null_distribution", "summarizes"),
+                  ("stepm", "returns_matrix", "derived_from"),
+                  ("stepm", "seed_records", "seeded_by")]
+    pbo_cfg = nulls["pbo"]
+    if pbo_cfg["enabled"]:
+        pbo_res = stats.pbo_cscv(R, n_blocks=pbo_cfg["n_blocks"])
+        logits = encode_array(pbo_res.logits)
+        arts["pbo_logits"] = (logits, MEDIA_ARRAY)
+        arts["pbo"] = (encode_json({**pbo_res.to_dict(), "logits": sha256_hex(logits)}),
+                       MEDIA_JSON)
+        edges += [("pbo_logits", "returns_matrix", "derived_from"),
+                  ("pbo", "pbo_logits", "summarizes")]
     arts["seed_records"] = (encode_json({"kind": "seed_records", "records": seeds}), MEDIA_JSON)
 
     sharpe = np.asarray(metrics["sharpe"], dtype=float)
@@ -342,9 +419,17 @@ def compute_run(prep: PreparedRun) -> ComputedRun:
         "best_sharpe_annual": to_plain(metrics["sharpe_annual"][best]),
         "reality_check_pvalue": (_json_of(arts["reality_check"][0])["pvalue"]
                                  if "reality_check" in arts else None),
+        "spa_pvalue": _json_of(arts["spa"][0])["pvalue"] if "spa" in arts else None,
+        "stepm_superior": _json_of(arts["stepm"][0])["superior"] if "stepm" in arts else None,
+        "pbo": _json_of(arts["pbo"][0])["pbo"] if "pbo" in arts else None,
         **wf_doc_summary,
     }
     return ComputedRun(artifacts=arts, edges=edges, trials=trials, summary=summary)
+
+
+def _block(section: dict[str, Any]) -> int | None:
+    """A config's block size: ``None`` asks for the Politis-White choice."""
+    return None if section["block_size"] == "auto" else int(section["block_size"])
 
 
 def _json_of(b: bytes) -> Any:

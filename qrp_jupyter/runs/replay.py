@@ -64,7 +64,8 @@ def load_prepared(store: Store, run_key: str) -> PreparedRun:
     prep = PreparedRun(config=cfg, dataset=dataset, asset=identity["data"]["asset"],
                        periods_per_year=identity["data"]["periods_per_year"],
                        points=identity["strategy"]["grid"], code=code, identity=identity,
-                       run_key="")
+                       run_key="", assets=identity["data"]["assets"],
+                       overlay=identity["strategy"]["overlay"])
     prep.run_key = sha256_hex(canonical_bytes(prep.run_key_payload))
     if row["engine_version"] != engine.ENGINE_VERSION:
         prep.run_key = run_key  # cannot match by construction; the attestation says why

@@ -12,6 +12,7 @@ from .bootstrap import stationary_bootstrap_means
 from .hac import hac_tstat, newey_west_lags
 from .multiple_testing import reality_check
 from .pbo import pbo_cscv
+from .permutation import PermutationResult, permutation_test, permuted_path
 from .results import RealityCheckResult
 from .results_pbo import HACResult, PBOResult
 from .sharpe import (
@@ -31,6 +32,7 @@ __all__ = [
     "RealityCheckResult",
     "spa", "stepm", "spa_stepm", "SPAResult", "SPAPValues", "StepMResult", "StepMStep",
     "pbo_cscv", "PBOResult",
+    "permutation_test", "PermutationResult", "permuted_path",
     "hac_tstat", "HACResult", "newey_west_lags",
     "adjust_pvalues",
     "probabilistic_sharpe",
