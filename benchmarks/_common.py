@@ -121,6 +121,12 @@ def _version(module: str) -> str | None:
     return getattr(mod, "__version__", None)
 
 
+def versions(*modules: str) -> dict[str, str | None]:
+    """``{module: __version__}`` for the reference libraries a benchmark compares against
+    (None when not installed)."""
+    return {m: _version(m) for m in modules}
+
+
 def _git(*args: str) -> str | None:
     try:
         return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,

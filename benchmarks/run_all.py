@@ -5,6 +5,10 @@ Usage (from the repo root, with the venv active)::
     python benchmarks/run_all.py            # full size; writes benchmarks/results/latest.json
     python benchmarks/run_all.py --quick    # smoke run (20 runs, few repeats); writes nothing
                                             # unless --out is given
+    python benchmarks/run_all.py --issue3   # the null-test and vectorbt comparisons only
+                                            # (bench_nulls.py + bench_vectorbt.py); writes
+                                            # benchmarks/results/issue3.json
+    python benchmarks/run_all.py --nulls    # (or --vectorbt) just one of the two sections
 
 Each script runs in a child process (``sys.executable``, so the venv's Python) so that the JIT
 compile is a real first call and each peak RSS belongs to one benchmark. ``NUMBA_NUM_THREADS``
@@ -47,10 +51,19 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, help="runs in the audit store (default 1000)")
     ap.add_argument("--out", help="where to write the combined JSON "
                                   "(default benchmarks/results/latest.json for a full run)")
+    ap.add_argument("--issue3", action="store_true",
+                    help="run bench_nulls.py and bench_vectorbt.py only; write "
+                         "benchmarks/results/issue3.json")
+    ap.add_argument("--nulls", action="store_true",
+                    help="run the SPA/StepM-vs-arch and PBO section (bench_nulls.py) only")
+    ap.add_argument("--vectorbt", action="store_true",
+                    help="run the MA grid vs vectorbt section (bench_vectorbt.py) only")
     args = ap.parse_args(argv)
 
     threads = C.set_numba_threads()  # inherited by the children
     env = dict(os.environ)
+    if args.issue3 or args.nulls or args.vectorbt:
+        return run_issue3(args, threads, env)
     engine_args = (["--repeats", "5", "--twin-repeats", "3", "--paired-rounds", "3"]
                    if args.quick else [])
     audit_args = ["--runs", str(args.runs or (20 if args.quick else 1000))]
@@ -112,6 +125,85 @@ def main(argv=None) -> int:
         "audit": audit,
     }
     out = args.out or (None if args.quick else str(C.RESULTS_DIR / "latest.json"))
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        tmp = out + ".tmp"
+        with open(tmp, "w") as fh:
+            json.dump(doc, fh, indent=2, allow_nan=False)
+            fh.write("\n")
+        os.replace(tmp, out)
+        C.log(f"wrote {out}")
+    C.emit(doc)
+    return 0
+
+
+def run_issue3(args, threads, env) -> int:
+    """The optional comparison sections: multiple-testing nulls vs arch / the numpy PBO loop,
+    and the MA grid vs vectorbt. Writes ``benchmarks/results/issue3.json`` (full run)."""
+    want_nulls = args.issue3 or args.nulls
+    want_vbt = args.issue3 or args.vectorbt
+    quick = ["--quick"] if args.quick else []
+    t0 = time.perf_counter()
+    nulls = run_child("bench_nulls.py", quick, env) if want_nulls else None
+    vbt = run_child("bench_vectorbt.py", quick, env) if want_vbt else None
+    total = time.perf_counter() - t0
+    first = nulls or vbt
+    env_rec = dict(first["environment"])
+    for key in ("load_average_at_start", "load_average_at_end", "date_utc",
+                "load_average_1_5_15min", "data_used", "data_file"):
+        env_rec.pop(key, None)
+    if vbt is not None:
+        env_rec["vectorbt"] = vbt["environment"].get("vectorbt")
+    env_rec.update({"date_utc": (vbt or nulls)["environment"]["date_utc"],
+                    "NUMBA_NUM_THREADS": threads["NUMBA_NUM_THREADS"],
+                    "NUMBA_NUM_THREADS_source": threads["NUMBA_NUM_THREADS_source"]})
+    for name, doc in (("nulls", nulls), ("vectorbt", vbt)):
+        if doc is not None:
+            env_rec[f"load_average_during_{name}"] = [doc["environment"]["load_average_at_start"],
+                                                      doc["environment"]["load_average_at_end"]]
+            env_rec[f"{name}_data_used"] = doc["environment"].get("data_used")
+    if vbt is not None:
+        env_rec["vectorbt_data_file"] = vbt["environment"].get("data_file")
+    summary: dict = {}
+    if nulls is not None:
+        nh = nulls["headline"]
+        summary.update({
+            "spa_stepm_ratio_vs_arch": nh["spa_stepm_ratio_vs_arch"],
+            "spa_plus_stepm_separate_ratio_vs_arch": nh["spa_plus_stepm_separate_ratio_vs_arch"],
+            "qrp_spa_stepm_steady_median_s": nh["qrp_spa_stepm_steady_median_s"],
+            "arch_spa_plus_stepm_s": nh["arch_spa_plus_stepm_s"],
+            "arch_timed_runs": nh["arch_timed_runs"],
+            "spa_pvalues_within_mc_error": nh["spa_pvalues_within_mc_error"],
+            "stepm_superior_jaccard": nh["stepm_superior_jaccard"],
+            "pbo_ratio_vs_numpy_loop": nh["pbo_ratio_vs_numpy_loop"],
+            "pbo_steady_s": nh["pbo_steady_s"],
+            "pbo_numpy_loop_scaled_s": nh["pbo_numpy_loop_scaled_s"],
+            "pbo_numpy_loop_every_nth_split": nh["pbo_numpy_loop_every_nth_split"],
+            "pbo_logits_allclose_1e-12": nh["pbo_logits_allclose_1e-12"],
+            "nulls_peak_rss_mb": nh["peak_rss_mb"],
+        })
+    if vbt is not None:
+        vh = vbt["headline"]
+        summary.update({
+            "ma_grid_ratio_vs_vectorbt": vh["ma_grid_ratio_vs_vectorbt"],
+            "ma_grid_metrics_ratio_vs_vectorbt": vh["ma_grid_metrics_ratio_vs_vectorbt"],
+            "qrp_ma_grid_steady_median_s": vh["qrp_steady_median_s"],
+            "vectorbt_ma_grid_steady_median_s": vh["vectorbt_steady_median_s"],
+            "qrp_strategy_bars_per_s": vh["qrp_strategy_bars_per_s"],
+            "vectorbt_strategy_bars_per_s": vh["vectorbt_strategy_bars_per_s"],
+            "ma_grid_spearman_total_return": vh["spearman_total_return"],
+            "vectorbt_peak_rss_mb": vh["peak_rss_mb"],
+        })
+    summary["total_wall_s"] = round(total, 1)
+    doc = {"suite": "qrp_jupyter benchmarks (issue 3: nulls vs arch / numpy loop, MA grid vs "
+                    "vectorbt)",
+           "mode": "quick" if args.quick else "full",
+           "environment": env_rec, "summary": summary}
+    if nulls is not None:
+        doc["nulls"] = nulls
+    if vbt is not None:
+        doc["vectorbt"] = vbt
+    out = args.out or (None if args.quick else str(C.RESULTS_DIR / "issue3.json"))
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         tmp = out + ".tmp"
