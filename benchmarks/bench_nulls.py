@@ -262,8 +262,6 @@ def main(argv=None) -> int:
 
     threads = C.set_numba_threads()
     load_before = C.load_average()
-    import numpy as np  # noqa: F401
-
     x, data_desc = make_returns(T_OBS, k)
     spa_doc = bench_spa_stepm(x, args)
     pbo_doc = bench_pbo(x, args)

@@ -31,6 +31,22 @@ def _plain_label(label: Any) -> Any:
     return str(label)
 
 
+def _bootstrap_fields(res: Any) -> dict[str, Any]:
+    """The JSON fields every bootstrap-based result shares: how it resampled, and on what."""
+    return {
+        "block_size": int(res.block_size),
+        "block_size_method": res.block_size_method,
+        "block_size_estimate": (None if res.block_size_estimate is None
+                                else float(res.block_size_estimate)),
+        "benchmark": res.benchmark,
+        "bootstrap": res.bootstrap,
+        "draw_protocol": int(res.draw_protocol),
+        "reps": int(res.reps),
+        "n_obs": int(res.n_obs),
+        "n_models": int(res.n_models),
+    }
+
+
 def _json_float(value: float) -> float | str:
     """A finite float as is; +-inf as the strings "inf" / "-inf" (JSON has no infinity)."""
     value = float(value)
@@ -144,16 +160,7 @@ class RealityCheckResult:
             "statistic": _json_float(self.statistic),
             "studentized": bool(self.studentized),
             "studentization": self.studentization,
-            "block_size": int(self.block_size),
-            "block_size_method": self.block_size_method,
-            "block_size_estimate": (None if self.block_size_estimate is None
-                                    else float(self.block_size_estimate)),
-            "benchmark": self.benchmark,
-            "bootstrap": self.bootstrap,
-            "draw_protocol": int(self.draw_protocol),
-            "reps": int(self.reps),
-            "n_obs": int(self.n_obs),
-            "n_models": int(self.n_models),
+            **_bootstrap_fields(self),
             "best_model": int(self.best_model),
             "best_model_label": _plain_label(self.best_model_label),
             "null_quantiles": self.null_quantiles(),
@@ -295,16 +302,7 @@ class SPAResult:
             "studentization": self.studentization,
             "n_recentred": {kind: int(self.n_recentred[kind]) for kind in SPA_KINDS},
             "consistent_threshold": float(self.consistent_threshold),
-            "block_size": int(self.block_size),
-            "block_size_method": self.block_size_method,
-            "block_size_estimate": (None if self.block_size_estimate is None
-                                    else float(self.block_size_estimate)),
-            "benchmark": self.benchmark,
-            "bootstrap": self.bootstrap,
-            "draw_protocol": int(self.draw_protocol),
-            "reps": int(self.reps),
-            "n_obs": int(self.n_obs),
-            "n_models": int(self.n_models),
+            **_bootstrap_fields(self),
             "best_model": int(self.best_model),
             "best_model_label": _plain_label(self.best_model_label),
             "null_quantiles": self.null_quantiles(),
@@ -421,16 +419,7 @@ class StepMResult:
             "steps": [s.to_dict() for s in self.steps],
             "studentized": bool(self.studentized),
             "studentization": self.studentization,
-            "block_size": int(self.block_size),
-            "block_size_method": self.block_size_method,
-            "block_size_estimate": (None if self.block_size_estimate is None
-                                    else float(self.block_size_estimate)),
-            "benchmark": self.benchmark,
-            "bootstrap": self.bootstrap,
-            "draw_protocol": int(self.draw_protocol),
-            "reps": int(self.reps),
-            "n_obs": int(self.n_obs),
-            "n_models": int(self.n_models),
+            **_bootstrap_fields(self),
             "seed_record": self.seed_record,
         }
 

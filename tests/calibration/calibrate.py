@@ -23,17 +23,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+# The thread count must be set before numba is first imported, so the imports follow it.
 os.environ.setdefault("NUMBA_NUM_THREADS", "2")
 
-import numba  # noqa: E402
-import numpy as np  # noqa: E402
+import numba
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from processes import PROCESSES, panel  # noqa: E402
+from processes import PROCESSES, panel
 
-import qrp_jupyter  # noqa: E402
-from qrp_jupyter.engine import ENGINE_VERSION  # noqa: E402
-from qrp_jupyter.stats import (  # noqa: E402
+import qrp_jupyter
+from qrp_jupyter.engine import ENGINE_VERSION
+from qrp_jupyter.stats import (
     adjust_pvalues, deflated_sharpe, hac_tstat, pbo_cscv, probabilistic_sharpe, reality_check,
     sharpe_moments, spa, stepm,
 )
@@ -61,10 +62,6 @@ R_PBO = 200
 # Bartlett lags are estimated from 500 points); the standard remedy is a longer sample, so AR(1)
 # is calibrated at T = 2000 and the T = 500 cells are kept as a recorded diagnostic.
 T_BY_PROCESS = {"ar1": [2000, 500]}
-# Known mis-sized cells, kept in the file and surfaced by the tests as strict xfails rather than
-# hidden: the PSR's Sharpe standard error assumes iid returns, so on AR(1) with phi = 0.2 the
-# variance of the mean is (1 + phi) / (1 - phi) = 1.5 times the assumed one and the size tends to
-# 1 - Phi(1.645 / sqrt(1.5)) = 0.090 whatever T is.
 # Open defects, measured and kept visible (a test asserts each is still out of band, so a fix
 # forces this set to be updated):
 # - PSR assumes iid returns in its Sharpe standard error; under AR(1) phi=0.2 the variance of the
