@@ -31,6 +31,18 @@ def _plain_label(label: Any) -> Any:
     return str(label)
 
 
+def _bootstrap_rows(res: Any) -> list[tuple[str, str]]:
+    """The summary rows every bootstrap-based result shares (benchmark, resampling, seed)."""
+    return [
+        ("benchmark", res.benchmark + (" returns" if res.benchmark == "zero" else "")),
+        ("bootstrap", f"{res.bootstrap}, {res.reps} replicates, re-centred"),
+        ("mean block length", _block_text(res.block_size, res.block_size_method,
+                                          res.block_size_estimate)),
+        ("studentized", _studentized_text(res.studentized, res.studentization)),
+        ("seed", _seed_text(res.seed_record)),
+    ]
+
+
 def _bootstrap_fields(res: Any) -> dict[str, Any]:
     """The JSON fields every bootstrap-based result shares: how it resampled, and on what."""
     return {
@@ -319,12 +331,7 @@ class SPAResult:
             ("best model", f"{self.best_model} ({self.best_model_label!r})"),
             ("models x periods", f"{self.n_models} x {self.n_obs}"),
             ("models re-centred", recentred),
-            ("benchmark", self.benchmark + (" returns" if self.benchmark == "zero" else "")),
-            ("bootstrap", f"{self.bootstrap}, {self.reps} replicates, re-centred"),
-            ("mean block length", _block_text(self.block_size, self.block_size_method,
-                                              self.block_size_estimate)),
-            ("studentized", _studentized_text(self.studentized, self.studentization)),
-            ("seed", _seed_text(self.seed_record)),
+            *_bootstrap_rows(self),
         ]
 
     def summary(self) -> str:
@@ -436,12 +443,7 @@ class StepMResult:
             ("familywise error rate", f"{self.size:g}"),
             ("steps", steps),
             ("models x periods", f"{self.n_models} x {self.n_obs}"),
-            ("benchmark", self.benchmark + (" returns" if self.benchmark == "zero" else "")),
-            ("bootstrap", f"{self.bootstrap}, {self.reps} replicates, re-centred"),
-            ("mean block length", _block_text(self.block_size, self.block_size_method,
-                                              self.block_size_estimate)),
-            ("studentized", _studentized_text(self.studentized, self.studentization)),
-            ("seed", _seed_text(self.seed_record)),
+            *_bootstrap_rows(self),
         ]
 
     def summary(self) -> str:

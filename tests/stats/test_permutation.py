@@ -140,7 +140,10 @@ def test_statistics_and_user_functions():
         res = permutation_test(close, flip, [{"k": 1}, {"k": 3}], fee_bps=0, slippage_bps=0,
                                reps=5, seed=1, statistic=statistic, periods_per_year=24)
         assert res.statistic == statistic and res.strategy.endswith("flip")
-        assert 1 / 6 <= res.pvalue <= 1
+        # p is exactly (1 + #{null >= observed}) / (1 + reps), the observed max counted once.
+        null = np.asarray(res.null_distribution)
+        assert res.null_distribution.shape == (5,) and np.isfinite(res.observed)
+        assert res.pvalue == (1 + int(np.count_nonzero(null >= res.observed))) / 6
 
 
 def test_grid_that_never_trades_has_pvalue_one():
