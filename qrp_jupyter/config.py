@@ -52,6 +52,12 @@ Example::
 
     [nulls.pbo]                   # CSCV, Bailey et al. (2017)
     n_blocks = 16
+
+    [nulls.permutation]           # Masters (2018): re-run the grid on shuffled returns
+    enabled = true                # off by default (each replicate re-runs the whole grid)
+    reps = 200
+    block_size = 1                # bars per permuted block
+    statistic = "sharpe"          # sharpe | sharpe_annual | mean_return | total_return
 """
 
 from __future__ import annotations
@@ -86,8 +92,20 @@ DEFAULTS: dict[str, Any] = {
         "spa_stepm": {"enabled": True, "reps": 1000, "block_size": "auto", "studentize": True,
                       "size": 0.05},
         "pbo": {"enabled": True, "n_blocks": 16},
+        # Off by default; when off it is left out of the identity (see RunConfig.identity).
+        "permutation": {"enabled": False, "reps": 200, "block_size": 1,
+                        "statistic": "sharpe"},
     },
 }
+
+#: Null tests added after identity schema 1: they enter the ``run_key`` only when enabled, so
+#: a config written before they existed keeps its ``run_key`` (and its trials are not counted
+#: twice in the trial registry) after an upgrade.
+_OPTIONAL_NULLS = ("permutation",)
+
+#: The metrics the permutation test can maximise (``qrp_jupyter.stats.permutation.STATISTICS``,
+#: repeated here so parsing a config does not import the numba kernels; a test pins them).
+PERMUTATION_STATISTICS = ("sharpe", "sharpe_annual", "mean_return", "total_return")
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "name": (str,), "family": (str,),
@@ -108,12 +126,15 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "nulls.spa_stepm.block_size": (str, int), "nulls.spa_stepm.studentize": (bool,),
     "nulls.spa_stepm.size": (int, float),
     "nulls.pbo.enabled": (bool,), "nulls.pbo.n_blocks": (int,),
+    "nulls.permutation.enabled": (bool,), "nulls.permutation.reps": (int,),
+    "nulls.permutation.block_size": (int,), "nulls.permutation.statistic": (str,),
 }
 
 _CHOICES = {
     "strategy.kind": STRATEGY_KINDS,
     "walk_forward.mode": ("expanding", "rolling"),
     "walk_forward.objective": ("sharpe", "mean_return", "total_return"),
+    "nulls.permutation.statistic": PERMUTATION_STATISTICS,
 }
 
 _FAMILY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$")
@@ -199,6 +220,9 @@ class RunConfig:
         v["strategy"]["overlay"] = overlay
         for key in ("fee_bps", "slippage_bps", "funding_bps_per_period"):
             v["costs"][key] = float(v["costs"][key])
+        for key in _OPTIONAL_NULLS:
+            if not v["nulls"][key]["enabled"]:
+                del v["nulls"][key]
         return v
 
 
@@ -326,6 +350,13 @@ def _check_values(v: dict[str, Any], loc: _Locator) -> None:
     if not 0 < size < 0.5:
         raise bad("nulls.spa_stepm.size", f"size = {size!r} is outside (0, 0.5)",
                   "give StepM's familywise error rate, e.g. 0.05")
+    perm = v["nulls"]["permutation"]
+    if not 1 <= perm["reps"] <= 100_000:
+        raise bad("nulls.permutation.reps", f"reps = {perm['reps']} is outside [1, 100000]",
+                  "use e.g. 200 permutations (each re-runs the whole grid)")
+    if perm["block_size"] < 1:
+        raise bad("nulls.permutation.block_size", f"block_size = {perm['block_size']} is below 1",
+                  "use 1 (single bars) or a whole number of bars per block")
     nb = v["nulls"]["pbo"]["n_blocks"]
     if nb < 2 or nb > 20 or nb % 2:
         raise bad("nulls.pbo.n_blocks", f"n_blocks = {nb} is not an even number in [2, 20]",

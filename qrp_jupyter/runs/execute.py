@@ -36,7 +36,8 @@ __all__ = ["PreparedRun", "ComputedRun", "RunOutcome", "prepare_run", "compute_r
 #: Output artifact kinds of every run instance; replay compares exactly these.
 OUTPUT_KINDS = ("returns_matrix", "metrics_table", "walk_forward", "oos_returns",
                 "fold_causality", "null_distribution", "reality_check", "spa",
-                "spa_null_distribution", "stepm", "pbo", "pbo_logits", "seed_records")
+                "spa_null_distribution", "stepm", "pbo", "pbo_logits", "permutation",
+                "permutation_null_distribution", "seed_records")
 
 
 @dataclass(frozen=True)
@@ -273,6 +274,7 @@ def prepare_run(store: Store, config: RunConfig | str, *, source: str = "<config
                        n_dropped=n_dropped, assets=assets, overlay=overlay)
     prep.run_key = sha256_hex(canonical_bytes(prep.run_key_payload))
     _check_walk_forward(prep)
+    _check_permutation(prep)
     return prep
 
 
@@ -294,13 +296,59 @@ def _check_walk_forward(prep: PreparedRun) -> None:
                               fix=exc.fix) from None
 
 
+def _check_permutation(prep: PreparedRun) -> None:
+    """The permutation test shuffles one price path: single-asset strategies only."""
+    perm = prep.identity["nulls"].get("permutation")
+    if perm is None:
+        return
+    if prep.assets is not None:
+        raise ConfigError("the permutation test shuffles one asset's returns; a panel strategy "
+                          "has several", where=prep.config.where("nulls.permutation.enabled"),
+                          fix="disable [nulls.permutation] for panel strategies (their nulls "
+                              "are the bootstrap tests and PBO)")
+    n_returns = len(prep.closes()) - 1
+    if perm["block_size"] >= n_returns:
+        raise ConfigError(f"block_size = {perm['block_size']} is not below the {n_returns} "
+                          "returns of the data", where=prep.config.where(
+                              "nulls.permutation.block_size"),
+                          fix="use blocks much shorter than the sample, e.g. 1 or 24 bars")
+
+
 # ---------------------------------------------------------------------------------------------
 # compute
 # ---------------------------------------------------------------------------------------------
 
-def compute_run(prep: PreparedRun) -> ComputedRun:
-    """Pure computation of every output artifact from the prepared inputs."""
+#: Signature of a progress callback: ``progress(stage, done, total)``; ``done`` counts finished
+#: stages out of ``total``, ``stage`` names the one that just finished (or ``"start"``).
+ProgressCallback = Callable[[str, int, int], None]
+
+
+def _stages(ident: dict[str, Any]) -> list[str]:
+    """The stages :func:`compute_run` goes through for this config, in order."""
+    out = ["backtest"]
+    if ident["walk_forward"]["enabled"]:
+        out.append("walk_forward")
+    out += [k for k in ("reality_check", "spa_stepm", "pbo") if ident["nulls"][k]["enabled"]]
+    if "permutation" in ident["nulls"]:  # present only when enabled
+        out.append("permutation")
+    return out
+
+
+def compute_run(prep: PreparedRun, *, progress: ProgressCallback | None = None) -> ComputedRun:
+    """Pure computation of every output artifact from the prepared inputs.
+
+    ``progress``, when given, is called as ``progress(stage, done, total)`` once before the
+    first stage (``"start"``, 0) and after each finished stage; it must not raise.
+    """
     ident = prep.identity
+    stages = _stages(ident)
+
+    def tick(stage: str) -> None:
+        if progress is not None:
+            progress(stage, stages.index(stage) + 1, len(stages))
+
+    if progress is not None:
+        progress("start", 0, len(stages))
     close = prep.closes()
     if prep.code is not None:
         strategy: Any = function_from_source(prep.code.source, prep.code.entry_point,
@@ -317,6 +365,7 @@ def compute_run(prep: PreparedRun) -> ComputedRun:
                     funding_bps_per_period=funding)
     R = grid.returns
     metrics = grid.metrics(periods_per_year=prep.periods_per_year)
+    tick("backtest")
     n_obs = int(R.shape[0])
     trials = []
     for i, point in enumerate(prep.points):
@@ -358,6 +407,7 @@ def compute_run(prep: PreparedRun) -> ComputedRun:
         edges += [("oos_returns", "returns_matrix", "derived_from"),
                   ("walk_forward", "oos_returns", "summarizes"),
                   ("fold_causality", "walk_forward", "attests")]
+        tick("walk_forward")
 
     seeds = []
     nulls = ident["nulls"]
@@ -377,6 +427,7 @@ def compute_run(prep: PreparedRun) -> ComputedRun:
         edges += [("null_distribution", "returns_matrix", "derived_from"),
                   ("null_distribution", "seed_records", "seeded_by"),
                   ("reality_check", "null_distribution", "summarizes")]
+        tick("reality_check")
     sp_cfg = nulls["spa_stepm"]
     if sp_cfg["enabled"]:
         record = SeedRecord(prep.run_key, "spa_stepm",
@@ -395,6 +446,7 @@ def compute_run(prep: PreparedRun) -> ComputedRun:
                   ("spa", "spa_null_distribution", "summarizes"),
                   ("stepm", "returns_matrix", "derived_from"),
                   ("stepm", "seed_records", "seeded_by")]
+        tick("spa_stepm")
     pbo_cfg = nulls["pbo"]
     if pbo_cfg["enabled"]:
         pbo_res = stats.pbo_cscv(R, n_blocks=pbo_cfg["n_blocks"])
@@ -404,6 +456,29 @@ def compute_run(prep: PreparedRun) -> ComputedRun:
                        MEDIA_JSON)
         edges += [("pbo_logits", "returns_matrix", "derived_from"),
                   ("pbo", "pbo_logits", "summarizes")]
+        tick("pbo")
+    perm_cfg = nulls.get("permutation")  # present only when enabled
+    if perm_cfg is not None:
+        params = {k: perm_cfg[k] for k in ("reps", "block_size", "statistic")}
+        record = SeedRecord(prep.run_key, "permutation", params)
+        seeds.append(record.to_dict())
+        perm = stats.permutation_test(
+            close, strategy, prep.points, fee_bps=costs["fee_bps"],
+            slippage_bps=costs["slippage_bps"], long_only=ident["strategy"]["long_only"],
+            overlay=prep.overlay, periods_per_year=prep.periods_per_year,
+            funding_bps_per_period=funding, seed=record, **params)
+        perm_null = encode_array(perm.null_distribution)
+        arts["permutation_null_distribution"] = (perm_null, MEDIA_ARRAY)
+        arts["permutation"] = (encode_json({**perm.to_dict(),
+                                            "null_distribution": sha256_hex(perm_null)}),
+                               MEDIA_JSON)
+        edges += [("permutation_null_distribution", "dataset", "derived_from"),
+                  ("permutation_null_distribution", "run_key_payload", "derived_from"),
+                  ("permutation_null_distribution", "seed_records", "seeded_by"),
+                  ("permutation", "permutation_null_distribution", "summarizes")]
+        if prep.code is not None:
+            edges.append(("permutation_null_distribution", "code", "derived_from"))
+        tick("permutation")
     arts["seed_records"] = (encode_json({"kind": "seed_records", "records": seeds}), MEDIA_JSON)
 
     sharpe = np.asarray(metrics["sharpe"], dtype=float)
@@ -422,6 +497,8 @@ def compute_run(prep: PreparedRun) -> ComputedRun:
         "spa_pvalue": _json_of(arts["spa"][0])["pvalue"] if "spa" in arts else None,
         "stepm_superior": _json_of(arts["stepm"][0])["superior"] if "stepm" in arts else None,
         "pbo": _json_of(arts["pbo"][0])["pbo"] if "pbo" in arts else None,
+        **({"permutation_pvalue": _json_of(arts["permutation"][0])["pvalue"]}
+           if "permutation" in arts else {}),
         **wf_doc_summary,
     }
     return ComputedRun(artifacts=arts, edges=edges, trials=trials, summary=summary)
@@ -516,8 +593,11 @@ def record_run(store: Store, prep: PreparedRun, computed: ComputedRun, *,
 
 def execute_run(store: Store, config: RunConfig | str, *, source: str = "<config>",
                 namespace: dict[str, Any] | None = None, base_dir: Path | None = None,
-                line_offset: int = 0) -> RunOutcome:
-    """Validate, compute and record one run instance of ``config``."""
+                line_offset: int = 0, progress: ProgressCallback | None = None) -> RunOutcome:
+    """Validate, compute and record one run instance of ``config``.
+
+    ``progress`` is passed to :func:`compute_run`.
+    """
     prep = prepare_run(store, config, source=source, namespace=namespace, base_dir=base_dir,
                        line_offset=line_offset)
-    return record_run(store, prep, compute_run(prep))
+    return record_run(store, prep, compute_run(prep, progress=progress))

@@ -15,7 +15,7 @@ from ._inputs import as_series, check_int
 from ._kernels import autocovariances
 from .results_pbo import HACResult
 
-__all__ = ["LAG_RULE_NEWEY_WEST_1994", "hac_tstat", "newey_west_lags"]
+__all__ = ["LAG_RULE_NEWEY_WEST_1994", "bartlett_lrv", "hac_tstat", "newey_west_lags"]
 
 LAG_RULE_GIVEN = "given"
 LAG_RULE_NEWEY_WEST_1994 = "newey-west-1994: floor(4 * (n / 100) ** (2 / 9))"
@@ -30,6 +30,14 @@ def newey_west_lags(n_obs: int) -> int:
     """
     n_obs = check_int(n_obs, "n_obs", minimum=1)
     return min(int(math.floor(4.0 * (n_obs / 100.0) ** (2.0 / 9.0))), n_obs - 1)
+
+
+def bartlett_lrv(centred: np.ndarray, lags: int) -> float:
+    """Newey-West long-run variance ``g0 + 2 sum_{j=1..L} (1 - j / (L + 1)) g_j`` of a centred
+    1-D series, ``g_j = T^-1 sum_t x_t x_{t-j}``; the Bartlett weights keep it >= 0."""
+    gamma = autocovariances(np.ascontiguousarray(centred[None, :]), lags)[0]
+    weights = 1.0 - np.arange(1, lags + 1) / (lags + 1.0)
+    return float(gamma[0] + 2.0 * np.dot(weights, gamma[1:]))
 
 
 def hac_tstat(x: Any, *, lags: int | None = None, small_sample: bool = False) -> HACResult:
@@ -98,10 +106,7 @@ def hac_tstat(x: Any, *, lags: int | None = None, small_sample: bool = False) ->
                         "t-statistic is undefined", where="x",
                         fix="check the series varies (a strategy that never traded?)")
     mean = float(values.mean())
-    centred = np.ascontiguousarray((values - mean)[None, :])
-    gamma = autocovariances(centred, lags)[0]
-    weights = 1.0 - np.arange(1, lags + 1) / (lags + 1.0)
-    lrv = float(gamma[0] + 2.0 * np.dot(weights, gamma[1:]))
+    lrv = bartlett_lrv(values - mean, lags)
     if small_sample:
         lrv *= n_obs / (n_obs - 1.0)
     if not lrv > 0.0:  # > 0 in exact arithmetic for a non-constant series; rounding guard

@@ -22,6 +22,8 @@ def test_config_vocabularies_are_the_engines():
     """A value the config accepts must be one the engine can run (and vice versa)."""
     assert set(STRATEGY_KINDS) - {"user"} == set(engine.FAMILIES)
     assert set(_CHOICES["walk_forward.objective"]) == set(engine.OBJECTIVES)
+    from qrp_jupyter.stats.permutation import STATISTICS
+    assert _CHOICES["nulls.permutation.statistic"] == STATISTICS
 
 
 def test_every_default_is_filled_in():

@@ -188,6 +188,14 @@ BAD_CONFIGS = {
     "bad asset": (EDGE_TOML.replace('dataset = "edge"', 'dataset = "edge"\nasset = "ETH"'),
                   ConfigError, "data.asset"),
     "bad family name": (EDGE_TOML.replace('"t-trend"', '"has space"'), ConfigError, "family"),
+    "permutation reps zero": (EDGE_TOML + "[nulls.permutation]\nenabled = true\nreps = 0\n",
+                              ConfigError, "nulls.permutation.reps"),
+    "permutation unknown statistic": (
+        EDGE_TOML + "[nulls.permutation]\nenabled = true\nstatistic = 'sortino'\n",
+        ConfigError, "nulls.permutation.statistic"),
+    "permutation block longer than data": (
+        EDGE_TOML + "[nulls.permutation]\nenabled = true\nblock_size = 100000\n",
+        ConfigError, "nulls.permutation.block_size"),
 }
 
 
@@ -218,3 +226,60 @@ def test_user_function_from_a_file_next_to_the_config(world, tmp_path):
                            (out.run_key,))["code_entry_point"] == "flip"
     with pytest.raises(ConfigError, match="does not exist"):
         execute_run(world.store, text.replace("signals.py", "nope.py"), base_dir=tmp_path)
+
+
+def test_progress_reports_every_stage_in_order_and_changes_nothing(world):
+    seen = []
+    out = execute_run(world.store, EDGE_TOML, source="edge.toml",
+                      progress=lambda stage, done, total: seen.append((stage, done, total)))
+    stages = [s for s, _, _ in seen]
+    assert stages[0] == "start" and seen[0][1] == 0
+    assert stages[1:] == ["backtest", "walk_forward", "reality_check", "spa_stepm", "pbo"]
+    assert [d for _, d, _ in seen] == list(range(len(seen)))
+    assert {t for _, _, t in seen} == {len(seen) - 1}
+    # Same artifacts as the run without a callback (the world's edge run).
+    assert out.artifacts == world.edge.artifacts
+
+
+PERM_TOML = EDGE_TOML + "[nulls.permutation]\nenabled = true\nreps = 49\n"
+
+
+def test_permutation_null_in_a_run(world):
+    """Enabled, it is part of the identity, seeded from the run_key, stored with lineage, and
+    the stored result is what the stats function gives on the same inputs."""
+    from qrp_jupyter import stats
+    from qrp_jupyter.identity import SeedRecord
+    from qrp_jupyter.runs import load_dataset
+
+    out = execute_run(world.store, PERM_TOML, source="perm.toml")
+    assert out.run_key != world.edge.run_key
+    doc = json.loads(world.store.get_artifact(out.artifacts["permutation"]))
+    null = decode_array(world.store.get_artifact(out.artifacts["permutation_null_distribution"]))
+    assert doc["null_distribution"] == out.artifacts["permutation_null_distribution"]
+    assert doc["reps"] == 49 and null.shape == (49,)
+    assert out.summary["permutation_pvalue"] == doc["pvalue"]
+    seeds = json.loads(world.store.get_artifact(out.artifacts["seed_records"]))["records"]
+    rec = next(r for r in seeds if r["salt"] == "permutation")
+    close = load_dataset(world.store, "edge").close(None)
+    prep = prepare_run(world.store, PERM_TOML)
+    want = stats.permutation_test(close, "ts_momentum", prep.points, fee_bps=1.0,
+                                  slippage_bps=0.5, reps=49,
+                                  seed=SeedRecord(out.run_key, "permutation",
+                                                  {"reps": 49, "block_size": 1,
+                                                   "statistic": "sharpe"}))
+    assert want.seed_record == rec
+    np.testing.assert_array_equal(want.null_distribution, null)
+    assert want.pvalue == doc["pvalue"]
+    parents = {r["relation"] for r in world.store.all(
+        "SELECT relation FROM artifact_edges WHERE child_id = ?",
+        (out.artifacts["permutation_null_distribution"],))}
+    assert parents == {"derived_from", "seeded_by"}
+
+
+def test_disabled_permutation_leaves_the_run_key_alone(world):
+    """Spelling out the default (disabled) section is the same experiment as omitting it."""
+    off = EDGE_TOML + "[nulls.permutation]\nenabled = false\nreps = 7\n"
+    prep = prepare_run(world.store, off)
+    assert prep.run_key == world.edge.run_key
+    assert "permutation" not in prep.identity["nulls"]
+

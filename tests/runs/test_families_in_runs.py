@@ -121,3 +121,36 @@ def test_bad_family_settings_are_explained_and_write_nothing(panel_world, counts
         execute_run(panel_world.store, text, source="f.toml")
     assert where in str(info.value) and info.value.fix
     assert counts(panel_world.store) == before
+
+
+def test_permutation_null_refuses_a_panel_strategy_and_writes_nothing(panel_world, counts):
+    text = cfg("xs_momentum", "lookback = [12]\ntop_k = [1]", ds="panel",
+               extra="[nulls.permutation]\nenabled = true")
+    before = counts(panel_world.store)
+    with pytest.raises(ConfigError, match="panel strategy") as info:
+        execute_run(panel_world.store, text, source="p.toml")
+    assert "p.toml:" in str(info.value) and "nulls.permutation.enabled" in str(info.value)
+    assert counts(panel_world.store) == before
+
+
+def test_permutation_null_with_a_user_function_and_replay(world):
+    """The permutation test re-runs the user's stored function on every shuffled path, and a
+    replay from the database reproduces its null distribution bit for bit."""
+    text = ('family = "t-fam"\n[data]\ndataset = "edge"\n[strategy]\nkind = "user"\n'
+            'function = "_mom"\n[strategy.grid]\nlookback = [2, 8]\n[walk_forward]\n'
+            'enabled = false\n[nulls.reality_check]\nenabled = false\n'
+            '[nulls.spa_stepm]\nenabled = false\n[nulls.pbo]\nenabled = false\n'
+            '[nulls.permutation]\nenabled = true\nreps = 19\nblock_size = 4\n')
+
+    def _mom(close, lookback):
+        import numpy as np
+        out = np.zeros_like(close)
+        out[lookback:] = np.sign(close[lookback:] - close[:-lookback])
+        return out
+
+    out = execute_run(world.store, text, namespace={"_mom": _mom})
+    doc = json.loads(world.store.get_artifact(out.artifacts["permutation"]))
+    assert doc["block_size"] == 4 and doc["reps"] == 19 and doc["strategy"] == "_mom"
+    att = replay_run(world.store, out.run_key).extra["attestation"]
+    assert att["match"] is True
+    assert att["compared"]["permutation_null_distribution"]["match"] is True

@@ -53,7 +53,7 @@ def test_psr_matches_twin_and_scipy(seed, sr_benchmark):
     x = _returns(seed, skewed=seed == 2)
     m = naive.moments(x)
     want = naive.psr(m["sr"], sr_benchmark, m["n_obs"], m["skew"], m["kurtosis"])
-    got = probabilistic_sharpe(x, sr_benchmark=sr_benchmark)
+    got = probabilistic_sharpe(x, sr_benchmark=sr_benchmark, lags=0)
     assert got == pytest.approx(want, rel=1e-12, abs=1e-15)
     z = (m["sr"] - sr_benchmark) * math.sqrt(m["n_obs"] - 1) / math.sqrt(
         1 - m["skew"] * m["sr"] + (m["kurtosis"] - 1) / 4 * m["sr"] ** 2)
@@ -128,7 +128,7 @@ def test_one_trial_means_no_deflation():
     m = sharpe_moments(x)
     assert deflated_sharpe(m["sr"], n_obs=m["n_obs"], n_trials=1, sr_variance=0.2,
                            skew=m["skew"], kurtosis=m["kurtosis"]) == pytest.approx(
-        probabilistic_sharpe(x), rel=1e-14)
+        probabilistic_sharpe(x, lags=0), rel=1e-14)
 
 
 def test_expected_max_sharpe_approximates_the_mean_maximum():
@@ -169,3 +169,62 @@ def test_errors():
     bad[40] = np.nan
     with pytest.raises(DataError, match="row 40"):
         probabilistic_sharpe(bad)
+
+
+def _ar1(seed, n_obs, phi, mean=0.0):
+    rng = np.random.default_rng(seed)
+    e = rng.standard_normal(n_obs + 200)
+    x = np.empty_like(e)
+    x[0] = e[0]
+    for t in range(1, len(e)):
+        x[t] = phi * x[t - 1] + e[t]
+    return x[200:] + mean
+
+
+@pytest.mark.parametrize("lags", [None, 0, 1, 7])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_robust_psr_matches_a_statsmodels_sandwich(seed, lags):
+    """PSR's default standard error is the delta method on the GMM moments (mean, variance)
+    with a Newey-West covariance (Lo 2002); statsmodels' HAC of the two moments gives it too."""
+    sw = pytest.importorskip("statsmodels.stats.sandwich_covariance")
+    x = _ar1(seed, 900, 0.3, mean=0.05) if seed == 1 else _returns(seed, skewed=True)
+    n = len(x)
+    L = int(math.floor(4 * (n / 100) ** (2 / 9))) if lags is None else lags
+    dev = x - x.mean()
+    m2 = float(np.mean(dev ** 2))
+    sr = x.mean() / x.std(ddof=1)
+    moments = np.column_stack([dev, dev ** 2 - m2])
+    omega = sw.S_hac_simple(moments, nlags=L) / n  # statsmodels returns the sum, not the mean
+    grad = np.array([1 / math.sqrt(m2), -sr / (2 * m2)])
+    v = float(grad @ omega @ grad)
+    want = NormalDist().cdf((sr - 0.01) * math.sqrt(n - 1) / math.sqrt(v))
+    got = probabilistic_sharpe(x, sr_benchmark=0.01, lags=lags)
+    assert got == pytest.approx(want, rel=1e-10)
+
+
+def test_robust_standard_error_sees_autocorrelation_that_the_iid_one_misses():
+    """AR(1) with phi = 0.2: the variance of the mean is (1 + phi) / (1 - phi) = 1.5 times the
+    iid one, so a track record must be ~1.5x longer; the iid formula does not notice."""
+    from qrp_jupyter.stats import min_track_record_length
+
+    x = _ar1(3, 200_000, 0.2, mean=0.02)
+    ratio = (min_track_record_length(x) - 1) / (min_track_record_length(x, lags=0) - 1)
+    assert ratio == pytest.approx(1.5, rel=0.05)
+    # iid returns: both agree closely
+    y = np.random.default_rng(4).standard_normal(200_000) + 0.02
+    ratio = (min_track_record_length(y) - 1) / (min_track_record_length(y, lags=0) - 1)
+    assert ratio == pytest.approx(1.0, abs=0.03)
+    assert probabilistic_sharpe(_ar1(5, 2000, 0.2, mean=0.05)) < probabilistic_sharpe(
+        _ar1(5, 2000, 0.2, mean=0.05), lags=0)
+
+
+def test_lag_errors():
+    from qrp_jupyter.stats import min_track_record_length
+
+    x = _returns(1, n_obs=50)
+    with pytest.raises(ConfigError, match="lags"):
+        probabilistic_sharpe(x, lags=50)
+    with pytest.raises(ConfigError, match="lags"):
+        probabilistic_sharpe(x, lags=-1)
+    with pytest.raises(ConfigError, match="bare Sharpe ratio"):
+        min_track_record_length(0.1, lags=3)
