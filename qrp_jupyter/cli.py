@@ -202,10 +202,34 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .audit import verify
-    rep = verify(_store(args))
+    from .audit import verify, verify_notebook
+    if args.notebook:
+        rep = verify_notebook(_store(args), args.notebook)
+    else:
+        rep = verify(_store(args))
     _emit(args, rep.to_dict(), rep.text())
     return EXIT_OK if rep.ok else EXIT_PROBLEMS
+
+
+def cmd_lineage(args: argparse.Namespace) -> int:
+    from html import escape
+
+    from .views import lineage_bundle, lineage_text
+    b = lineage_bundle(_store(args), args.ref)
+    payload = b["application/vnd.qrp.lineage+json"]
+    text = lineage_text(payload)
+    if args.html:
+        out = Path(args.html)
+        if out.is_dir():
+            raise QrpError(f"--html {str(out)!r} is a directory", where="--html",
+                           fix="pass a file path such as lineage.html")
+        title = f"QRP lineage of {payload['root']['kind']} {payload['root']['id'][:12]}"
+        out.write_text('<!DOCTYPE html>\n<html><head><meta charset="utf-8"/><title>'
+                       f"{escape(title)}</title></head><body>{b['text/html']}</body></html>\n",
+                       encoding="utf-8")
+        text += f"\nwrote {out}"
+    _emit(args, payload, text)
+    return EXIT_OK
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -295,8 +319,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_audit)
 
     sp = sub.add_parser("verify", parents=[common, data_out],
-                        help="check every hash and invariant in the store")
+                        help="check every hash and invariant in the store, or with "
+                             "--notebook the QRP outputs saved in a notebook")
+    sp.add_argument("--notebook", metavar="NB.ipynb", default=None,
+                    help="check this saved notebook's QRP outputs against the store")
     sp.set_defaults(func=cmd_verify)
+
+    sp = sub.add_parser("lineage", parents=[common, data_out],
+                        help="the lineage DAG of a run, run instance or candidate")
+    sp.add_argument("ref", help="run_key, run_instance_id or candidate_id (or a unique prefix)")
+    sp.add_argument("--html", metavar="OUT.html", default=None,
+                    help="also write a standalone static HTML page (inline SVG) to OUT.html")
+    sp.set_defaults(func=cmd_lineage)
 
     sp = sub.add_parser("replay", parents=[common, data_out],
                         help="re-execute a run from the store alone and compare hashes")

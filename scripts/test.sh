@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-$PWD/.numba_cache}"
 .venv/bin/python -m pytest "$@"
+# The example notebooks, executed on the governed kernel under nbval.
+bash scripts/test_notebooks.sh "$@"
 # The numba kernels once more as plain Python (house style: every kernel body is exercised
 # and compared with its twin without the JIT; the slow calibration runs are left out).
 NUMBA_DISABLE_JIT=1 .venv/bin/python -m pytest tests/engine tests/stats -q -m "not slow"

@@ -3,7 +3,7 @@
 * ``qrp_jupyter`` never imports IPython, ipywidgets, traitlets or anywidget;
 * the one upward reference to ``qrp_kernel`` is the lazy import in ``load_ipython_extension``;
 * inside the core: identity <- store <- {audit, lineage} <- governance, engine <- stats <-
-  governance; lower layers never import higher ones.
+  governance, and views on top (like the CLI); lower layers never import higher ones.
 """
 
 from __future__ import annotations
@@ -19,14 +19,23 @@ JUPYTER = {"IPython", "ipywidgets", "traitlets", "anywidget", "ipykernel", "jupy
 #: module (first component under qrp_jupyter) -> internal modules it must not import.
 FORBIDDEN = {
     "identity": {"store", "engine", "stats", "data", "runs", "governance", "audit", "cli",
-                 "demo", "config"},
-    "store": {"engine", "stats", "data", "runs", "governance", "audit", "cli", "demo"},
-    "engine": {"store", "stats", "runs", "governance", "audit", "cli", "demo", "data"},
-    "stats": {"store", "runs", "governance", "audit", "cli", "demo", "data"},  # engine <- stats
-    "data": {"store", "engine", "stats", "runs", "governance", "audit", "cli", "demo"},
-    "audit": {"governance", "runs", "engine", "stats", "cli", "demo"},
-    "runs": {"governance", "audit", "cli", "demo"},
-    "config": {"store", "runs", "governance", "audit", "cli", "demo"},
+                 "demo", "config", "lineage", "views"},
+    "store": {"engine", "stats", "data", "runs", "governance", "audit", "cli", "demo",
+              "lineage", "views"},
+    "engine": {"store", "stats", "runs", "governance", "audit", "cli", "demo", "data",
+               "lineage", "views"},
+    "stats": {"store", "runs", "governance", "audit", "cli", "demo", "data", "lineage",
+              "views"},  # engine <- stats
+    "data": {"store", "engine", "stats", "runs", "governance", "audit", "cli", "demo",
+             "lineage", "views"},
+    # audit may read lineage's media-type names (to verify saved outputs); not the reverse.
+    "audit": {"governance", "runs", "engine", "stats", "cli", "demo", "views"},
+    "lineage": {"governance", "runs", "engine", "stats", "data", "config", "audit", "cli",
+                "demo", "views"},
+    "runs": {"governance", "audit", "cli", "demo", "lineage", "views"},
+    "config": {"store", "runs", "governance", "audit", "cli", "demo", "lineage", "views"},
+    "governance": {"cli", "demo", "views"},
+    "views": {"cli", "demo"},  # views sits on top, like the CLI
 }
 
 

@@ -1,6 +1,9 @@
-"""Audit: rebuild and verify the chain of evidence from the database file alone."""
+"""Audit: rebuild and verify the chain of evidence from the database file alone, and check the
+QRP outputs saved in a notebook against it."""
 
+from .notebook import NotebookProblem, NotebookReport, verify_notebook
 from .trace import render_trace, trace
 from .verify import Problem, VerifyReport, verify
 
-__all__ = ["trace", "render_trace", "verify", "VerifyReport", "Problem"]
+__all__ = ["trace", "render_trace", "verify", "VerifyReport", "Problem", "verify_notebook",
+           "NotebookReport", "NotebookProblem"]

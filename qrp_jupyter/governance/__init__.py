@@ -3,6 +3,7 @@
 from .events import ENV_ACTOR, append_event, current_actor, event_hash
 from .policy import DEFAULT_POLICY, METRIC_SOURCES, Policy, evaluate_rules, load_policy, \
     register_policy
+from .preview import preview_eligibility
 from .promote import (LEGAL_TRANSITIONS, PromotionResult, create_candidate, list_candidates,
                       promote, reject, resolve_candidate, retire)
 
@@ -11,5 +12,5 @@ __all__ = [
     "DEFAULT_POLICY", "METRIC_SOURCES", "Policy", "evaluate_rules", "load_policy",
     "register_policy",
     "LEGAL_TRANSITIONS", "PromotionResult", "create_candidate", "list_candidates", "promote",
-    "reject", "resolve_candidate", "retire",
+    "reject", "resolve_candidate", "retire", "preview_eligibility",
 ]

@@ -63,13 +63,12 @@ def _instance_result(store: Store, instance_id: str) -> dict[str, Any]:
     return json.loads(row["result_json"])
 
 
-def create_candidate(store: Store, run_ref: str, trial_index: int | None = None, *,
-                     actor: str | None = None) -> dict[str, Any]:
-    """Make an exploratory candidate of one trial (default: the run's best in-sample trial).
+def _resolve_trial(store: Store, run_ref: str, trial_index: int | None
+                   ) -> tuple[str, dict[str, Any], str, int, str]:
+    """(instance id, its result, run_key, trial index, candidate id) of one trial of a run.
 
-    One candidate per trial: asking again returns the existing candidate unchanged.
+    The trial defaults to the run's best in-sample trial and is checked to exist.
     """
-    actor = actor or current_actor()
     instance_id = resolve_instance(store, run_ref)
     result = _instance_result(store, instance_id)
     run_key = store.one("SELECT run_key FROM run_instances WHERE run_instance_id = ?",
@@ -80,7 +79,17 @@ def create_candidate(store: Store, run_ref: str, trial_index: int | None = None,
     if not isinstance(trial_index, int) or not 0 <= trial_index < n:
         raise GovernanceError(f"trial {trial_index!r} does not exist in run {run_key[:12]}",
                               where="--trial", fix=f"pick a trial index from 0 to {n - 1}")
-    cid = make_candidate_id(run_key, trial_index)
+    return instance_id, result, run_key, trial_index, make_candidate_id(run_key, trial_index)
+
+
+def create_candidate(store: Store, run_ref: str, trial_index: int | None = None, *,
+                     actor: str | None = None) -> dict[str, Any]:
+    """Make an exploratory candidate of one trial (default: the run's best in-sample trial).
+
+    One candidate per trial: asking again returns the existing candidate unchanged.
+    """
+    actor = actor or current_actor()
+    instance_id, _, run_key, trial_index, cid = _resolve_trial(store, run_ref, trial_index)
     at = now_iso()
     with store.transaction() as c:
         # Checked under the write lock: a concurrent writer may have just made it.
@@ -175,6 +184,42 @@ def _metric_values(store: Store, cand: dict[str, Any], artifacts: dict[str, str]
     return out
 
 
+def _level_docs(store: Store, instance_id: str, policy: Policy, to: str
+                ) -> dict[str, dict[str, Any]]:
+    """Evidence that exists only for some levels: the replay attestation when a rule needs it.
+
+    Heavy and read-only, so promotion runs it before taking the write lock.
+    """
+    docs: dict[str, dict[str, Any]] = {}
+    if any(r["metric"] == "replay_match" for r in policy.levels.get(to, [])):
+        _, _, docs["replay_attestation"] = replay_attestation(store, instance_id)
+    return docs
+
+
+def _evaluate(store: Store, cand: dict[str, Any], artifacts: dict[str, str], policy: Policy,
+              to: str, docs: dict[str, dict[str, Any]]
+              ) -> tuple[dict[str, Any], dict[str, str], dict[str, tuple[dict[str, Any], str]]]:
+    """Evaluate ``cand`` against ``policy`` at level ``to``. Reads only; writes nothing.
+
+    Returns the verdict of :func:`evaluate_rules`, the evidence used (kind -> artifact id) and
+    the newly computed evidence (kind -> (document, the id it has once stored)).
+    """
+    docs = {**docs, "sharpe_evidence": _sharpe_evidence(store, cand, artifacts)}
+    evidence = {kind: (doc, sha256_hex(encode_json(doc))) for kind, doc in docs.items()}
+    values = _metric_values(store, cand, artifacts, evidence)
+    verdict = evaluate_rules(policy.levels.get(to, []), values)
+    used = {k: v for k, v in artifacts.items() if k in METRIC_SOURCES.values()}
+    used.update({k: aid for k, (_, aid) in evidence.items()})
+    return verdict, used, evidence
+
+
+def _check_level(to: str) -> None:
+    if to not in LEVELS:
+        raise GovernanceError(f"{to!r} is not a promotion level", where="--to",
+                              fix=f"promote to one of {', '.join(LEVELS)}; use reject/retire "
+                                  "to end a candidate")
+
+
 # ---------------------------------------------------------------------------------------------
 # transitions
 # ---------------------------------------------------------------------------------------------
@@ -206,32 +251,20 @@ def promote(store: Store, cand_ref: str, to: str, *, policy: Policy = DEFAULT_PO
     """
     actor = actor or current_actor()
     cand = resolve_candidate(store, cand_ref)
-    if to not in LEVELS:
-        raise GovernanceError(f"{to!r} is not a promotion level", where="--to",
-                              fix=f"promote to one of {', '.join(LEVELS)}; use reject/retire "
-                                  "to end a candidate")
+    _check_level(to)
     _check_transition(cand, to)
     artifacts = _instance_result(store, cand["run_instance_id"])["artifacts"]
-    new_artifacts: dict[str, dict[str, Any]] = {}
-    if any(r["metric"] == "replay_match" for r in policy.levels.get(to, [])):
-        # Heavy, read-only: done before taking the write lock.
-        _, _, att = replay_attestation(store, cand["run_instance_id"])
-        new_artifacts["replay_attestation"] = att
+    # Heavy, read-only: done before taking the write lock.
+    level_docs = _level_docs(store, cand["run_instance_id"], policy, to)
 
     with store.transaction() as c:
         cand = dict(store.one("SELECT * FROM promotion_candidates WHERE candidate_id = ?",
                               (cand["candidate_id"],)))
         _check_transition(cand, to)  # re-checked under the lock: another writer may have won
         policy_hash = register_policy(store, policy)
-        new_artifacts["sharpe_evidence"] = _sharpe_evidence(store, cand, artifacts)
-        evidence = {}
-        for kind, doc in new_artifacts.items():
-            aid = store.put_artifact(encode_json(doc), MEDIA_JSON)
-            evidence[kind] = (doc, aid)
-        values = _metric_values(store, cand, artifacts, evidence)
-        verdict = evaluate_rules(policy.levels.get(to, []), values)
-        used = {k: v for k, v in artifacts.items() if k in METRIC_SOURCES.values()}
-        used.update({k: aid for k, (_, aid) in evidence.items()})
+        verdict, used, evidence = _evaluate(store, cand, artifacts, policy, to, level_docs)
+        for doc, _ in evidence.values():
+            store.put_artifact(encode_json(doc), MEDIA_JSON)
         report = to_plain({
             "kind": "eligibility_report", "version": 1,
             "candidate_id": cand["candidate_id"], "run_key": cand["run_key"],

@@ -1,0 +1,39 @@
+"""QRP in Jupyter: magics, rich results, the lineage widget and the governed kernel.
+
+``%load_ext qrp_jupyter`` lands here (through :func:`qrp_jupyter.load_ipython_extension`). Loading
+is cheap on purpose: only IPython and traitlets are imported; numpy, pandas, numba and the
+widget stack are imported inside the magic bodies that need them. This package uses only the
+public names of :mod:`qrp_jupyter` (a test parses its imports).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = ["load_ipython_extension", "unload_ipython_extension", "QrpMagics", "RunResult",
+           "LineageWidget"]
+
+#: Public names that live in submodules, imported on first access (PEP 562).
+_LAZY = {"QrpMagics": ".magics", "RunResult": ".result", "LineageWidget": ".widgets"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython) -> None:
+    """Register :class:`~qrp_kernel.magics.QrpMagics` on ``ipython``.
+
+    The instance joins ``ipython.configurables`` (so ``%config QrpMagics`` finds it) and takes
+    its settings from the shell's config (``c.QrpMagics.db = ...`` in ``ipython_config.py``).
+    """
+    from .magics import QrpMagics
+
+    ipython.register_magics(QrpMagics(shell=ipython))
+
+
+def unload_ipython_extension(ipython) -> None:
+    """Nothing to undo: the magics hold no resources between cells (stores are per call)."""

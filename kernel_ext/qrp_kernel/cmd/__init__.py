@@ -1,0 +1,1 @@
+"""One module per magic: parse results in, one core call, something displayable out."""

@@ -1,0 +1,186 @@
+"""``QrpMagics``: the QRP magics and their settings.
+
+Each magic parses its line with ``@magic_arguments``, hands the parsed arguments to one command
+module in :mod:`qrp_kernel.cmd` (which calls one core function and builds what is displayed) and
+returns the result. Parsing errors and every :class:`~qrp_jupyter.errors.QrpError` become one-line
+``UsageError``s. Settings are traitlets, so they work from ``%config QrpMagics.db = '...'`` and
+from ``c.QrpMagics.db = '...'`` in ``ipython_config.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.utils.process import arg_split
+from traitlets import Bool, Int, Unicode, default
+
+from .errors import translate_errors, usage_error
+
+__all__ = ["QrpMagics"]
+
+_DB_HELP = "store path for this call (default: QrpMagics.db)"
+
+
+@magics_class
+class QrpMagics(Magics):
+    """Governed research from a notebook: ``%%qrp_run``, ``%qrp_promote``, ``%qrp_audit``,
+    ``%qrp_lineage``, ``%qrp_runs``, ``%qrp_candidates``, ``%qrp_verify``."""
+
+    db = Unicode(help="Path of the QRP store (SQLite). Default: $QRP_DB, else ./qrp.sqlite."
+                 ).tag(config=True)
+    max_trials = Int(10, min=1, help="Trials listed in a run's rich summary.").tag(config=True)
+    max_points = Int(400, min=2, help="Points per equity curve or histogram in rich output "
+                                      "(downsampled for the notebook, never for the store)."
+                     ).tag(config=True)
+    short_errors = Bool(True, help="Show QRP errors as one-line UsageErrors. Set False to get "
+                                   "the original exception with its traceback.").tag(config=True)
+    progress = Bool(True, help="Show a progress bar while %%qrp_run computes.").tag(config=True)
+
+    @default("db")
+    def _default_db(self) -> str:
+        from qrp_jupyter.store import default_db_path  # lazy: the store imports numpy
+
+        return str(default_db_path())
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _args(self, func: Callable[..., Any], line: str, magic: str) -> Any:
+        """Parse ``line`` with ``func``'s ``@magic_arguments`` parser; one-line errors.
+
+        Split POSIX-style (quotes are removed: ``%%qrp_run "my run"`` names the run
+        ``my run``), except on Windows where backslashes are path separators.
+        """
+        try:
+            argv = arg_split(line, posix=not sys.platform.startswith("win"), strict=True)
+            return func.parser.parse_args(argv)
+        except UsageError as exc:  # argparse's own message, e.g. "unrecognized arguments: -x"
+            raise usage_error(magic, str(exc), where=f"{magic} {line}".strip(),
+                              fix=f"see `{magic.lstrip('%')}?` for the options") from None
+        except ValueError as exc:  # shlex: an unclosed quote
+            raise usage_error(magic, f"cannot split the arguments: {exc}", where=line,
+                              fix="close the quotes") from None
+
+    def _errors(self, magic: str):
+        return translate_errors(magic, short=self.short_errors)
+
+    def store_path(self, override: str | None) -> str:
+        """The store this call uses: ``--db`` if given, else the ``db`` setting."""
+        return override or self.db
+
+    # -- magics -------------------------------------------------------------------------------
+    @cell_magic
+    @magic_arguments(name="%qrp_run")  # IPython prefixes one more "%": usage reads %%qrp_run
+    @argument("name", nargs="?", default=None,
+              help="run name (overrides the config's `name`; a label, not in the run_key)")
+    @argument("--dataset", default=None,
+              help="registered dataset name or dataset_id_v2 prefix (overrides data.dataset)")
+    @argument("--db", default=None, help=_DB_HELP)
+    @argument("--out", default=None, metavar="VAR",
+              help="also bind the RunResult to this variable")
+    def qrp_run(self, line: str, cell: str):
+        """Execute the run config in the cell body (TOML, the schema of `qrp run`).
+
+        A ``[strategy]`` with ``kind = "user"`` may name a function defined in the notebook
+        (``function = "my_signal"``); its source is hashed into the run_key. Returns a
+        :class:`~qrp_kernel.result.RunResult`.
+        """
+        args = self._args(self.qrp_run, line, "%%qrp_run")
+        from .cmd.run import run_cell
+
+        with self._errors("%%qrp_run"):
+            result = run_cell(self, args, cell)
+        if args.out:
+            self.shell.user_ns[args.out] = result
+        return result
+
+    @line_magic
+    @magic_arguments()
+    @argument("ref", metavar="REF",
+              help="candidate id (prefix); or, with --to candidate, a run_key or run instance "
+                   "id to make a candidate of (see --trial)")
+    @argument("--to", required=True, metavar="LEVEL",
+              help="candidate | accepted (evaluated against the policy); rejected | retired "
+                   "(needs --reason)")
+    @argument("--trial", type=int, default=None,
+              help="when REF is a run: the trial index (default: best in-sample Sharpe)")
+    @argument("--reason", default=None, help="why, for rejected | retired (recorded)")
+    @argument("--db", default=None, help=_DB_HELP)
+    def qrp_promote(self, line: str):
+        """Promote a candidate (or a run's trial) one level, or end it with a reason.
+
+        A refused promotion is an outcome, not an error: its failing eligibility report is
+        recorded (the refusal is evidence) and shown with the blockers in words. Bad input (an
+        unknown candidate, a wrong level, an illegal transition) raises a one-line UsageError
+        and writes nothing.
+        """
+        args = self._args(self.qrp_promote, line, "%qrp_promote")
+        from .cmd.promote import promote_magic
+
+        with self._errors("%qrp_promote"):
+            return promote_magic(self, args)
+
+    @line_magic
+    @magic_arguments()
+    @argument("ref", metavar="REF", help="candidate id (or a unique prefix)")
+    @argument("--db", default=None, help=_DB_HELP)
+    def qrp_audit(self, line: str):
+        """Rebuild and verify a candidate's chain of evidence from the store alone."""
+        args = self._args(self.qrp_audit, line, "%qrp_audit")
+        from .cmd.audit import audit_magic
+
+        with self._errors("%qrp_audit"):
+            return audit_magic(self, args)
+
+    @line_magic
+    @magic_arguments()
+    @argument("ref", metavar="REF", help="run_key, run instance id or candidate id (prefix)")
+    @argument("--db", default=None, help=_DB_HELP)
+    def qrp_lineage(self, line: str):
+        """The lineage DAG of a run or candidate, as an interactive widget."""
+        args = self._args(self.qrp_lineage, line, "%qrp_lineage")
+        from .cmd.lineage import lineage_magic
+
+        with self._errors("%qrp_lineage"):
+            return lineage_magic(self, args)
+
+    @line_magic
+    @magic_arguments()
+    @argument("--db", default=None, help=_DB_HELP)
+    def qrp_runs(self, line: str = ""):
+        """Every run in the store, oldest first, as a pandas DataFrame."""
+        args = self._args(self.qrp_runs, line, "%qrp_runs")
+        from .cmd.listing import runs_frame
+
+        with self._errors("%qrp_runs"):
+            return runs_frame(self, args)
+
+    @line_magic
+    @magic_arguments()
+    @argument("--db", default=None, help=_DB_HELP)
+    def qrp_candidates(self, line: str = ""):
+        """Every promotion candidate with its status and evidence link, as a DataFrame."""
+        args = self._args(self.qrp_candidates, line, "%qrp_candidates")
+        from .cmd.listing import candidates_frame
+
+        with self._errors("%qrp_candidates"):
+            return candidates_frame(self, args)
+
+    @line_magic
+    @magic_arguments()
+    @argument("--notebook", default=None, metavar="PATH",
+              help="check a saved notebook's embedded hashes against the store instead")
+    @argument("--db", default=None, help=_DB_HELP)
+    def qrp_verify(self, line: str = ""):
+        """Check every hash and invariant in the store (or a saved notebook against it).
+
+        Problems are shown, then raised as a one-line UsageError so that a notebook run in CI
+        fails when its evidence does not verify.
+        """
+        args = self._args(self.qrp_verify, line, "%qrp_verify")
+        from .cmd.verify import verify_magic
+
+        with self._errors("%qrp_verify"):
+            return verify_magic(self, args)

@@ -1,0 +1,167 @@
+"""Static inline SVG charts: equity curves, a null histogram, a lineage DAG.
+
+Each function returns one ``<svg>`` element as text that is also well-formed XML: no script,
+no external reference, no id attributes (many outputs share one page), every string escaped,
+every number printed with a fixed precision so the same payload gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+__all__ = ["esc", "equity_svg", "histogram_svg", "lineage_svg", "PALETTE"]
+
+#: Curve colours, cycled in trial order (colour-blind-safe Tableau 10).
+PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
+           "#ff9da7", "#9c755f", "#bab0ac")
+_KIND_FILL = {"dataset": "#d6e4f0", "code": "#d6e4f0", "run": "#e3ecd6",
+              "run_instance": "#e3ecd6", "artifact": "#f4f4f4", "seed": "#f4f4f4",
+              "candidate": "#fbe5c8", "report": "#fbe5c8", "event": "#ead7ea"}
+_FONT = 'font-family="monospace" font-size="10"'
+
+
+def esc(value: Any) -> str:
+    """HTML/XML-escaped text of ``value`` (quotes included)."""
+    return escape(str(value), quote=True)
+
+
+def _n(v: float) -> str:
+    """A coordinate with two decimals and no negative zero."""
+    text = f"{v:.2f}"
+    return "0.00" if text == "-0.00" else text
+
+
+def _g(v: float | None) -> str:
+    return "-" if v is None else f"{v:.4g}"
+
+
+def _open(width: float, height: float, title: str) -> list[str]:
+    return [f'<svg width="{_n(width)}" height="{_n(height)}" '
+            f'viewBox="0 0 {_n(width)} {_n(height)}" role="img">',
+            f"<title>{esc(title)}</title>",
+            f'<rect x="0" y="0" width="{_n(width)}" height="{_n(height)}" fill="#ffffff" '
+            f'stroke="#cccccc"/>']
+
+
+def _axes(out: list[str], box: tuple[float, float, float, float], xlab: tuple[str, str],
+          ylab: tuple[str, str], caption: str) -> None:
+    left, top, right, bottom = box
+    out.append(f'<line x1="{_n(left)}" y1="{_n(bottom)}" x2="{_n(right)}" y2="{_n(bottom)}" '
+               f'stroke="#888888"/>')
+    out.append(f'<line x1="{_n(left)}" y1="{_n(top)}" x2="{_n(left)}" y2="{_n(bottom)}" '
+               f'stroke="#888888"/>')
+    for x, anchor, text in ((left, "start", xlab[0]), (right, "end", xlab[1])):
+        out.append(f'<text x="{_n(x)}" y="{_n(bottom + 14)}" text-anchor="{anchor}" {_FONT}>'
+                   f"{esc(text)}</text>")
+    for y, text in ((bottom, ylab[0]), (top + 8, ylab[1])):
+        out.append(f'<text x="{_n(left - 4)}" y="{_n(y)}" text-anchor="end" {_FONT}>'
+                   f"{esc(text)}</text>")
+    out.append(f'<text x="{_n((left + right) / 2)}" y="{_n(top - 6)}" text-anchor="middle" '
+               f'{_FONT}>{esc(caption)}</text>')
+
+
+def equity_svg(index: list[int], curves: list[dict[str, Any]], *, width: float = 560,
+               height: float = 240) -> str:
+    """Equity curves (cumulative return per sampled row), one polyline per trial."""
+    box = (64.0, 20.0, width - 12.0, height - 24.0)
+    values = [v for c in curves for v in c["values"] if v is not None]
+    lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    hi = hi if hi > lo else lo + 1.0
+    x0, x1 = (index[0], index[-1]) if index else (0, 1)
+    span = (x1 - x0) or 1
+
+    def px(i: int) -> float:
+        return box[0] + (i - x0) / span * (box[2] - box[0])
+
+    def py(v: float) -> float:
+        return box[3] - (v - lo) / (hi - lo) * (box[3] - box[1])
+
+    out = _open(width, height, "equity curves of the best trials")
+    out.append(f'<line x1="{_n(box[0])}" y1="{_n(py(0.0))}" x2="{_n(box[2])}" '
+               f'y2="{_n(py(0.0))}" stroke="#dddddd" stroke-dasharray="4 3"/>')
+    _axes(out, box, (f"row {x0}", f"row {x1}"), (_g(lo), _g(hi)),
+          "cumulative return (best trial first)")
+    for k, curve in reversed(list(enumerate(curves))):  # best trial drawn last, on top
+        pts = " ".join(f"{_n(px(i))},{_n(py(v))}" for i, v in zip(index, curve["values"])
+                       if v is not None)
+        out.append(f'<polyline points="{pts}" fill="none" stroke="{PALETTE[k % len(PALETTE)]}" '
+                   f'stroke-width="{"2" if k == 0 else "1"}"><title>trial '
+                   f'{esc(curve["trial_index"])}</title></polyline>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def histogram_svg(null: dict[str, Any], *, width: float = 360, height: float = 200) -> str:
+    """The bootstrap null distribution as bars, the observed statistic as a red line."""
+    box = (40.0, 20.0, width - 12.0, height - 24.0)
+    bins, counts = null["bins"], null["counts"]
+    lo, hi = bins[0], bins[-1]
+    top = max(counts, default=0) or 1
+
+    def px(v: float) -> float:
+        return box[0] + (v - lo) / ((hi - lo) or 1.0) * (box[2] - box[0])
+
+    out = _open(width, height, f"{null['test']} null distribution")
+    for a, b, c in zip(bins[:-1], bins[1:], counts):
+        h = c / top * (box[3] - box[1])
+        out.append(f'<rect x="{_n(px(a))}" y="{_n(box[3] - h)}" '
+                   f'width="{_n(max(px(b) - px(a) - 0.5, 0.5))}" height="{_n(h)}" '
+                   f'fill="#9db4cf"/>')
+    _axes(out, box, (_g(lo), _g(hi)), ("0", str(top)),
+          f"{null['test']}: p = {_g(null['pvalue'])} ({null['reps']} reps)")
+    if null["statistic"] is not None:
+        x = px(null["statistic"])
+        out.append(f'<line x1="{_n(x)}" y1="{_n(box[1])}" x2="{_n(x)}" y2="{_n(box[3])}" '
+                   f'stroke="#d62728" stroke-width="2"><title>observed statistic '
+                   f'{esc(_g(null["statistic"]))}</title></line>')
+        out.append(f'<text x="{_n(x)}" y="{_n(box[1] + 10)}" text-anchor="end" fill="#d62728" '
+                   f'{_FONT}>observed {esc(_g(null["statistic"]))}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def lineage_svg(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], *,
+                col: float = 170.0, row: float = 34.0) -> str:
+    """The lineage DAG at the payload's own layout: layers left to right, edges as curves.
+
+    Each node carries a ``<title>`` with its full hashes (a hover tooltip without script).
+    """
+    if not nodes:
+        return "".join(_open(200, 40, "empty lineage")) + "</svg>"
+    w_node, h_node = col - 30.0, row - 8.0
+    ys = [n["y"] for n in nodes]
+    y_min = min(ys)
+    width = (max(n["x"] for n in nodes) + 1) * col + 10.0
+    height = (max(ys) - y_min + 1) * row + 10.0
+    at = {n["id"]: (10.0 + n["x"] * col, 10.0 + (n["y"] - y_min) * row) for n in nodes}
+    out = _open(width, height, "lineage")
+    for e in edges:
+        if e["source"] not in at or e["target"] not in at:
+            continue
+        (sx, sy), (tx, ty) = at[e["source"]], at[e["target"]]
+        sx, sy, ty = sx + w_node, sy + h_node / 2, ty + h_node / 2
+        mid = (sx + tx) / 2
+        out.append(f'<path d="M{_n(sx)},{_n(sy)} C{_n(mid)},{_n(sy)} {_n(mid)},{_n(ty)} '
+                   f'{_n(tx)},{_n(ty)}" fill="none" stroke="#999999"><title>'
+                   f'{esc(e["relation"])}</title></path>')
+        out.append(f'<circle cx="{_n(tx)}" cy="{_n(ty)}" r="2" fill="#999999"/>')
+    for n in nodes:
+        x, y = at[n["id"]]
+        first = next(iter(n["hashes"].values()), "")
+        tip = "\n".join([f"{n['kind']}: {n['label']}"]
+                        + [f"{k} {v}" for k, v in n["hashes"].items()])
+        out.append(f'<g><title>{esc(tip)}</title>'
+                   f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(w_node)}" height="{_n(h_node)}" '
+                   f'rx="4" fill="{_KIND_FILL.get(n["kind"], "#f4f4f4")}" stroke="#666666"/>'
+                   f'<text x="{_n(x + 4)}" y="{_n(y + 11)}" {_FONT}>'
+                   f'{esc(_clip(n["label"], 22))}</text>'
+                   f'<text x="{_n(x + 4)}" y="{_n(y + 22)}" {_FONT} fill="#555555">'
+                   f'{esc(n["kind"])} {esc(first[:12])}</text></g>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "~"

@@ -1,0 +1,257 @@
+"""Run, lineage and audit payloads and their mime bundles, from a real store."""
+
+from __future__ import annotations
+
+import copy
+import doctest
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qrp_jupyter.audit import render_trace, trace
+from qrp_jupyter.errors import ConfigError, NotFoundError
+from qrp_jupyter.governance import create_candidate, preview_eligibility, promote
+from qrp_jupyter.store import decode_array, decode_json
+from qrp_jupyter.views import (MIME_AUDIT, MIME_LINEAGE, MIME_RUN, audit_bundle, audit_payload,
+                               bundle, lineage_bundle, lineage_payload, run_bundle, run_payload,
+                               schema_markdown, validate_payload)
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def dumps(obj):
+    return json.dumps(obj, sort_keys=True, allow_nan=False)
+
+
+def parse_html(html):
+    """The static HTML is one well-formed XML element with no script or external reference."""
+    root = ET.fromstring(html)
+    assert root.tag == "div"
+    lowered = html.lower()
+    for banned in ("<script", "javascript:", "http://", "https://", "@import", "url("):
+        assert banned not in lowered, banned
+    for el in root.iter():
+        assert el.tag not in {"script", "iframe", "img", "image", "link", "object", "embed",
+                              "use", "foreignObject", "style"}, el.tag
+        for name in el.attrib:
+            # no ids (outputs share a page), no references, no event handlers
+            assert name not in {"id", "src", "href", "xlink:href"}, name
+            assert not name.startswith("on"), name
+    return root
+
+
+@pytest.fixture
+def candidate(world):
+    cand = create_candidate(world.store, world.edge.run_instance_id)
+    assert promote(world.store, cand["candidate_id"], "candidate").passed
+    return cand["candidate_id"]
+
+
+# ---------------------------------------------------------------------------------------------
+# run payload
+# ---------------------------------------------------------------------------------------------
+
+def test_run_payload_holds_the_instance_ids_and_every_artifact_hash(world):
+    e = world.edge
+    p = run_payload(world.store, e.run_key[:10])
+    assert validate_payload(p) == []
+    assert (p["mime"], p["qrp_mime_version"]) == (MIME_RUN, 1)
+    assert (p["run_key"], p["run_instance_id"], p["dataset_id_v2"]) == \
+        (e.run_key, e.run_instance_id, e.dataset_id_v2)
+    assert p["artifacts"] == e.artifacts  # inputs and outputs, full hashes, by kind
+    assert p["summary"] == e.summary and p["n_trials"] == 4
+    assert p["config"]["strategy"]["kind"] == "ts_momentum"
+    assert p == run_payload(world.store, e.run_instance_id)
+
+
+def test_trials_are_the_best_by_sharpe_with_equity_from_the_returns_matrix(world):
+    n = world.noise
+    p = run_payload(world.store, n.run_key, max_trials=3, max_points=50)
+    rows = world.store.all("SELECT trial_index, sharpe FROM trials WHERE run_key = ? "
+                           "ORDER BY sharpe DESC", (n.run_key,))
+    assert [t["trial_index"] for t in p["trials"]] == [r["trial_index"] for r in rows[:3]]
+    assert p["n_trials"] == 12 and len(p["trials"]) == 3
+    R = decode_array(world.store.get_artifact(n.artifacts["returns_matrix"]))
+    eq = p["equity"]
+    assert eq["n_obs"] == R.shape[0] and len(eq["index"]) <= 50
+    assert eq["index"][0] == 0 and eq["index"][-1] == R.shape[0] - 1
+    assert eq["index"] == sorted(set(eq["index"]))
+    assert [c["trial_index"] for c in eq["curves"]] == [t["trial_index"] for t in p["trials"]]
+    for c in eq["curves"]:
+        full = np.cumprod(1.0 + R[:, c["trial_index"]]) - 1.0
+        assert len(c["values"]) == len(eq["index"])
+        np.testing.assert_allclose(c["values"], full[eq["index"]], rtol=1e-7, atol=1e-12)
+    small = run_payload(world.store, n.run_key, max_trials=100, max_points=2)
+    assert len(small["trials"]) == 12 and small["equity"]["index"] == [0, R.shape[0] - 1]
+
+
+def test_null_histograms_pbo_stepm_walk_forward_and_preview(world):
+    e = world.edge
+    p = run_payload(world.store, e.run_key)
+    assert [x["test"] for x in p["nulls"]] == ["reality_check", "spa"]
+    for x in p["nulls"]:
+        doc = decode_json(world.store.get_artifact(e.artifacts[x["test"]]))
+        null = decode_array(world.store.get_artifact(x["null_artifact_id"]))
+        null = null[:, 1] if x["test"] == "spa" else null  # lower, consistent, upper
+        assert x["artifact_id"] == e.artifacts[x["test"]]
+        assert (x["pvalue"], x["statistic"], x["reps"]) == (doc["pvalue"], doc["statistic"],
+                                                            doc["reps"])
+        assert sum(x["counts"]) == int(np.isfinite(null).sum()) == x["reps"]
+        assert len(x["bins"]) == len(x["counts"]) + 1
+        assert x["bins"][0] <= x["statistic"] <= x["bins"][-1]
+        assert x["bins"][0] <= null.min() and null.max() <= x["bins"][-1]
+    assert p["pbo"]["pbo"] == e.summary["pbo"]
+    assert p["stepm"]["superior"] == e.summary["stepm_superior"]
+    wf = p["walk_forward"]
+    assert wf["oos_sharpe_annual"] == e.summary["oos_sharpe_annual"]
+    assert wf["fold_causality_valid"] is True and wf["n_folds"] == 3
+    assert wf["attestation_id"] == e.artifacts["fold_causality"]
+    assert p["eligibility"] == preview_eligibility(world.store, e.run_instance_id)
+    assert p["eligibility"]["passed"] and p["eligibility"]["level"] == "candidate"
+    assert not run_payload(world.store, world.noise.run_key)["eligibility"]["passed"]
+
+
+def test_run_payload_limits_and_refs_are_checked(world):
+    for kw in ({"max_trials": 0}, {"max_points": 1}, {"max_trials": 2.5}, {"max_points": True}):
+        with pytest.raises(ConfigError):
+            run_payload(world.store, world.edge.run_key, **kw)
+    with pytest.raises(NotFoundError):
+        run_payload(world.store, "feedfacefeed")
+
+
+# ---------------------------------------------------------------------------------------------
+# bundles and HTML
+# ---------------------------------------------------------------------------------------------
+
+def test_run_bundle_is_deterministic_and_rebuilds_from_its_saved_payload(world):
+    b = run_bundle(world.store, world.edge.run_key, max_trials=2)
+    assert set(b) == {"text/plain", "text/html", MIME_RUN}
+    again = run_bundle(world.store, world.edge.run_key, max_trials=2)
+    assert dumps(b) == dumps(again)  # byte-identical
+    saved = json.loads(json.dumps(b[MIME_RUN]))  # what a notebook file holds
+    assert bundle(saved) == b
+
+
+def test_run_html_is_static_svg_quoting_every_hash(world):
+    e = world.edge
+    b = run_bundle(world.store, e.run_key)
+    html, text = b["text/html"], b["text/plain"]
+    root = parse_html(html)
+    for h in [e.run_key, e.dataset_id_v2, e.run_instance_id, *e.artifacts.values()]:
+        assert h in html and h in text
+    svgs = root.findall(".//svg")
+    assert len(svgs) == 3  # equity curves + reality check and SPA histograms
+    assert len(svgs[0].findall("polyline")) == len(b[MIME_RUN]["trials"])
+    for hist, null in zip(svgs[1:], b[MIME_RUN]["nulls"]):
+        assert len(hist.findall("rect")) == 1 + len(null["counts"])  # frame + bars
+        marker = [ln for ln in hist.findall("line") if ln.get("stroke") == "#d62728"]
+        assert len(marker) == 1  # the observed statistic
+    assert "Eligibility preview" in html and "PASSES" in html
+
+
+def test_every_string_is_escaped(world):
+    p = run_payload(world.store, world.edge.run_key, max_trials=1)
+    evil = '<script>alert("x")</script> & <img src=x>'
+    p["run"]["name"] = evil
+    p["trials"][0]["params"] = {"k": evil}
+    p["eligibility"]["blockers"] = [evil]
+    html = bundle(p)["text/html"]
+    parse_html(html)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert ET.fromstring(html).itertext()  # still well-formed XML
+
+
+def test_lineage_bundle_draws_every_node_and_lists_every_hash(world, candidate):
+    b = lineage_bundle(world.store, candidate)
+    assert set(b) == {"text/plain", "text/html", MIME_LINEAGE}
+    p = b[MIME_LINEAGE]
+    assert p == lineage_payload(world.store, candidate) and validate_payload(p) == []
+    root = parse_html(b["text/html"])
+    svg = root.find(".//svg")
+    assert len(svg.findall("g")) == len(p["nodes"])
+    assert len(svg.findall("path")) == len(p["edges"])
+    for n in p["nodes"]:
+        for h in n["hashes"].values():
+            assert h in b["text/html"]
+    assert world.edge.run_key in b["text/plain"] and world.edge.dataset_id_v2 in b["text/html"]
+    assert dumps(b) == dumps(lineage_bundle(world.store, candidate[:9]))
+    assert bundle(json.loads(dumps(p))) == b
+
+
+def test_audit_bundle_is_the_trace_with_ids_on_top(world, candidate):
+    b = audit_bundle(world.store, candidate)
+    p = b[MIME_AUDIT]
+    assert validate_payload(p) == []
+    t = trace(world.store, candidate)
+    assert {k: v for k, v in p.items() if k in t} == t and p["ok"]
+    assert (p["candidate_id"], p["run_key"], p["dataset_id_v2"], p["run_instance_id"]) == (
+        candidate, world.edge.run_key, world.edge.dataset_id_v2, world.edge.run_instance_id)
+    assert b["text/plain"] == render_trace(t)
+    html = b["text/html"]
+    parse_html(html)
+    for h in [candidate, world.edge.run_key, world.edge.dataset_id_v2,
+              *[a["artifact_id"] for a in p["artifacts"]],
+              *[r["eligibility_report_id"] for r in p["reports"]]]:
+        assert h in html
+    assert "ALL CHECKS PASS" in html
+    assert dumps(b) == dumps(audit_bundle(world.store, candidate))
+    assert audit_payload(world.store, candidate[:8]) == p
+
+
+def test_bundle_refuses_a_foreign_payload():
+    for bad in ({"mime": "application/json"}, {}, []):
+        with pytest.raises(ConfigError, match="not a QRP media type"):
+            bundle(bad)
+
+
+# ---------------------------------------------------------------------------------------------
+# documented schema
+# ---------------------------------------------------------------------------------------------
+
+def test_schema_check_names_the_path_of_each_departure(world):
+    p = run_payload(world.store, world.edge.run_key, max_trials=1)
+    bad = copy.deepcopy(p)
+    bad["run_key"] = "XYZ"
+    bad["trials"][0]["trial_index"] = "0"
+    del bad["equity"]["index"]
+    bad["surprise"] = 1
+    bad["eligibility"]["stored"] = True
+    problems = validate_payload(bad)
+    assert "$.run_key: expected hex64, got str" in problems
+    assert "$.trials[0].trial_index: expected integer, got str" in problems
+    assert "$.equity.index: missing" in problems
+    assert "$.surprise: not a documented field" in problems
+    assert "$.eligibility.stored: True is not one of [False]" in problems
+    assert validate_payload({"mime": "x"}) == ["$.mime: 'x' is not a QRP media type"]
+
+
+def test_schema_doctests():
+    import qrp_jupyter.lineage.layout as layout
+    import qrp_jupyter.views.schema as schema
+    for module in (schema, layout):
+        assert doctest.testmod(module).failed == 0
+
+
+def test_payload_hashes_are_full_hex(world, candidate):
+    p = lineage_payload(world.store, candidate)
+    for n in p["nodes"]:
+        assert all(HEX64.match(h) for h in n["hashes"].values())
+
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "mime-types.md"
+
+
+def test_the_doc_quotes_every_field_table_and_its_examples_validate():
+    text = DOC.read_text(encoding="utf-8")
+    for mime in (MIME_RUN, MIME_LINEAGE, MIME_AUDIT):
+        assert schema_markdown(mime) in text, f"regenerate the {mime} table in {DOC.name}"
+    examples = [json.loads(block) for block in re.findall(r"```json\n(.*?)\n```", text, re.S)]
+    assert [e["mime"] for e in examples] == [MIME_RUN, MIME_LINEAGE, MIME_AUDIT]
+    for e in examples:
+        assert validate_payload(e) == []
