@@ -34,6 +34,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # after the sys.path line above: benchmarks run as scripts
 
 
+def _write_and_emit(doc: dict, args, name: str) -> int:
+    """Write ``doc`` atomically to ``--out`` or, on a full run, ``results/<name>``; print it."""
+    out = args.out or (None if args.quick else str(C.RESULTS_DIR / name))
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        tmp = out + ".tmp"
+        with open(tmp, "w") as fh:
+            json.dump(doc, fh, indent=2, allow_nan=False)
+            fh.write("\n")
+        os.replace(tmp, out)
+        C.log(f"wrote {out}")
+    C.emit(doc)
+    return 0
+
+
 def run_child(script: str, args: list[str], env: dict[str, str]) -> dict:
     cmd = [sys.executable, str(C.BENCH_DIR / script), *args]
     C.log("running " + " ".join([Path(cmd[0]).name, *cmd[1:]]))
@@ -135,17 +150,7 @@ def main(argv=None) -> int:
         "engine": engine,
         "audit": audit,
     }
-    out = args.out or (None if args.quick else str(C.RESULTS_DIR / "latest.json"))
-    if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        tmp = out + ".tmp"
-        with open(tmp, "w") as fh:
-            json.dump(doc, fh, indent=2, allow_nan=False)
-            fh.write("\n")
-        os.replace(tmp, out)
-        C.log(f"wrote {out}")
-    C.emit(doc)
-    return 0
+    return _write_and_emit(doc, args, "latest.json")
 
 
 def run_issue3(args, threads, env) -> int:
@@ -214,17 +219,7 @@ def run_issue3(args, threads, env) -> int:
         doc["nulls"] = nulls
     if vbt is not None:
         doc["vectorbt"] = vbt
-    out = args.out or (None if args.quick else str(C.RESULTS_DIR / "issue3.json"))
-    if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        tmp = out + ".tmp"
-        with open(tmp, "w") as fh:
-            json.dump(doc, fh, indent=2, allow_nan=False)
-            fh.write("\n")
-        os.replace(tmp, out)
-        C.log(f"wrote {out}")
-    C.emit(doc)
-    return 0
+    return _write_and_emit(doc, args, "issue3.json")
 
 
 def run_issue4(args, env) -> int:
@@ -235,17 +230,7 @@ def run_issue4(args, env) -> int:
     ``benchmarks/results/issue4.json`` (full run)."""
     doc = run_child("bench_jupyter.py", ["--quick"] if args.quick else [], env)
     doc["suite"] = "qrp_jupyter benchmarks (issue 4: the Jupyter layer)"
-    out = args.out or (None if args.quick else str(C.RESULTS_DIR / "issue4.json"))
-    if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        tmp = out + ".tmp"
-        with open(tmp, "w") as fh:
-            json.dump(doc, fh, indent=2, allow_nan=False)
-            fh.write("\n")
-        os.replace(tmp, out)
-        C.log(f"wrote {out}")
-    C.emit(doc)
-    return 0
+    return _write_and_emit(doc, args, "issue4.json")
 
 
 if __name__ == "__main__":
