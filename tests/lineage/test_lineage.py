@@ -98,7 +98,8 @@ def test_scope_of_run_instance_and_candidate_references(world):
     reject(world.store, c1, "too similar to trial 0")
     by_run = lineage_graph(world.store, e.run_key)
     by_cand = lineage_graph(world.store, c0[:8])
-    cands = lambda G: {n for n, k in G.nodes(data="kind") if k == "candidate"}  # noqa: E731
+    def cands(G):
+        return {n for n, k in G.nodes(data="kind") if k == "candidate"}
     assert cands(by_run) == {f"candidate:{c0}", f"candidate:{c1}"}
     assert cands(by_cand) == {f"candidate:{c0}"}
     assert by_run.graph["root"] == {"kind": "run", "id": e.run_key}
