@@ -8,7 +8,9 @@ randomness it used in its result.
 
 from .adjust import adjust_pvalues
 from .block_length import optimal_block_length
-from .bootstrap import stationary_bootstrap_means
+from .bootstrap import (
+    stationary_bootstrap_means, stationary_bootstrap_moments, stationary_bootstrap_variance,
+)
 from .hac import hac_tstat, newey_west_lags
 from .multiple_testing import reality_check
 from .pbo import pbo_cscv
@@ -28,6 +30,8 @@ from .romano_wolf import StepMResult, StepMStep, spa_stepm, stepm
 __all__ = [
     "optimal_block_length",
     "stationary_bootstrap_means",
+    "stationary_bootstrap_moments",
+    "stationary_bootstrap_variance",
     "reality_check",
     "RealityCheckResult",
     "spa", "stepm", "spa_stepm", "SPAResult", "SPAPValues", "StepMResult", "StepMStep",

@@ -22,8 +22,8 @@ import numpy as np
 
 from .._numba import jit, pjit, prange
 
-__all__ = ["PARALLEL_MIN_WORK", "autocovariances", "block_sum_means", "shifted_maxima",
-           "suffix_maxima", "weighted_means"]
+__all__ = ["PARALLEL_MIN_WORK", "autocovariances", "block_sum_means", "block_sum_moments",
+           "shifted_maxima", "stationary_bootstrap_variance", "suffix_maxima", "weighted_means"]
 
 # Element operations (multiply-adds) from which a kernel runs in parallel.
 PARALLEL_MIN_WORK = 1 << 21
@@ -141,6 +141,118 @@ def block_sum_means(prefix, starts, lengths, offsets):
     return kernel(prefix, starts, lengths, offsets)
 
 
+# ------------------------------------------------------------------ means and block variances
+@jit
+def _replicate_moments(prefix, starts, lengths, lo, hi, mean, var):
+    """``mean`` as :func:`_replicate_from_prefix`; ``var[c] = sum_j (S_jc - L_j mean[c])^2 / T``
+    over the replicate's blocks j (sum S_jc, length L_j): the natural block-sum estimate of the
+    variance of ``sqrt(T) mean`` within the replicate (Goetze and Kuensch 1996). Two passes over
+    the blocks, so the deviations are formed before they are squared (no cancellation)."""
+    _replicate_from_prefix(prefix, starts, lengths, lo, hi, mean)
+    n = prefix.shape[0] - 1
+    k = prefix.shape[1]
+    for j in range(lo, hi):
+        s = starts[j]
+        length = lengths[j]
+        e = s + length
+        for c in range(k):
+            if e <= n:
+                block = prefix[e, c] - prefix[s, c]
+            else:
+                block = (prefix[n, c] - prefix[s, c]) + prefix[e - n, c]
+            r = block - length * mean[c]
+            var[c] += r * r
+    for c in range(k):
+        var[c] = var[c] / n
+
+
+@jit
+def _moments_serial(prefix, starts, lengths, offsets):
+    reps = offsets.shape[0] - 1
+    mean = np.zeros((reps, prefix.shape[1]))
+    var = np.zeros((reps, prefix.shape[1]))
+    for r in range(reps):
+        _replicate_moments(prefix, starts, lengths, offsets[r], offsets[r + 1], mean[r], var[r])
+    return mean, var
+
+
+@pjit
+def _moments_parallel(prefix, starts, lengths, offsets):
+    reps = offsets.shape[0] - 1
+    mean = np.zeros((reps, prefix.shape[1]))
+    var = np.zeros((reps, prefix.shape[1]))
+    for r in prange(reps):
+        _replicate_moments(prefix, starts, lengths, offsets[r], offsets[r + 1], mean[r], var[r])
+    return mean, var
+
+
+def block_sum_moments(prefix, starts, lengths, offsets):
+    """((B, k) means, (B, k) natural block variances) of every replicate, from the (T + 1, k)
+    prefix-sum table: O(blocks * k), twice."""
+    work = 2 * starts.shape[0] * prefix.shape[1]
+    kernel = _moments_parallel if offsets.shape[0] > 2 and work >= PARALLEL_MIN_WORK \
+        else _moments_serial
+    return kernel(prefix, starts, lengths, offsets)
+
+
+# ------------------------------------------------------------------ closed-form bootstrap variance
+@jit
+def _sb_variance_row(x, q):
+    """Politis and Romano's (1994) closed form of the stationary bootstrap's variance of
+    ``sqrt(T) mean`` for one demeaned series ``x`` and ``q = 1 - 1/b``:
+    ``g(0) + 2 sum_{h=1}^{T-1} [(1 - h/T) q^h + (h/T) q^(T-h)] g(h)`` with the biased
+    autocovariances ``g``, in O(T) instead of O(T^2).
+
+    With ``y_t = sum_{u>t} q^(u-t) x_u`` and ``z_t = sum_{u>t} (u-t) q^(u-t) x_u`` (backward
+    recursions ``y_{t-1} = q (x_t + y_t)``, ``z_{t-1} = q z_t + y_{t-1}``), the first part is
+    ``(sum x_t y_t) / T - (sum x_t z_t) / T^2``. The wrap-around part pairs t < u at circular lag
+    ``T - (u - t)``: with the suffix sums ``v_t = sum_{u>t} q^(T-u) x_u`` and
+    ``w_t = sum_{u>t} (T-u) q^(T-u) x_u`` it is ``(sum q^t x_t v_t) / T
+    - (sum q^t x_t (w_t + t v_t)) / T^2``. Every sum runs in decreasing t.
+    """
+    n = x.shape[0]
+    g0 = 0.0
+    lin1 = 0.0
+    lin2 = 0.0
+    wrap1 = 0.0
+    wrap2 = 0.0
+    y = 0.0
+    z = 0.0
+    v = 0.0
+    w = 0.0
+    q_tail = 1.0  # q^(T-1-t) at step t; times q once more it is q^(T-t), the weight of x_t in v
+    for t in range(n - 1, -1, -1):
+        xt = x[t]
+        g0 += xt * xt
+        lin1 += xt * y
+        lin2 += xt * z
+        q_head = q ** t
+        wrap1 += q_head * xt * v
+        wrap2 += q_head * xt * (w + t * v)
+        y = q * (xt + y)
+        z = q * z + y
+        weight = q_tail * q  # q^(T-t)
+        v += weight * xt
+        w += (n - t) * weight * xt
+        q_tail = weight
+    return (g0 + 2.0 * (lin1 + wrap1) - 2.0 * (lin2 + wrap2) / n) / n
+
+
+@jit
+def _sb_variance_serial(xt, q):
+    out = np.empty(xt.shape[0])
+    for c in range(xt.shape[0]):
+        out[c] = _sb_variance_row(xt[c], q)
+    return out
+
+
+def stationary_bootstrap_variance(xt, block_size):
+    """(k,) closed-form stationary-bootstrap variances of ``sqrt(T) mean`` for every row of the
+    (k, T) demeaned C-contiguous ``xt`` with mean block length ``block_size`` (the estimate
+    ``arch`` computes in O(T^2 k)); O(T k), serial: it is never the bottleneck."""
+    return _sb_variance_serial(xt, 1.0 - 1.0 / block_size)
+
+
 # ------------------------------------------------------------------ count-weighted bootstrap means
 @jit
 def _group_weighted(x, starts, lengths, offsets, r0, m, out):
@@ -214,16 +326,27 @@ def weighted_means(x, starts, lengths, offsets):
 # ------------------------------------------------------------------ maxima over models
 # A maximum involves no rounding, so these are exact whatever the order; each replicate (row)
 # is still one unit of work, computed by the same code serially or in parallel.
+#
+# ``scale`` is (1, k), one factor per model for every replicate, or (B, k), one per replicate and
+# model (the bootstrap-t); an infinite factor marks a zero standard deviation, and then a zero
+# value stays 0 (not NaN) while any other value becomes +inf or -inf.
+@jit
+def _times(z, s):
+    return 0.0 if z == 0.0 else z * s
+
+
 @jit
 def _shifted_max_row(dev, scale, shifts_t, b, out):
-    """out[b, v] = max_c (dev[b, c] * scale[c] + shifts_t[c, v]) for every variant v."""
+    """out[b, v] = max_c (dev[b, c] + shifts_t[c, v]) * scale[b, c] for every variant v."""
     m = shifts_t.shape[1]
+    row = np.int64(b) if scale.shape[0] > 1 else np.int64(0)  # one type under prange
     for v in range(m):
         out[b, v] = -np.inf
     for c in range(dev.shape[1]):
-        z = dev[b, c] * scale[c]
+        z = dev[b, c]
+        s = scale[row, c]
         for v in range(m):
-            val = z + shifts_t[c, v]
+            val = _times(z + shifts_t[c, v], s)
             if val > out[b, v]:
                 out[b, v] = val
 
@@ -244,28 +367,36 @@ def _shifted_parallel(dev, scale, shifts_t):
     return out
 
 
+def _scale_rows(scale, reps):
+    scale = np.ascontiguousarray(np.atleast_2d(np.asarray(scale, dtype=np.float64)))
+    if scale.shape[0] not in (1, reps):
+        raise ValueError(f"scale has {scale.shape[0]} rows; it needs 1 or {reps}")
+    return scale
+
+
 def shifted_maxima(dev, scale, shifts):
-    """(B, m) maxima over the k models of ``dev * scale + shifts[v]``, for each of the m rows
+    """(B, m) maxima over the k models of ``(dev + shifts[v]) * scale``, for each of the m rows
     of ``shifts``: the bootstrap maxima of m re-centring rules from one pass over ``dev``.
 
-    ``dev`` is (B, k) C-contiguous, ``scale`` (k,), ``shifts`` (m, k) with entries in
-    ``[-inf, inf)``; a row whose every term is ``-inf`` gives ``-inf``.
+    ``dev`` is (B, k), ``scale`` (k,), (1, k) or (B, k) (see above), ``shifts`` (m, k) finite,
+    in the units of ``dev``.
     """
     shifts_t = np.ascontiguousarray(np.asarray(shifts, dtype=np.float64).T)
+    scale = _scale_rows(scale, dev.shape[0])
     work = dev.shape[0] * dev.shape[1] * shifts_t.shape[1]
     kernel = _shifted_parallel if dev.shape[0] > 1 and work >= PARALLEL_MIN_WORK \
         else _shifted_serial
-    return kernel(np.ascontiguousarray(dev), np.ascontiguousarray(scale, dtype=np.float64),
-                  shifts_t)
+    return kernel(np.ascontiguousarray(dev), scale, shifts_t)
 
 
 @jit
 def _suffix_max_row(dev, scale, order, b, out):
-    """out[b, r] = max_{j >= r} dev[b, order[j]] * scale[order[j]], from the last rank up."""
+    """out[b, r] = max_{j >= r} dev[b, order[j]] * scale[b, order[j]], from the last rank up."""
+    row = np.int64(b) if scale.shape[0] > 1 else np.int64(0)  # one type under prange
     run = -np.inf
     for r in range(order.shape[0] - 1, -1, -1):
         c = order[r]
-        z = dev[b, c] * scale[c]
+        z = _times(dev[b, c], scale[row, c])
         if z > run:
             run = z
         out[b, r] = run
@@ -291,9 +422,11 @@ def suffix_maxima(dev, scale, order):
     """(B, k): column r holds, for every replicate, the maximum of ``dev * scale`` over the
     models ``order[r:]``. With ``order`` ranking the models from the best statistic down, column
     r is the max-statistic null of a step-down procedure once the r best have been rejected.
+    ``scale`` as for :func:`shifted_maxima`.
     """
+    scale = _scale_rows(scale, dev.shape[0])
     work = dev.shape[0] * order.shape[0]
     kernel = _suffix_parallel if dev.shape[0] > 1 and work >= PARALLEL_MIN_WORK \
         else _suffix_serial
-    return kernel(np.ascontiguousarray(dev), np.ascontiguousarray(scale, dtype=np.float64),
+    return kernel(np.ascontiguousarray(dev), scale,
                   np.ascontiguousarray(order, dtype=np.int64))

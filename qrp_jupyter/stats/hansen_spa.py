@@ -61,8 +61,7 @@ def spa_from_bootstrap(boot: DifferentialBootstrap, studentize: bool) -> SPAResu
     best = int(np.argmax(model_stats))
     statistic = max(0.0, float(model_stats[best]))
     kept, counts = null_means(boot)
-    shifts = np.vstack([boot.scaled(row, studentize) for row in kept])
-    null = np.maximum(shifted_maxima(boot.deviations, boot.scales(studentize), shifts), 0.0)
+    null = np.maximum(shifted_maxima(boot.deviations, boot.null_scales(studentize), kept), 0.0)
     exceed = np.count_nonzero(null >= statistic, axis=0)
     pvalues = SPAPValues(*((1.0 + float(exceed[i])) / (1.0 + boot.reps)
                            for i in range(len(SPA_KINDS))))
@@ -100,8 +99,9 @@ def spa(returns: Any, benchmark: Any = None, *, reps: int = 1000, block_size: in
         rule (median over the k differentials, rounded up); the result records the length used
         and the method.
     studentize
-        Divide each model's statistic by ``omega_k``, the bootstrap standard deviation of
-        ``sqrt(T) mean(d_k)`` over the test's own replicates (Hansen's choice; see
+        Divide each model's statistic by ``omega_k``, the closed-form stationary-bootstrap
+        standard deviation of ``sqrt(T) mean(d_k)`` (Hansen's choice), and each bootstrap
+        statistic by its replicate's own block-sum standard deviation: a block bootstrap-t (see
         :mod:`qrp_jupyter.stats.multiple_testing`). Default True, as Hansen recommends; the
         result says which one was used.
     seed
@@ -120,7 +120,8 @@ def spa(returns: Any, benchmark: Any = None, *, reps: int = 1000, block_size: in
     ``t_k = sqrt(T) mean(d_k) / omega_k`` (or ``sqrt(T) mean(d_k)`` when not studentized), the
     statistic is ``T_SPA = max(0, max_k t_k)``. Each stationary-bootstrap replicate
     (Politis and Romano 1994) gives, for each rule ``i``,
-    ``T*_b = max(0, max_k sqrt(T) (mean*_b(d_k) - g_i(mean(d_k))) / omega_k)`` and
+    ``T*_b = max(0, max_k sqrt(T) (mean*_b(d_k) - g_i(mean(d_k))) / omega*_{b,k})`` (the
+    replicate's own standard deviation; ``sqrt(T)`` alone when not studentized) and
     ``p_i = (1 + #{T*_b >= T_SPA}) / (1 + B)``, with
 
     * lower, ``g_l(x) = max(x, 0)``: only the models with a non-negative mean are re-centred;
@@ -139,8 +140,8 @@ def spa(returns: Any, benchmark: Any = None, *, reps: int = 1000, block_size: in
 
     Comparing with ``arch``: ``arch.bootstrap.SPA`` (8.0) takes losses (pass ``-returns``),
     computes the statistic from raw mean differentials whatever ``studentize`` says, has no floor
-    at 0, counts ``>`` without the ``+1``, and sets the consistent threshold from the
-    closed-form bootstrap variance. Its p-values are comparable to ours with
+    at 0 and counts ``>`` without the ``+1``; its consistent threshold uses the same closed-form
+    variance as ours (equal to rounding). Its p-values are comparable to ours with
     ``studentize=False``, within Monte Carlo error.
 
     Examples
@@ -160,5 +161,5 @@ def spa(returns: Any, benchmark: Any = None, *, reps: int = 1000, block_size: in
     """
     studentize = check_flag(studentize, "studentize")
     boot = bootstrap_differentials(returns, benchmark, reps=reps, block_size=block_size,
-                                   seed=seed, salt="spa")
+                                   seed=seed, salt="spa", studentize=studentize)
     return spa_from_bootstrap(boot, studentize)

@@ -7,29 +7,33 @@ one series (zero returns by default). The tests work on the differentials
 ``benchmark_loss - model_loss`` is our ``d`` when the losses are negated returns.)
 
 All three tests read one object, :class:`DifferentialBootstrap`: the observed mean differentials,
-the (B, k) matrix of re-centred stationary-bootstrap means ``mean*_b(d_k) - mean(d_k)`` and the
-bootstrap standard deviation of ``sqrt(T) mean(d_k)`` that studentizes them. Called with the
-same data, ``reps``, ``block_size`` and seed, the tests therefore see the same replicates.
+the (B, k) matrix of re-centred stationary-bootstrap means ``mean*_b(d_k) - mean(d_k)``, and the
+standard deviations that studentize them. Called with the same data, ``reps``, ``block_size``
+and seed, the tests therefore see the same replicates.
 
-Studentization (``studentize=True``) divides each model's statistic and its bootstrap
-counterparts by ``omega_k``, the standard deviation of ``sqrt(T) mean*(d_k)`` over the very
-replicates of the test, ``omega_k^2 = B^-1 sum_b (sqrt(T) mean*_b(d_k) - sqrt(T) mean(d_k))^2``
-(the bootstrap estimate that Hansen 2005 proposes):
+Studentization (``studentize=True``) is a block bootstrap-t:
 
-* it is the Monte Carlo version of the closed-form variance of the stationary-bootstrap mean
-  (Politis and Romano 1994; the estimate ``arch`` computes, in O(T^2 k)), a consistent
-  long-run variance estimate for the same block length, here for O(B k) on numbers already
-  computed;
-* the observed and the bootstrap statistics are divided by the same ``omega_k``, so each
-  bootstrap ``t*_k`` has sample variance exactly 1: the studentization matches the null
-  distribution it is compared with, whatever the dependence in the data;
-* its Monte Carlo error (a few per cent of ``omega_k`` for B = 1000) is small next to that of
-  the p-value itself.
+* the observed statistic ``t_k = sqrt(T) mean(d_k) / omega_k`` divides by ``omega_k``, the
+  standard deviation of ``sqrt(T) mean*(d_k)`` under the stationary bootstrap in closed form
+  (Politis and Romano 1994; the estimate Hansen 2005 proposes and ``arch`` computes, here in
+  O(T k)): deterministic, a long-run variance estimate at the bootstrap's own block length;
+* each bootstrap statistic ``t*_{b,k} = sqrt(T) (mean*_b(d_k) - mean(d_k)) / omega*_{b,k}``
+  divides by its own replicate's natural block-sum standard deviation (Goetze and Kuensch 1996;
+  see :func:`~qrp_jupyter.stats.stationary_bootstrap_moments`), as Romano and Wolf (2005) do for
+  the studentized StepM and Ledoit and Wolf (2008) for the Sharpe-ratio test.
+
+Re-estimating the standard deviation in every replicate makes the bootstrap reproduce the
+randomness of the observed studentizer, which a fixed ``omega_k`` ignores. Measured on AR(1)
+returns (phi 0.2, T = 2000, 10 models, B = 199, 4,000 repetitions), the fixed-``omega``
+studentized maximum rejected a true null 6.7-7.3% of the time at 5%; the bootstrap-t 5.7-6.3%,
+as the non-studentized maximum (5.8-6.3%).
 
 A model whose differential does not vary (a copy of the benchmark, a strategy that never trades,
-a constant edge) has ``omega_k = 0``: its re-centred bootstrap means are exactly 0, and its
-studentized statistic is ``+inf``, ``0`` or ``-inf`` by the sign of its mean (a certain gain is
-infinitely significant), never NaN.
+a constant edge) has ``omega_k = 0`` and every ``omega*_{b,k} = 0``: its studentized statistic is
+``+inf``, ``0`` or ``-inf`` by the sign of its mean (a certain gain is infinitely significant),
+its re-centred bootstrap statistics are exactly 0, never NaN. A replicate whose blocks happen to
+have no spread for a varying column gives that replicate ``+inf`` or ``-inf`` by the sign of its
+re-centred mean.
 """
 
 from __future__ import annotations
@@ -44,14 +48,19 @@ from ..errors import ConfigError, DataError
 from ..identity import resolve_seed
 from ._inputs import Panel, as_panel, check_int
 from .block_length import optimal_block_length
-from .bootstrap import DRAW_PROTOCOL, stationary_bootstrap_means
+from .bootstrap import (
+    DRAW_PROTOCOL, stationary_bootstrap_means, stationary_bootstrap_moments,
+    stationary_bootstrap_variance,
+)
+from ._kernels import shifted_maxima
 from .results import RealityCheckResult
 
 __all__ = ["DifferentialBootstrap", "bootstrap_differentials", "reality_check"]
 
 BLOCK_SIZE_GIVEN = "given"
 BLOCK_SIZE_POLITIS_WHITE = "politis-white(median over k columns)"
-STUDENTIZATION_BOOTSTRAP = "bootstrap-variance(same replicates)"
+STUDENTIZATION_BOOTSTRAP = ("bootstrap-t(observed: closed-form stationary-bootstrap sd; "
+                            "replicates: own block-sum sd)")
 STUDENTIZATION_NONE = "none"
 
 
@@ -117,8 +126,12 @@ class DifferentialBootstrap:
         (B, k) re-centred replicate means ``mean*_b(d_k) - mean(d_k)``; exactly 0 in the
         columns whose differential is constant.
     omega
-        (k,) bootstrap standard deviation of ``sqrt(T) mean(d_k)``:
-        ``sqrt(T * mean_b deviations[b, k]^2)`` (Hansen 2005), 0 for a constant differential.
+        (k,) closed-form stationary-bootstrap standard deviation of ``sqrt(T) mean(d_k)``
+        (Politis and Romano 1994), 0 for a constant differential.
+    replicate_omega
+        (B, k) natural block-sum standard deviation of ``sqrt(T) mean*_b(d_k)`` within each
+        replicate (the bootstrap-t studentizer), or None when the pass was run for
+        non-studentized tests only.
     n_obs, columns
         T and the returns' column labels.
     block_size, block_size_method, block_size_estimate, reps, seed_record, benchmark
@@ -128,6 +141,7 @@ class DifferentialBootstrap:
     means: np.ndarray
     deviations: np.ndarray
     omega: np.ndarray
+    replicate_omega: np.ndarray | None
     n_obs: int
     columns: list
     block_size: int
@@ -141,25 +155,31 @@ class DifferentialBootstrap:
     def n_models(self) -> int:
         return int(self.means.shape[0])
 
-    def scales(self, studentize: bool) -> np.ndarray:
-        """(k,) factors that turn a mean into the test's scale: ``sqrt(T) / omega_k`` when
-        studentizing (0 where ``omega_k = 0``, whose deviations are exactly 0), else ``sqrt(T)``."""
+    def null_scales(self, studentize: bool) -> np.ndarray:
+        """Factors that turn re-centred replicate means into the test's bootstrap statistics:
+        (B, k) ``sqrt(T) / omega*_{b,k}`` (``inf`` where ``omega*_{b,k} = 0``) when
+        studentizing, else (1, k) ``sqrt(T)`` for every replicate. The maxima kernels keep a
+        zero value 0 under an infinite factor."""
         root_t = math.sqrt(self.n_obs)
         if not studentize:
-            return np.full(self.n_models, root_t)
-        out = np.zeros(self.n_models)
-        np.divide(root_t, self.omega, out=out, where=self.omega > 0)
+            return np.full((1, self.n_models), root_t)
+        if self.replicate_omega is None:
+            raise RuntimeError("this bootstrap pass was run without studentization: call "
+                               "bootstrap_differentials(..., studentize=True)")
+        out = np.full(self.replicate_omega.shape, np.inf)
+        np.divide(root_t, self.replicate_omega, out=out, where=self.replicate_omega > 0)
         return out
 
     def scaled(self, values: np.ndarray, studentize: bool) -> np.ndarray:
-        """``values * scales`` per model; where a studentized model has ``omega_k = 0`` the
-        result is ``+inf``, ``0`` or ``-inf`` by the sign of the value."""
-        out = np.asarray(values, dtype=np.float64) * self.scales(studentize)
-        if studentize:
-            flat = self.omega == 0
-            if flat.any():
-                v = np.asarray(values, dtype=np.float64)[flat]
-                out[flat] = np.where(v > 0, np.inf, np.where(v < 0, -np.inf, 0.0))
+        """Observed statistics: ``values * sqrt(T) / omega_k`` per model when studentizing
+        (``+inf``, ``0`` or ``-inf`` by the sign of the value where ``omega_k = 0``), else
+        ``values * sqrt(T)``."""
+        v = np.asarray(values, dtype=np.float64)
+        root_t = math.sqrt(self.n_obs)
+        if not studentize:
+            return v * root_t
+        out = np.where(v > 0, np.inf, np.where(v < 0, -np.inf, 0.0))
+        np.divide(v * root_t, self.omega, out=out, where=self.omega > 0)
         return out
 
     def label(self, j: int) -> Any:
@@ -167,13 +187,35 @@ class DifferentialBootstrap:
         return label.item() if isinstance(label, np.generic) else label
 
 
+#: A replicate standard deviation at most this share of the column's ``omega_k`` is zero.
+DEGENERATE_SHARE = 1e-9
+
+
+def _settle_degenerate_replicates(deviations: np.ndarray, replicate_omega: np.ndarray,
+                                  omega: np.ndarray, n_obs: int) -> None:
+    """In place: a replicate whose blocks show no spread in a column has ``omega* = 0`` up to
+    rounding. That happens when one block runs round the whole circle (the replicate is the
+    sample rotated: its re-centred mean is 0) or when every value drawn is the same (its
+    re-centred mean is not 0). Below ``DEGENERATE_SHARE * omega_k`` the standard deviation is
+    set to 0, and so is a re-centred ``sqrt(T) mean`` below the same bound, so the statistic
+    is 0 or +-inf by rule rather than a ratio of rounding errors."""
+    bound = DEGENERATE_SHARE * omega
+    degenerate = replicate_omega <= bound
+    if degenerate.any():
+        replicate_omega[degenerate] = 0.0
+        deviations[degenerate & (np.abs(deviations) * math.sqrt(n_obs) <= bound)] = 0.0
+
+
 def bootstrap_differentials(returns: Any, benchmark: Any = None, *, reps: int,
-                            block_size: Any, seed: Any, salt: str) -> DifferentialBootstrap:
+                            block_size: Any, seed: Any, salt: str,
+                            studentize: bool) -> DifferentialBootstrap:
     """Validate the inputs, choose the block length, resolve the seed and run the bootstrap once.
 
     ``salt`` names the calling procedure in the seed resolution (``"reality_check"``, ``"spa"``,
     ``"stepm"``); the replicates depend only on the seed, ``reps`` and the block length, so SPA
-    and StepM called with the same seed share them.
+    and StepM called with the same seed share them. ``studentize`` also computes each
+    replicate's standard deviation (and then always sums the means from prefix sums, which can
+    change them in the last bits next to a non-studentized pass on the same seed).
     """
     panel = differentials(returns, benchmark)
     d = panel.values
@@ -181,17 +223,29 @@ def bootstrap_differentials(returns: Any, benchmark: Any = None, *, reps: int,
     reps = check_int(reps, "reps", minimum=1)
     chosen, method, estimate = choose_block_size(d, block_size)
     rng, record = resolve_seed(seed, salt=salt, params={"reps": reps, "block_size": chosen})
-    deviations = stationary_bootstrap_means(d, block_size=chosen, reps=reps, rng=rng,
-                                            recenter=True)
+    replicate_omega = None
+    if studentize:
+        deviations, variances = stationary_bootstrap_moments(d, block_size=chosen, reps=reps,
+                                                             rng=rng)
+        replicate_omega = np.sqrt(variances)
+    else:
+        deviations = stationary_bootstrap_means(d, block_size=chosen, reps=reps, rng=rng,
+                                                recenter=True)
+    omega = np.sqrt(stationary_bootstrap_variance(d, block_size=chosen))
     # A constant column's deviations are rounding residue of (c - mean(c)); they are 0.
     flat = (d == d[0]).all(axis=0)
     if flat.any():
         deviations[:, flat] = 0.0
-    # sum over replicates in replicate order (numpy reduces axis 0 row after row)
-    omega = np.sqrt(n_obs * np.square(deviations).sum(axis=0) / reps)
+        omega[flat] = 0.0
+        if replicate_omega is not None:
+            replicate_omega[:, flat] = 0.0
+    if replicate_omega is not None:
+        _settle_degenerate_replicates(deviations, replicate_omega, omega, n_obs)
+        replicate_omega.flags.writeable = False
     deviations.flags.writeable = False
     return DifferentialBootstrap(
-        means=d.mean(axis=0), deviations=deviations, omega=omega, n_obs=n_obs,
+        means=d.mean(axis=0), deviations=deviations, omega=omega,
+        replicate_omega=replicate_omega, n_obs=n_obs,
         columns=panel.columns, block_size=chosen, block_size_method=method,
         block_size_estimate=estimate, reps=reps, seed_record=record,
         benchmark="zero" if benchmark is None else "given")
@@ -220,9 +274,10 @@ def reality_check(returns: Any, benchmark: Any = None, *, reps: int = 1000,
         An int, a numpy ``Generator``, a ``SeedRecord`` or its dict, or None (fresh entropy).
         The record of the randomness used is stored in the result.
     studentize
-        Divide each model's statistic and its bootstrap counterparts by ``omega_k``, the
-        bootstrap standard deviation of ``sqrt(T) mean(d_k)`` (see the module notes). Default
-        False, White's original statistic; the result says which one was used.
+        Block bootstrap-t: divide each model's statistic by ``omega_k``, the closed-form
+        stationary-bootstrap standard deviation of ``sqrt(T) mean(d_k)``, and each bootstrap
+        counterpart by its replicate's own block-sum standard deviation (see the module notes).
+        Default False, White's original statistic; the result says which one was used.
 
     Returns
     -------
@@ -238,7 +293,7 @@ def reality_check(returns: Any, benchmark: Any = None, *, reps: int = 1000,
     conservative when some strategies are clearly worse than the benchmark; Hansen's SPA
     addresses that. By default the statistic is not studentized (``studentized=False``); with
     ``studentize=True`` it is ``V = max_k sqrt(T) mean(d_k) / omega_k`` and
-    ``V*_b = max_k sqrt(T) (mean*_b(d_k) - mean(d_k)) / omega_k``, which keeps a few very
+    ``V*_b = max_k sqrt(T) (mean*_b(d_k) - mean(d_k)) / omega*_{b,k}``, which keeps a few very
     volatile strategies from dominating the maximum (Hansen 2005).
 
     Examples
@@ -256,11 +311,12 @@ def reality_check(returns: Any, benchmark: Any = None, *, reps: int = 1000,
     """
     studentize = check_flag(studentize, "studentize")
     boot = bootstrap_differentials(returns, benchmark, reps=reps, block_size=block_size,
-                                   seed=seed, salt="reality_check")
+                                   seed=seed, salt="reality_check", studentize=studentize)
     model_stats = boot.scaled(boot.means, studentize)
     best = int(np.argmax(model_stats))
     statistic = float(model_stats[best])
-    null = (boot.deviations * boot.scales(studentize)).max(axis=1)
+    null = shifted_maxima(boot.deviations, boot.null_scales(studentize),
+                          np.zeros((1, boot.n_models)))[:, 0]
     pvalue = (1.0 + float(np.count_nonzero(null >= statistic))) / (1.0 + boot.reps)
     return RealityCheckResult(
         pvalue=pvalue, statistic=statistic, null_distribution=null,

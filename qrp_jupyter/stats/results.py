@@ -129,8 +129,10 @@ class RealityCheckResult:
     best_model, best_model_label
         Column index (and label) of the model with the largest mean differential.
     studentized, studentization
-        Whether the statistic divides each model's mean by ``omega_k``, the bootstrap standard
-        deviation of ``sqrt(T) mean(d_k)``, and the name of that estimate (``"none"`` when not).
+        Whether the statistic divides each model's mean by ``omega_k``, the closed-form
+        stationary-bootstrap standard deviation of ``sqrt(T) mean(d_k)``, and each bootstrap
+        statistic by its replicate's own one (a block bootstrap-t), and the name of that scheme
+        (``"none"`` when not).
     benchmark
         ``"zero"`` (the default, zero returns) or ``"given"``.
     seed_record

@@ -57,7 +57,7 @@ def stepm_from_bootstrap(boot: DifferentialBootstrap, size: float, studentize: b
     order = np.argsort(-stats, kind="stable")  # best first; ties keep column order
     ranked = stats[order]
     # column r: bootstrap maxima of the re-centred statistics over the models ranked r, r+1, ...
-    suffix = suffix_maxima(boot.deviations, boot.scales(studentize), order)
+    suffix = suffix_maxima(boot.deviations, boot.null_scales(studentize), order)
     exceed = np.count_nonzero(suffix >= ranked, axis=0)
     adjusted = np.empty(k)
     adjusted[order] = np.maximum.accumulate((1.0 + exceed) / (1.0 + reps))
@@ -112,9 +112,12 @@ def stepm(returns: Any, benchmark: Any = None, *, size: float = 0.05, reps: int 
         The record is stored in the result; the same seed gives :func:`spa` the same
         replicates.
     studentize
-        Divide each model's statistic by ``omega_k``, the bootstrap standard deviation of
-        ``sqrt(T) mean(d_k)`` (as in :func:`spa`). Default True, Romano and Wolf's recommended
-        studentized StepM; the result says which one was used.
+        Studentize as a block bootstrap-t (as in :func:`spa`): each model's statistic over
+        ``omega_k``, the closed-form stationary-bootstrap standard deviation of
+        ``sqrt(T) mean(d_k)``, and each bootstrap statistic over its replicate's own block-sum
+        standard deviation. Default True, Romano and Wolf's recommended studentized StepM (their
+        section 4 re-estimates the standard error in every bootstrap sample); the result says
+        which one was used.
 
     Returns
     -------
@@ -126,7 +129,8 @@ def stepm(returns: Any, benchmark: Any = None, *, size: float = 0.05, reps: int 
     Romano and Wolf (2005), "Stepwise Multiple Testing as Formalized Data Snooping",
     Econometrica 73(4). With ``t_k`` as in :func:`spa` (``sqrt(T) mean(d_k) / omega_k``, or
     ``sqrt(T) mean(d_k)``) and the stationary-bootstrap replicates re-centred,
-    ``t*_{b,k} = sqrt(T) (mean*_b(d_k) - mean(d_k)) / omega_k``, step j takes the models not
+    ``t*_{b,k} = sqrt(T) (mean*_b(d_k) - mean(d_k)) / omega*_{b,k}`` (the replicate's own
+    standard deviation; ``sqrt(T)`` alone when not studentized), step j takes the models not
     rejected so far, A_j, and their bootstrap maxima ``M*_b = max_{k in A_j} t*_{b,k}``; model
     ``k in A_j`` is rejected when ``(1 + #{M*_b >= t_k}) / (1 + B) <= size`` and ``t_k > 0``
     (the p-value convention of the other tests; the step's ``critical_value`` is the order
@@ -151,7 +155,7 @@ def stepm(returns: Any, benchmark: Any = None, *, size: float = 0.05, reps: int 
     studentize = check_flag(studentize, "studentize")
     size, reps, allowed = _check_size(size, reps)
     boot = bootstrap_differentials(returns, benchmark, reps=reps, block_size=block_size,
-                                   seed=seed, salt="stepm")
+                                   seed=seed, salt="stepm", studentize=studentize)
     return stepm_from_bootstrap(boot, size, studentize, allowed)
 
 
@@ -177,6 +181,6 @@ def spa_stepm(returns: Any, benchmark: Any = None, *, size: float = 0.05, reps: 
     studentize = check_flag(studentize, "studentize")
     size, reps, allowed = _check_size(size, reps)
     boot = bootstrap_differentials(returns, benchmark, reps=reps, block_size=block_size,
-                                   seed=seed, salt="spa_stepm")
+                                   seed=seed, salt="spa_stepm", studentize=studentize)
     return (spa_from_bootstrap(boot, studentize),
             stepm_from_bootstrap(boot, size, studentize, allowed))

@@ -65,12 +65,11 @@ R_PBO = 200
 T_BY_PROCESS = {"ar1": [2000, 500]}
 # Open defects, measured and kept visible (a test asserts each is still out of band, so a fix
 # forces this set to be updated). PSR left it when its standard error became autocorrelation-
-# robust (8.4% on AR(1) with the iid formula, 5.4% now). StepM's familywise error on AR(1) at
-# T = 2000 is 8.2% [6.7, 10.1] over R = 1000 (7.55% [6.5, 8.8] over the first 2,000 of the same
-# seeds): at the band's edge. Its first step is the studentized Reality Check's decision, which
-# sits at 6-7% here: the stationary bootstrap at the Politis-White block length understates the
-# variance of an AR(1) mean by ~8-10%, so the critical values are a little low.
-KNOWN_MISSIZED = {("stepm_fwer", "ar1")}
+# robust (8.4% on AR(1) with the iid formula). StepM left it with engine 0.2.0: with a fixed
+# bootstrap studentizer its familywise error on AR(1) at T = 2000 was 8.2% [6.7, 10.1]; the
+# block bootstrap-t (each replicate divided by its own block-sum standard deviation) brings it
+# back into the band.
+KNOWN_MISSIZED: set[tuple[str, str]] = set()
 # The permutation test: a 5-point time-series-momentum grid on the path whose log returns are
 # 0.01 * the process, B_PERM permutations (p = (1 + #) / (1 + B) <= 0.05 is exactly 5% under
 # exchangeability). AR(1) returns are NOT a null for it: their order is information momentum

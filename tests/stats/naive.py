@@ -46,19 +46,23 @@ def collect_draws(chunks):
     return np.concatenate(starts), np.concatenate(lengths), np.array(offsets)
 
 
-def reality_check(d, starts, lengths, offsets, *, studentize=False):
+def reality_check(d, starts, lengths, offsets, *, studentize=False, block_size=None):
     """White's Reality Check from the definition: (statistic, null distribution, p-value).
 
-    Studentized: each model's terms divided by its bootstrap standard deviation
-    (:func:`bootstrap_omega`), with the zero-variance rule of :func:`studentized`.
+    Studentized (a bootstrap-t): each model's statistic divided by its closed-form bootstrap
+    standard deviation (:func:`closed_form_omega`), each bootstrap term by its replicate's own
+    block standard deviation (:func:`replicate_omegas`), with the zero-variance rule of
+    :func:`studentized`.
     """
     d = np.asarray(d, dtype=float)
     n_obs = d.shape[0]
     if studentize:
         star, means = replicate_means(d, starts, lengths, offsets)
-        omega = bootstrap_omega(star, means, n_obs)
+        omega = closed_form_omega(d, block_size)
+        rep_omega = replicate_omegas(d, starts, lengths, offsets)
         stat = max(studentized(means[j], omega[j], n_obs) for j in range(d.shape[1]))
-        null = np.array([max(studentized(star[b][j] - means[j], omega[j], n_obs)
+        null = np.array([max(replicate_studentized(star[b][j] - means[j], rep_omega[b][j],
+                                                   omega[j], n_obs)
                              for j in range(d.shape[1])) for b in range(len(star))])
         pvalue = (1 + sum(1 for v in null if v >= stat)) / (1 + len(null))
         return stat, null, pvalue
@@ -94,11 +98,51 @@ def replicate_means(d, starts, lengths, offsets):
     return star, means
 
 
-def bootstrap_omega(star, means, n_obs):
-    """Hansen (2005): omega_k^2 = B^-1 sum_b (sqrt(n) mean*_{b,k} - sqrt(n) mean_k)^2."""
-    reps = len(star)
-    return [math.sqrt(sum((math.sqrt(n_obs) * star[b][j] - math.sqrt(n_obs) * means[j]) ** 2
-                          for b in range(reps)) / reps) for j in range(len(means))]
+def closed_form_omega(d, block_size):
+    """Politis and Romano (1994), as arch's SPA writes it: for each column,
+    ``sqrt(g0 + 2 sum_{i=1}^{n-1} [(1 - i/n) q^i + (i/n) q^(n-i)] g_i)``, q = 1 - 1/b, with
+    ``g_i = sum_{t<n-i} e_t e_{t+i} / n`` of the demeaned column (math.fsum), 0 if constant."""
+    d = np.asarray(d, dtype=float)
+    n_obs, k = d.shape
+    q = 1.0 - 1.0 / block_size
+    out = []
+    for j in range(k):
+        col = [float(v) for v in d[:, j]]
+        if max(col) == min(col):
+            out.append(0.0)
+            continue
+        mean = math.fsum(col) / n_obs
+        e = [v - mean for v in col]
+        var = math.fsum(v * v for v in e) / n_obs
+        for i in range(1, n_obs):
+            kappa = (1 - i / n_obs) * q ** i + (i / n_obs) * q ** (n_obs - i)
+            var += 2 * kappa * math.fsum(e[t] * e[t + i] for t in range(n_obs - i)) / n_obs
+        out.append(math.sqrt(max(var, 0.0)))
+    return out
+
+
+def replicate_omegas(d, starts, lengths, offsets):
+    """(B lists of k) natural block standard deviations: for replicate b and column j,
+    ``sqrt(sum_blocks (S - L mean*)^2 / n)``, blocks materialised as index arrays; 0 for a
+    constant column."""
+    d = np.asarray(d, dtype=float)
+    n_obs, k = d.shape
+    constant = [bool((d[:, j] == d[0, j]).all()) for j in range(k)]
+    out = []
+    for r in range(len(offsets) - 1):
+        lo, hi = offsets[r], offsets[r + 1]
+        blocks = [(s + np.arange(ln)) % n_obs for s, ln in zip(starts[lo:hi], lengths[lo:hi])]
+        idx = np.concatenate(blocks)
+        row = []
+        for j in range(k):
+            if constant[j]:
+                row.append(0.0)
+                continue
+            m = math.fsum(d[idx, j]) / n_obs
+            row.append(math.sqrt(math.fsum((math.fsum(d[blk, j]) - len(blk) * m) ** 2
+                                           for blk in blocks) / n_obs))
+        out.append(row)
+    return out
 
 
 def studentized(value, omega, n_obs):
@@ -108,17 +152,41 @@ def studentized(value, omega, n_obs):
     return math.inf if value > 0 else (-math.inf if value < 0 else 0.0)
 
 
+def replicate_studentized(value, rep_omega, omega, n_obs, share=1e-9):
+    """A bootstrap-t term: as :func:`studentized`, except that a replicate standard deviation
+    at most ``share * omega`` (the column's observed one) counts as 0, and so does a
+    ``sqrt(n) value`` under the same bound (the replicate is a rotation of the sample or has
+    no spread)."""
+    bound = share * omega
+    if rep_omega <= bound:
+        value = 0.0 if abs(value) * math.sqrt(n_obs) <= bound else value
+        rep_omega = 0.0
+    return studentized(value, rep_omega, n_obs)
+
+
 def _scaled(value, omega, n_obs, studentize):
     return studentized(value, omega, n_obs) if studentize else math.sqrt(n_obs) * value
 
 
-def spa(d, starts, lengths, offsets, *, studentize):
+def _replicate_scaled(value, rep_omega, omega, n_obs, studentize):
+    if studentize:
+        return replicate_studentized(value, rep_omega, omega, n_obs)
+    return math.sqrt(n_obs) * value
+
+
+def _observed_and_replicate_omegas(d, starts, lengths, offsets, block_size):
+    return (closed_form_omega(d, block_size),
+            replicate_omegas(d, starts, lengths, offsets))
+
+
+def spa(d, starts, lengths, offsets, *, studentize, block_size):
     """Hansen's SPA from the definition (Hansen 2005, section 2):
     (statistic, {kind: null distribution}, {kind: p-value}, {kind: models re-centred})."""
     d = np.asarray(d, dtype=float)
     n_obs, k = d.shape
     star, means = replicate_means(d, starts, lengths, offsets)
-    omega = bootstrap_omega(star, means, n_obs)
+    omega, rep_omega = _observed_and_replicate_omegas(d, starts, lengths, offsets,
+                                                      block_size)
     a_n = math.sqrt(2 * math.log(math.log(n_obs))) if n_obs >= 3 else 0.0
     rules = {
         "lower": lambda x, j: max(x, 0.0),
@@ -128,8 +196,9 @@ def spa(d, starts, lengths, offsets, *, studentize):
     stat = max(0.0, max(_scaled(means[j], omega[j], n_obs, studentize) for j in range(k)))
     nulls, pvalues, recentred = {}, {}, {}
     for kind, g in rules.items():
-        null = np.array([max(0.0, max(_scaled(star[b][j] - g(means[j], j), omega[j], n_obs,
-                                              studentize) for j in range(k)))
+        null = np.array([max(0.0, max(_replicate_scaled(star[b][j] - g(means[j], j),
+                                                        rep_omega[b][j], omega[j], n_obs,
+                                                        studentize) for j in range(k)))
                          for b in range(len(star))])
         nulls[kind] = null
         pvalues[kind] = (1 + sum(1 for v in null if v >= stat)) / (1 + len(null))
@@ -137,15 +206,17 @@ def spa(d, starts, lengths, offsets, *, studentize):
     return stat, nulls, pvalues, recentred
 
 
-def stepm(d, starts, lengths, offsets, *, size, studentize):
+def stepm(d, starts, lengths, offsets, *, size, studentize, block_size):
     """Romano-Wolf StepM from the definition, one step at a time:
     (superior indices, [(models in play, rejected indices)], [null distribution per step])."""
     d = np.asarray(d, dtype=float)
     n_obs, k = d.shape
     star, means = replicate_means(d, starts, lengths, offsets)
-    omega = bootstrap_omega(star, means, n_obs)
+    omega, rep_omega = _observed_and_replicate_omegas(d, starts, lengths, offsets,
+                                                      block_size)
     stat = [_scaled(means[j], omega[j], n_obs, studentize) for j in range(k)]
-    boot = [[_scaled(star[b][j] - means[j], omega[j], n_obs, studentize) for j in range(k)]
+    boot = [[_replicate_scaled(star[b][j] - means[j], rep_omega[b][j], omega[j], n_obs,
+                               studentize) for j in range(k)]
             for b in range(len(star))]
     active, superior, steps, nulls = set(range(k)), [], [], []
     while active:

@@ -60,7 +60,7 @@ def test_spa_matches_twin_from_the_same_draws(n_obs, k, block_size, studentize):
     res = spa(x, bench, reps=60, block_size=block_size, studentize=studentize, seed=3)
     stat, nulls, pvalues, recentred = naive.spa(x - bench[:, None],
                                                 *_draws(3, n_obs, block_size, 60),
-                                                studentize=studentize)
+                                                studentize=studentize, block_size=block_size)
     assert res.statistic == pytest.approx(stat, rel=1e-12)
     for i, kind in enumerate(KINDS):
         np.testing.assert_allclose(res.null_distribution[:, i], nulls[kind], rtol=1e-12,
@@ -75,28 +75,42 @@ def test_studentized_reality_check_matches_twin(n_obs, k, block_size):
     x = _mixed_panel(n_obs, k, seed=k)
     res = reality_check(x, reps=50, block_size=block_size, seed=4, studentize=True)
     stat, null, pvalue = naive.reality_check(x, *_draws(4, n_obs, block_size, 50),
-                                             studentize=True)
+                                             studentize=True, block_size=block_size)
     assert res.statistic == pytest.approx(stat, rel=1e-12)
     np.testing.assert_allclose(res.null_distribution, null, rtol=1e-12, atol=1e-12)
     assert res.pvalue == pvalue
-    assert res.studentized and res.studentization == "bootstrap-variance(same replicates)"
+    assert res.studentized and res.studentization.startswith("bootstrap-t(")
 
 
-def test_shifted_maxima_kernel_matches_numpy_and_is_thread_invariant():
+def _times(z, scale):
+    """z * scale, except that 0 stays 0 under an infinite scale (a zero standard deviation)."""
+    with np.errstate(invalid="ignore"):
+        return np.where(z == 0.0, 0.0, z * scale)
+
+
+@pytest.mark.parametrize("per_replicate", [False, True])
+def test_shifted_maxima_kernel_matches_numpy_and_is_thread_invariant(per_replicate):
     rng = np.random.default_rng(0)
     dev = rng.standard_normal((300, 40))
-    scale = rng.uniform(0.5, 2.0, 40)
-    scale[3] = 0.0
-    shifts = np.vstack([np.minimum(rng.standard_normal(40), 0.0), np.zeros(40),
-                        np.full(40, -np.inf)])
-    shifts[0, 5] = -np.inf
-    want = np.stack([(dev * scale + row).max(axis=1) for row in shifts], axis=1)
+    dev[:, 4] = 0.0  # a constant model: zero deviations
+    scale = rng.uniform(0.5, 2.0, (300, 40) if per_replicate else (1, 40))
+    scale[:, 4] = np.inf
+    if per_replicate:
+        scale[7, 9] = np.inf  # one replicate without spread in a varying column, above 0
+        dev[7, 9] = 0.3
+    shifts = np.vstack([np.minimum(rng.standard_normal(40), 0.0), np.zeros(40)])
+    shifts[0, 4] = -0.5  # the constant model left below zero: -inf under its infinite scale
+    want = np.stack([_times(dev + row, scale).max(axis=1) for row in shifts], axis=1)
     got = _kernels.shifted_maxima(dev, scale, shifts)
     np.testing.assert_array_equal(got, want)
-    np.testing.assert_array_equal(got[:, 2], -np.inf)
+    assert not np.isnan(got).any()
+    if per_replicate:
+        assert got[7, 1] == np.inf
     st = np.ascontiguousarray(shifts.T)
     np.testing.assert_array_equal(_kernels._shifted_parallel(dev, scale, st),
                                   _kernels._shifted_serial(dev, scale, st))
+    with pytest.raises(ValueError, match="1 or 300"):
+        _kernels.shifted_maxima(dev, np.ones((2, 40)), shifts)
 
 
 # ----------------------------------------------------------------------------- definitions
@@ -153,7 +167,7 @@ def test_consistent_threshold_is_hansens():
     # a model exactly at the threshold is re-centred, one just below is not
     x = _panel(500, 3, seed=9)
     boot = multiple_testing.bootstrap_differentials(x, reps=200, block_size=2, seed=3,
-                                                    salt="spa")
+                                                    salt="spa", studentize=False)
     limit = -spa_module.consistent_threshold(500) * boot.omega / math.sqrt(500)
     kept, counts = spa_module.null_means(boot)
     np.testing.assert_array_equal(kept[1] == 0.0, boot.means >= limit)
@@ -216,7 +230,7 @@ def test_reality_check_both_variants_reject_a_strong_signal_and_not_noise(studen
     assert strong.studentized is studentize
     d = strong.to_dict()
     assert d["studentized"] is studentize
-    assert d["studentization"] == ("bootstrap-variance(same replicates)" if studentize
+    assert d["studentization"] == (multiple_testing.STUDENTIZATION_BOOTSTRAP if studentize
                                    else "none")
     assert ("/ omega" in strong.summary()) is studentize
 
@@ -283,7 +297,7 @@ def test_result_object_renders_and_serialises():
     assert json.loads(json.dumps(d)) == d
     canonical_json(d)
     assert d["pvalues"] == dict(res.pvalues) and d["pvalue"] == res.pvalue
-    assert d["studentization"] == "bootstrap-variance(same replicates)"
+    assert d["studentization"] == multiple_testing.STUDENTIZATION_BOOTSTRAP
     assert d["seed_record"]["salt"] == "spa" and d["best_model_label"] == "b"
     assert set(d["null_quantiles"]) == set(KINDS)
     assert d["block_size_method"] == "politis-white(median over k columns)"

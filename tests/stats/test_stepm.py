@@ -19,6 +19,7 @@ from qrp_jupyter.identity import SeedRecord, canonical_json, resolve_seed
 from qrp_jupyter.stats import _kernels
 from qrp_jupyter.stats import romano_wolf as stepm_module
 from qrp_jupyter.stats.bootstrap import draw_blocks
+from qrp_jupyter.stats.multiple_testing import STUDENTIZATION_BOOTSTRAP
 from qrp_jupyter.stats.results import StepMResult, StepMStep
 from qrp_jupyter.stats.romano_wolf import stepm
 
@@ -63,7 +64,7 @@ def test_stepm_matches_twin_from_the_same_draws(n_obs, k, block_size, size, stud
         x[:, -3] -= 0.01    # clearly bad
     res = stepm(x, size=size, reps=40, block_size=block_size, seed=5, studentize=studentize)
     superior, steps, nulls = naive.stepm(x, *_draws(5, n_obs, block_size, 40), size=size,
-                                         studentize=studentize)
+                                         studentize=studentize, block_size=block_size)
     assert list(res.superior) == superior
     assert [(s.n_active, list(s.rejected)) for s in res.steps] == steps
     assert res.null_distributions.shape == (len(steps), 40)
@@ -72,16 +73,22 @@ def test_stepm_matches_twin_from_the_same_draws(n_obs, k, block_size, size, stud
     assert res.studentized is studentize
 
 
-def test_suffix_maxima_kernel_matches_numpy_and_is_thread_invariant():
+@pytest.mark.parametrize("per_replicate", [False, True])
+def test_suffix_maxima_kernel_matches_numpy_and_is_thread_invariant(per_replicate):
     rng = np.random.default_rng(1)
     dev = rng.standard_normal((200, 30))
-    scale = rng.uniform(0.1, 3.0, 30)
-    scale[7] = 0.0
+    dev[:, 7] = 0.0
+    scale = rng.uniform(0.1, 3.0, (200, 30) if per_replicate else (1, 30))
+    scale[:, 7] = np.inf  # a constant model: its zero deviations stay 0, not NaN
+    if per_replicate:
+        scale[3, 2] = np.inf
     order = rng.permutation(30)
-    z = (dev * scale)[:, order]
+    with np.errstate(invalid="ignore"):
+        z = np.where(dev == 0.0, 0.0, dev * scale)[:, order]
     want = np.maximum.accumulate(z[:, ::-1], axis=1)[:, ::-1]
     got = _kernels.suffix_maxima(dev, scale, order)
     np.testing.assert_array_equal(got, want)
+    assert not np.isnan(got).any()
     np.testing.assert_array_equal(_kernels._suffix_parallel(dev, scale, order),
                                   _kernels._suffix_serial(dev, scale, order))
 
@@ -198,7 +205,7 @@ def test_result_object_renders_and_serialises():
     assert d["superior_adjusted_pvalues"] == [0.005, 0.005]
     assert d["steps"][0] == {"step": 1, "n_active": 4, "critical_value":
                              res.steps[0].critical_value, "rejected": [1, 3]}
-    assert d["studentization"] == "bootstrap-variance(same replicates)"
+    assert d["studentization"] == STUDENTIZATION_BOOTSTRAP
     assert d["seed_record"]["salt"] == "stepm"
     text = res.summary()
     assert "StepM" in text and "2 of 4" in text and "'b'" in text and "studentized" in text
