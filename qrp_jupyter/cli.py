@@ -130,14 +130,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    s = _store(args)
-    rows = [dict(r) for r in s.all(
-        "SELECT u.run_key, u.name, u.family, u.dataset_id_v2, u.engine_version, "
-        "COUNT(i.run_instance_id) AS instances, u.created_at FROM runs u "
-        "LEFT JOIN run_instances i USING (run_key) GROUP BY u.run_key ORDER BY u.created_at")]
+    from .runs import list_runs
+    rows = list_runs(_store(args))
     _emit(args, rows, _table(rows, [("run_key", "run_key", 16), ("name", "name", 18),
                                     ("family", "family", 14), ("instances", "inst", 4),
-                                    ("dataset_id_v2", "dataset", 12)]))
+                                    ("replays", "repl", 4), ("dataset_id_v2", "dataset", 12)]))
     return EXIT_OK
 
 

@@ -19,7 +19,8 @@ import nbformat
 paths = [Path(p) for p in sys.argv[1:]] or sorted(Path("example_notebooks").glob("*.ipynb"))
 for path in paths:
     nb = nbformat.read(path, as_version=4)
-    nbclient.NotebookClient(nb, kernel_name="qrp", timeout=600,
+    # record_timing=False: no per-cell timestamps, so a re-run only changes what really changed
+    nbclient.NotebookClient(nb, kernel_name="qrp", timeout=600, record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}}).execute()
     nbformat.write(nb, path)
     print(f"executed {path}")

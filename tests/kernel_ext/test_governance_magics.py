@@ -9,6 +9,8 @@ import pytest
 
 from kshell import assert_one_line_usage_error, run
 
+from qrp_jupyter.runs import RUN_LISTING_COLUMNS
+
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 
@@ -178,7 +180,8 @@ def test_runs_and_candidates_are_dataframes(ip, world):
     assert isinstance(runs, pd.DataFrame)
     assert list(runs["run_key"]) == [world.edge.run_key, world.noise.run_key] or \
         set(runs["run_key"]) == {world.edge.run_key, world.noise.run_key}
-    assert set(runs["instances"]) == {1}
+    assert set(runs["instances"]) == {1} and set(runs["replays"]) == {0}
+    assert list(runs.columns) == list(RUN_LISTING_COLUMNS)  # the listing `qrp runs` prints
     empty = run(ip, "%qrp_candidates").value
     assert isinstance(empty, pd.DataFrame) and len(empty) == 0 and "status" in empty.columns
     cid = make_candidate(ip, world)
