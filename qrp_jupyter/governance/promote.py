@@ -128,22 +128,26 @@ def _sharpe_evidence(store: Store, cand: dict[str, Any], artifacts: dict[str, st
     n_trials = int(len(srs))
     sr_var = float(np.var(srs, ddof=1)) if n_trials > 1 else 0.0
     sr = float(mom["sr"])
-    hac = mintrl = None
+    hac = mintrl = var_term = lags = None
     if not math.isfinite(sr):
         dsr = psr = emax = None
     else:
         hac = float(stats.hac_tstat(col).tstat)
         mintrl = float(stats.min_track_record_length(col, prob=0.95))
+        # The DSR's standard error is the PSR's: Newey-West, robust to autocorrelated returns.
+        lags = stats.newey_west_lags(int(mom["n_obs"]))
+        var_term = float(stats.sharpe_variance_term(col, lags=lags))
         dsr = float(stats.deflated_sharpe(sr, n_obs=int(mom["n_obs"]), n_trials=max(n_trials, 1),
-                                          sr_variance=sr_var, skew=float(mom["skew"]),
-                                          kurtosis=float(mom["kurtosis"])))
+                                          sr_variance=sr_var, variance_term=var_term))
         psr = float(stats.probabilistic_sharpe(col))
         emax = float(stats.expected_max_sharpe(max(n_trials, 1), sr_var))
     registry_digest = hash_payload([[r["run_key"], r["trial_index"]] for r in reg])
     return to_plain({
-        "kind": "sharpe_evidence", "version": 1, "candidate_id": cand["candidate_id"],
+        "kind": "sharpe_evidence", "version": 2, "candidate_id": cand["candidate_id"],
         "trial_index": cand["trial_index"], "family": family, "sr": sr,
         "skew": mom["skew"], "kurtosis": mom["kurtosis"], "n_obs": mom["n_obs"],
+        "sr_variance_term": var_term, "sr_variance_term_lags": lags,
+        "sr_variance_term_method": "newey-west(Lo 2002 influence function)",
         "n_trials_family": n_trials, "sr_variance": sr_var, "expected_max_sr": emax,
         "registry_digest": registry_digest, "deflated_sharpe": dsr,
         "probabilistic_sharpe": psr, "hac_tstat": hac,

@@ -23,6 +23,7 @@ from .sharpe import (
     min_track_record_length,
     probabilistic_sharpe,
     sharpe_moments,
+    sharpe_variance_term,
 )
 from .hansen_spa import SPAPValues, SPAResult, spa
 from .romano_wolf import StepMResult, StepMStep, spa_stepm, stepm
@@ -44,4 +45,5 @@ __all__ = [
     "expected_max_sharpe",
     "min_track_record_length",
     "sharpe_moments",
+    "sharpe_variance_term",
 ]

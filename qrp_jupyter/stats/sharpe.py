@@ -19,7 +19,7 @@ from ._inputs import as_series, check_int, check_real
 from .hac import bartlett_lrv, newey_west_lags
 
 __all__ = ["EULER_GAMMA", "deflated_sharpe", "expected_max_sharpe", "min_track_record_length",
-           "probabilistic_sharpe", "sharpe_moments"]
+           "probabilistic_sharpe", "sharpe_moments", "sharpe_variance_term"]
 
 EULER_GAMMA = 0.5772156649015329
 _STD_NORMAL = NormalDist()
@@ -104,6 +104,35 @@ def _series_variance_term(returns_1d: Any, lags: int | None) -> tuple[dict[str, 
     return m, var_term
 
 
+def sharpe_variance_term(returns_1d: Any, *, lags: int | None = None) -> float:
+    """``v``, T times the variance of a return series' estimated per-period Sharpe ratio: the
+    term the PSR and DSR divide by (``SE(SR) = sqrt(v / (T - 1))``).
+
+    Parameters
+    ----------
+    returns_1d
+        Per-period (excess) returns, T >= 2, finite, not constant.
+    lags
+        Bartlett lags. None (default): the Newey-West rule of :func:`hac_tstat`, robust to
+        autocorrelated returns; 0: the iid term ``1 - skew SR + (kurtosis - 1) / 4 SR^2``.
+
+    Notes
+    -----
+    The long-run variance of the Sharpe ratio's influence function (Lo 2002, GMM form), as in
+    :func:`probabilistic_sharpe`; pass it to :func:`deflated_sharpe` as ``variance_term`` to
+    deflate with an autocorrelation-robust standard error.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> e = np.random.default_rng(0).standard_normal(20_000)
+    >>> trend = e + 0.5 * np.roll(e, 1)  # positively autocorrelated: a larger term
+    >>> sharpe_variance_term(trend) > 1.5 * sharpe_variance_term(trend, lags=0)
+    True
+    """
+    return _series_variance_term(returns_1d, lags)[1]
+
+
 def _psr(sr: float, sr_star: float, n_obs: int, var_term: float) -> float:
     """Phi((SR - SR*) sqrt(T - 1) / sqrt(var_term))."""
     return _norm_cdf((sr - sr_star) * math.sqrt(n_obs - 1) / math.sqrt(var_term))
@@ -175,7 +204,8 @@ def expected_max_sharpe(n_trials: int, sr_variance: float) -> float:
 
 
 def deflated_sharpe(sr: float, *, n_obs: int, n_trials: int, sr_variance: float,
-                    skew: float = 0.0, kurtosis: float = 3.0) -> float:
+                    skew: float = 0.0, kurtosis: float = 3.0,
+                    variance_term: float | None = None) -> float:
     """Probability that a per-period Sharpe ratio ``sr`` is real after selecting the best of
     ``n_trials`` trials: the PSR against :func:`expected_max_sharpe`.
 
@@ -191,12 +221,19 @@ def deflated_sharpe(sr: float, *, n_obs: int, n_trials: int, sr_variance: float,
         Variance of the per-period Sharpe ratios across the N trials (>= 0).
     skew, kurtosis
         Skew and RAW kurtosis (normal = 3) of the selected strategy's returns.
+    variance_term
+        ``v``, T times the variance of the estimated SR. None (default): the iid term of the
+        paper, ``1 - skew SR + (kurtosis - 1) / 4 SR^2``. Pass
+        :func:`sharpe_variance_term` of the strategy's returns for a Newey-West term that
+        stays valid when the returns are autocorrelated (promotion does; ``skew`` and
+        ``kurtosis`` are then not used).
 
     Returns
     -------
     float
-        ``DSR = PSR(SR*)`` with ``SR* = expected_max_sharpe(N, V)``; with N = 1, SR* = 0 and the
-        DSR equals the PSR against zero.
+        ``DSR = PSR(SR*) = Phi((SR - SR*) sqrt(T - 1) / sqrt(v))`` with
+        ``SR* = expected_max_sharpe(N, V)``; with N = 1, SR* = 0 and the DSR equals the PSR
+        against zero.
 
     Notes
     -----
@@ -215,7 +252,15 @@ def deflated_sharpe(sr: float, *, n_obs: int, n_trials: int, sr_variance: float,
     skew = check_real(skew, "skew")
     kurtosis = check_real(kurtosis, "kurtosis", minimum=1.0)
     sr_star = expected_max_sharpe(n_trials, sr_variance)
-    return _psr(sr, sr_star, n_obs, _variance_term(sr, skew, kurtosis))
+    if variance_term is None:
+        variance_term = _variance_term(sr, skew, kurtosis)
+    else:
+        variance_term = check_real(variance_term, "variance_term")
+        if not variance_term > 0.0:
+            raise ConfigError(f"variance_term={variance_term!r} is not positive",
+                              where="variance_term",
+                              fix="pass sharpe_variance_term(returns) or leave it None")
+    return _psr(sr, sr_star, n_obs, variance_term)
 
 
 def min_track_record_length(returns_or_sr: Any, *, sr_benchmark: float = 0.0, prob: float = 0.95,

@@ -36,7 +36,7 @@ import qrp_jupyter
 from qrp_jupyter.engine import ENGINE_VERSION
 from qrp_jupyter.stats import (
     adjust_pvalues, deflated_sharpe, hac_tstat, pbo_cscv, permutation_test, probabilistic_sharpe,
-    reality_check, sharpe_moments, spa, stepm,
+    reality_check, sharpe_variance_term, spa, stepm,
 )
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -95,10 +95,10 @@ def _permutation(x, seed, edged):
 def _dsr(x, seed, edged):
     sr = x.mean(axis=0) / x.std(axis=0, ddof=1)
     best = int(np.argmax(sr))
-    m = sharpe_moments(x[:, best])
+    # as promotion computes it: the PSR's Newey-West standard error
     d = deflated_sharpe(float(sr[best]), n_obs=x.shape[0], n_trials=x.shape[1],
-                        sr_variance=float(np.var(sr, ddof=1)), skew=float(m["skew"]),
-                        kurtosis=float(m["kurtosis"]))
+                        sr_variance=float(np.var(sr, ddof=1)),
+                        variance_term=sharpe_variance_term(x[:, best]))
     return d >= 1 - ALPHA and (best == 0 or not edged)
 
 
@@ -149,7 +149,8 @@ TESTS = [
          "5-point ts_momentum grid, 99 permutations, p <= 0.05; on AR(1) it measures power",
          _permutation, 1, True, not_null=frozenset({"ar1"})),
     Test("dsr_best_of_k", "deflated_sharpe of the best of k Sharpes (n_trials = k, "
-         "sr_variance = sample variance of the k Sharpes) >= 0.95; recorded, not banded: "
+         "sr_variance = sample variance of the k Sharpes, Newey-West variance term as in "
+         "promotion) >= 0.95; recorded, not banded: "
          "SR* is the EXPECTED maximum, not a quantile, so the test is conservative by design",
          _dsr, K, False, banded=False),
 ]

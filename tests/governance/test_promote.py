@@ -51,6 +51,16 @@ def test_every_rule_names_its_value_threshold_verdict_and_source_artifact(world)
     ev = json.loads(world.store.get_artifact(dsr["artifact_id"]))
     # N comes from the family's trial registry: the edge family holds 4 trials.
     assert ev["n_trials_family"] == 4 and ev["family"] == "t-trend"
+    # the DSR deflates with the PSR's Newey-West standard error, recomputed here
+    from qrp_jupyter import stats
+    from qrp_jupyter.store import decode_array
+    returns = decode_array(world.store.get_artifact(world.edge.artifacts["returns_matrix"]))
+    col = returns[:, c["trial_index"]]
+    assert ev["sr_variance_term"] == stats.sharpe_variance_term(col)
+    assert ev["sr_variance_term_lags"] == stats.newey_west_lags(len(col))
+    assert dsr["value"] == stats.deflated_sharpe(
+        ev["sr"], n_obs=ev["n_obs"], n_trials=4, sr_variance=ev["sr_variance"],
+        variance_term=stats.sharpe_variance_term(col))
 
 
 def test_noise_is_refused_with_readable_blockers_and_the_refusal_is_recorded(world, counts):

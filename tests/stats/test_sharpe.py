@@ -228,3 +228,45 @@ def test_lag_errors():
         probabilistic_sharpe(x, lags=-1)
     with pytest.raises(ConfigError, match="bare Sharpe ratio"):
         min_track_record_length(0.1, lags=3)
+
+
+# ----------------------------------------------------------------------------- DSR, robust term
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_dsr_variance_term_is_the_psrs(seed):
+    """The variance term is PSR's: with one trial (no deflation) the DSR fed
+    ``sharpe_variance_term`` equals ``probabilistic_sharpe`` for any lag choice, and the
+    default (None) equals the iid term built from skew and kurtosis."""
+    from qrp_jupyter.stats import sharpe_variance_term
+
+    x = _ar1(seed, 1500, 0.3, mean=0.04) if seed != 2 else _returns(seed, skewed=True)
+    m = sharpe_moments(x)
+    for lags in (None, 0, 5):
+        v = sharpe_variance_term(x, lags=lags)
+        got = deflated_sharpe(m["sr"], n_obs=m["n_obs"], n_trials=1, sr_variance=0.0,
+                              variance_term=v)
+        assert got == pytest.approx(probabilistic_sharpe(x, lags=lags), rel=1e-12)
+    iid = deflated_sharpe(m["sr"], n_obs=m["n_obs"], n_trials=20, sr_variance=1e-4,
+                          skew=m["skew"], kurtosis=m["kurtosis"])
+    assert iid == pytest.approx(deflated_sharpe(
+        m["sr"], n_obs=m["n_obs"], n_trials=20, sr_variance=1e-4,
+        variance_term=sharpe_variance_term(x, lags=0)), rel=1e-12)
+
+
+def test_robust_dsr_is_more_cautious_on_trending_returns():
+    """Positively autocorrelated returns: the Newey-West term is larger, so the deflated
+    Sharpe ratio is lower than the iid one would claim."""
+    from qrp_jupyter.stats import sharpe_variance_term
+
+    x = _ar1(7, 3000, 0.3, mean=0.06)
+    m = sharpe_moments(x)
+    common = dict(n_obs=m["n_obs"], n_trials=50, sr_variance=2e-4)
+    robust = deflated_sharpe(m["sr"], variance_term=sharpe_variance_term(x), **common)
+    iid = deflated_sharpe(m["sr"], skew=m["skew"], kurtosis=m["kurtosis"], **common)
+    assert sharpe_variance_term(x) > 1.5 * sharpe_variance_term(x, lags=0)
+    assert robust < iid
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf"), "1", True])
+def test_dsr_rejects_a_bad_variance_term(bad):
+    with pytest.raises(ConfigError, match="variance_term"):
+        deflated_sharpe(0.05, n_obs=500, n_trials=10, sr_variance=1e-4, variance_term=bad)
