@@ -191,6 +191,7 @@ def run_issue3(args, threads, env) -> int:
             "arch_timed_runs": nh["arch_timed_runs"],
             "spa_pvalues_within_mc_error": nh["spa_pvalues_within_mc_error"],
             "stepm_superior_jaccard": nh["stepm_superior_jaccard"],
+            "stepm_disagreements_all_borderline": nh["stepm_disagreements_all_borderline"],
             "pbo_ratio_vs_numpy_loop": nh["pbo_ratio_vs_numpy_loop"],
             "pbo_steady_s": nh["pbo_steady_s"],
             "pbo_numpy_loop_scaled_s": nh["pbo_numpy_loop_scaled_s"],
