@@ -61,7 +61,7 @@ def _table(rows: list[dict[str, Any]], cols: list[tuple[str, str, int]]) -> str:
 
 def cmd_init(args: argparse.Namespace) -> int:
     s = _store(args, create=True)
-    n = s.one("SELECT COUNT(*) AS n FROM schema_migrations")["n"]
+    n = s.one("schema_migrations.count")["n"]
     _emit(args, {"db": str(Path(s.path).resolve()), "migrations": n},
           f"QRP store ready at {Path(s.path).resolve()} ({n} migration(s) applied)")
     return EXIT_OK

@@ -107,6 +107,7 @@ def run_demo(db: str | None = None, *, overwrite: bool = False, as_json: bool = 
     from .governance import create_candidate, promote
     from .runs import execute_run, register_dataset
     from .store import open_store
+    from .store.statements import SHELL_EXAMPLE
 
     q = as_json
     path = _prepare_path(db, overwrite)
@@ -174,8 +175,8 @@ def run_demo(db: str | None = None, *, overwrite: bool = False, as_json: bool = 
     ok = accepted and refused and t["ok"] and rep.ok
     out.update({"accepted": accepted, "noise_refused": refused, "audit_ok": t["ok"],
                 "verify_ok": rep.ok, "ok": ok,
-                "events": [dict(r) for r in store.all(
-                    "SELECT seq, kind, event_hash FROM governance_events ORDER BY seq")]})
+                "events": [{k: r[k] for k in ("seq", "kind", "event_hash")}
+                           for r in store.all("governance_events.chain")]})
     store.close()
     if as_json:
         print(json.dumps(out, indent=2, sort_keys=True))
@@ -185,7 +186,7 @@ def run_demo(db: str | None = None, *, overwrite: bool = False, as_json: bool = 
              f"verify={rep.ok}", quiet=False)
         _say(f"The store is at {path.resolve()}\n"
              f"  try: qrp --help | qrp candidates --db {path} | "
-             f"sqlite3 {path} 'SELECT * FROM v_governance_log'", quiet=False)
+             f"sqlite3 {path} '{SHELL_EXAMPLE}'", quiet=False)
     if not ok:
         print("qrp demo: a golden-path step did not hold (see above)", file=sys.stderr)
     return 0 if ok else 4

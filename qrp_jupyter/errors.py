@@ -64,7 +64,24 @@ class IdentityError(QrpError):
 
 
 class StoreError(QrpError):
-    """The store refused an operation or is not a QRP store."""
+    """The store refused an operation or is not a QRP store.
+
+    ``rule`` names the database rule that refused a write: a trigger's name (for example
+    ``trg_runs_no_update``) or ``sqlite:UNIQUE`` / ``sqlite:FOREIGN KEY`` / ``sqlite:CHECK`` /
+    ``sqlite:NOT NULL`` for a plain constraint; ``None`` when no single rule applies.
+    """
+
+    def __init__(self, what: str, *, where: str | None = None, fix: str | None = None,
+                 rule: str | None = None):
+        self.rule = rule
+        super().__init__(what, where=where, fix=fix)
+
+    def _render(self) -> str:
+        if not self.rule:
+            return super()._render()
+        where = f"{self.where}; rule {self.rule}" if self.where else f"rule {self.rule}"
+        text = f"{self.what} (at {where})"
+        return text + (f" Fix: {self.fix}" if self.fix else "")
 
 
 class NotFoundError(StoreError):

@@ -9,6 +9,8 @@ import pytest
 from qrp_jupyter.store import Store
 from world_configs import EDGE_TOML, NOISE_TOML, WORLD_BARS
 
+import insider
+
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
@@ -70,7 +72,7 @@ def _world_template(tmp_path_factory):
         os.environ.pop("QRP_ACTOR")
     # Fold the WAL into the main file so a plain copy is a complete store.
     s = Store(path)
-    s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    s.checkpoint()
     s.close()
     return path, edge, noise
 
@@ -93,9 +95,9 @@ def world(_world_template, tmp_path):
 
 def table_counts(store) -> dict[str, int]:
     """Row count of every table: the 'nothing was written' oracle."""
-    names = [r[0] for r in store.conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
-    return {n: store.conn.execute(f"SELECT COUNT(*) FROM {n}").fetchone()[0] for n in names}
+    names = [r[0] for r in insider.rows(
+        store, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    return {n: insider.row(store, f"SELECT COUNT(*) FROM {n}")[0] for n in names}
 
 
 @pytest.fixture

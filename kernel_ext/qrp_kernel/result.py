@@ -56,10 +56,7 @@ class RunResult:
         import pandas as pd
 
         with self._store() as store:
-            rows = store.all("SELECT trial_index, params_json, sharpe, sharpe_annual, "
-                             "total_return, max_drawdown, turnover, n_trades, n_obs "
-                             "FROM trials WHERE run_key = ? ORDER BY trial_index",
-                             (self.run_key,))
+            rows = store.all("trials.table", (self.run_key,))
         records = [{"trial_index": r["trial_index"], **json.loads(r["params_json"]),
                     **{k: r[k] for k in r.keys() if k not in ("trial_index", "params_json")}}
                    for r in rows]

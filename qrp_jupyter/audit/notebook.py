@@ -96,7 +96,7 @@ class _Checker:
 
     def exists(self, table: str, column: str, value: Any, what: str) -> bool:
         self.report.checked["hashes"] += 1
-        if self.store.one(f"SELECT 1 FROM {table} WHERE {column} = ?", (value,)) is None:
+        if not self.store.exists(table, column, value):
             self.problem(f"{what} {value} is not in the store ({table}.{column})")
             return False
         return True
@@ -105,8 +105,7 @@ class _Checker:
         """The artifact exists and its bytes hash to its id."""
         self.report.checked["hashes"] += 1
         if aid not in self._blobs:
-            row = self.store.one("SELECT codec, data FROM artifacts WHERE artifact_id = ?",
-                                 (aid,))
+            row = self.store.one("artifacts.blob", (aid,))
             self._blobs[aid] = None if row is None else (
                 "ok" if sha256_hex(decode_blob(row["codec"], row["data"])) == aid else "bad")
         state = self._blobs[aid]
@@ -119,7 +118,7 @@ class _Checker:
     def run(self, run_key: Any, dataset_id: Any) -> bool:
         """The run exists and consumed ``dataset_id``."""
         self.report.checked["hashes"] += 1
-        row = self.store.one("SELECT dataset_id_v2 FROM runs WHERE run_key = ?", (run_key,))
+        row = self.store.one("runs.get", (run_key,))
         if row is None:
             self.problem(f"run_key {run_key} is not in the store")
             return False
@@ -130,8 +129,7 @@ class _Checker:
 
     def instance(self, instance_id: Any, run_key: Any) -> bool:
         self.report.checked["hashes"] += 1
-        row = self.store.one("SELECT run_key FROM run_instances WHERE run_instance_id = ?",
-                             (instance_id,))
+        row = self.store.one("run_instances.get", (instance_id,))
         if row is None:
             self.problem(f"run_instance_id {instance_id} is not in the store")
         elif row["run_key"] != run_key:
@@ -141,8 +139,7 @@ class _Checker:
 
     def report_id(self, rid: Any) -> None:
         self.report.checked["hashes"] += 1
-        row = self.store.one("SELECT payload_json FROM eligibility_reports WHERE "
-                             "eligibility_report_id = ?", (rid,))
+        row = self.store.one("eligibility_reports.get", (rid,))
         if row is None:
             self.problem(f"eligibility_report_id {rid} is not in the store")
         elif hash_payload(json.loads(row["payload_json"])) != rid:
@@ -156,8 +153,7 @@ class _Checker:
         for kind, aid in sorted(p["artifacts"].items()):
             if not self.artifact(aid, f"artifacts.{kind}") or not inst_ok:
                 continue
-            if self.store.one("SELECT 1 FROM artifact_lineage WHERE run_instance_id = ? AND "
-                              "kind = ? AND artifact_id = ?", (inst, kind, aid)) is None:
+            if self.store.one("artifact_lineage.links", (inst, kind, aid)) is None:
                 self.problem(f"artifacts.{kind} {aid} is not the {kind} of run instance {inst} "
                              f"(artifact_lineage)")
         listed = set(p["artifacts"].values())
@@ -208,10 +204,7 @@ class _Checker:
 
     def _seed_roots(self, run_key: str) -> set[str]:
         roots: set[str] = set()
-        for r in self.store.all("SELECT DISTINCT a.codec, a.data FROM artifact_lineage l "
-                                "JOIN run_instances i ON i.run_instance_id = l.run_instance_id "
-                                "JOIN artifacts a ON a.artifact_id = l.artifact_id "
-                                "WHERE i.run_key = ? AND l.kind = 'seed_records'", (run_key,)):
+        for r in self.store.all("artifact_lineage.seed_blobs_of_run", (run_key,)):
             try:
                 roots |= {rec["root"] for rec in
                           json.loads(decode_blob(r["codec"], r["data"]))["records"]}
@@ -222,8 +215,7 @@ class _Checker:
     def check_audit(self, p: dict[str, Any]) -> None:
         cid = p["candidate_id"]
         if self.exists("promotion_candidates", "candidate_id", cid, "candidate_id"):
-            row = self.store.one("SELECT run_key FROM promotion_candidates WHERE "
-                                 "candidate_id = ?", (cid,))
+            row = self.store.one("promotion_candidates.get", (cid,))
             if row["run_key"] != p["run_key"]:
                 self.problem(f"candidate {cid} belongs to run {row['run_key']}, not to "
                              f"run_key {p['run_key']}")

@@ -24,8 +24,7 @@ class _Checks(list):
 
 
 def _artifact_ok(store: Store, aid: str) -> tuple[bool, dict[str, Any]]:
-    row = store.one("SELECT media_type, size, codec, data FROM artifacts WHERE artifact_id = ?",
-                    (aid,))
+    row = store.one("artifacts.blob_and_meta", (aid,))
     if row is None:
         return False, {"artifact_id": aid, "missing": True}
     raw = decode_blob(row["codec"], row["data"])
@@ -37,18 +36,17 @@ def trace(store: Store, cand_ref: str) -> dict[str, Any]:
     """The evidence chain of one candidate, with a verdict for every hash on the way."""
     cid = store.resolve("promotion_candidates", "candidate_id", cand_ref, what="candidate")
     checks = _Checks()
-    cand = dict(store.one("SELECT * FROM promotion_candidates WHERE candidate_id = ?", (cid,)))
+    cand = dict(store.one("promotion_candidates.get", (cid,)))
     checks.add("candidate_id = H(run_key, trial_index)",
                candidate_id(cand["run_key"], cand["trial_index"]) == cid)
 
     # Reports (the whole history) and the policy of each.
     reports = []
-    for r in store.all("SELECT * FROM eligibility_reports WHERE candidate_id = ? "
-                       "ORDER BY created_at, eligibility_report_id", (cid,)):
+    for r in store.all("eligibility_reports.of_candidate", (cid,)):
         payload = json.loads(r["payload_json"])
         rid = r["eligibility_report_id"]
         checks.add(f"report {rid[:12]} id = H(payload)", hash_payload(payload) == rid)
-        pol = store.one("SELECT * FROM policies WHERE policy_hash = ?", (r["policy_hash"],))
+        pol = store.one("policies.get", (r["policy_hash"],))
         pol_ok = pol is not None and hash_payload(json.loads(pol["payload_json"])) == \
             r["policy_hash"]
         checks.add(f"report {rid[:12]} policy {r['policy_hash'][:12]} = H(policy)", pol_ok)
@@ -65,12 +63,11 @@ def trace(store: Store, cand_ref: str) -> dict[str, Any]:
                    linked is not None and linked["passed"] and linked["level"] == cand["status"])
 
     # Run instance and run.
-    inst = dict(store.one("SELECT * FROM run_instances WHERE run_instance_id = ?",
-                          (cand["run_instance_id"],)))
+    inst = dict(store.one("run_instances.get", (cand["run_instance_id"],)))
     checks.add("run_instance_id = H(run_key, started_at, seq)",
                run_instance_id(inst["run_key"], started_at=inst["started_at"], seq=inst["seq"])
                == inst["run_instance_id"])
-    run = dict(store.one("SELECT * FROM runs WHERE run_key = ?", (cand["run_key"],)))
+    run = dict(store.one("runs.get", (cand["run_key"],)))
     config = json.loads(run["config_json"])
     payload = run_key_payload(config, dataset_id_v2=run["dataset_id_v2"],
                               code_hash=run["code_hash"], engine_version=run["engine_version"])
@@ -85,15 +82,10 @@ def trace(store: Store, cand_ref: str) -> dict[str, Any]:
     # Dataset.
     ds_ok, ds_meta = _artifact_ok(store, run["dataset_id_v2"])
     checks.add("dataset_id_v2 = H(stored canonical candles)", ds_ok)
-    ds_row = store.one("SELECT source, summary_json FROM datasets WHERE dataset_id_v2 = ?",
-                       (run["dataset_id_v2"],))
+    ds_row = store.one("datasets.get", (run["dataset_id_v2"],))
 
     # Artifacts used or produced by the instance and the reports, and the edges between them.
-    lineage = store.all("SELECT kind, role, artifact_id, run_instance_id, eligibility_report_id "
-                        "FROM artifact_lineage WHERE run_instance_id = ? OR "
-                        "eligibility_report_id IN (SELECT eligibility_report_id FROM "
-                        "eligibility_reports WHERE candidate_id = ?) ORDER BY lineage_id",
-                        (inst["run_instance_id"], cid))
+    lineage = store.all("artifact_lineage.of_candidate", (inst["run_instance_id"], cid))
     artifacts, seen = [], set()
     for row in lineage:
         if row["artifact_id"] in seen:
@@ -103,23 +95,19 @@ def trace(store: Store, cand_ref: str) -> dict[str, Any]:
         checks.add(f"artifact {row['kind']} {row['artifact_id'][:12]} = H(bytes)", ok)
         artifacts.append({**meta, "kind": row["kind"], "role": row["role"],
                           "by": "report" if row["eligibility_report_id"] else "run"})
-    q = ",".join("?" * len(seen))
-    edges = [dict(e) for e in store.all(
-        f"SELECT child_id, parent_id, relation FROM artifact_edges WHERE child_id IN ({q}) "
-        f"AND parent_id IN ({q}) ORDER BY child_id, parent_id", tuple(seen) * 2)] if seen else []
+    edges = [dict(e) for e in store.all("artifact_edges.among", (json.dumps(sorted(seen)),))]
 
     # Seeds used by the run's null procedures.
     seeds: list[Any] = []
     result = json.loads(inst["result_json"])
     if "seed_records" in result.get("artifacts", {}):
-        seed_row = store.one("SELECT codec, data FROM artifacts WHERE artifact_id = ?",
-                             (result["artifacts"]["seed_records"],))
+        seed_row = store.one("artifacts.blob", (result["artifacts"]["seed_records"],))
         if seed_row is not None:
             seeds = json.loads(decode_blob(seed_row["codec"], seed_row["data"]))["records"]
 
     # Events: the whole chain must verify for the candidate's events to be trusted.
     prev, chain_ok, events = GENESIS_HASH, True, []
-    for e in store.all("SELECT * FROM governance_events ORDER BY seq"):
+    for e in store.all("governance_events.chain"):
         p = json.loads(e["payload_json"])
         if e["prev_hash"] != prev or event_hash(e["prev_hash"], p) != e["event_hash"]:
             chain_ok = False
@@ -137,9 +125,7 @@ def trace(store: Store, cand_ref: str) -> dict[str, Any]:
     else:
         checks.add("candidate has governance events", False)
 
-    trial = store.one("SELECT params_json, sharpe_annual, n_trades FROM trials "
-                      "WHERE run_key = ? AND trial_index = ?",
-                      (cand["run_key"], cand["trial_index"]))
+    trial = store.one("trials.get", (cand["run_key"], cand["trial_index"]))
     return {
         "ok": all(c["ok"] for c in checks),
         "candidate": {"candidate_id": cid, "status": cand["status"],

@@ -10,7 +10,6 @@ invariants row by row, compares the stored DDL with the code's, and runs SQLite'
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,22 +57,17 @@ class VerifyReport:
         return "\n".join(lines)
 
 
-def _rows(store: Store, sql: str) -> list[sqlite3.Row]:
-    return store.all(sql)
-
-
 def _check_sqlite(store: Store, rep: VerifyReport) -> None:
-    res = [r[0] for r in store.conn.execute("PRAGMA integrity_check").fetchall()]
+    res = [r[0] for r in store.all("sqlite.integrity_check")]
     if res != ["ok"]:
         for msg in res:
             rep.add("<file>", "-", f"integrity_check: {msg}")
-    for table, rowid, parent, _ in store.conn.execute("PRAGMA foreign_key_check").fetchall():
+    for table, rowid, parent, _ in store.all("sqlite.foreign_key_check"):
         rep.add(table, f"rowid {rowid}", f"foreign key to {parent} points at nothing")
 
 
 def _check_schema(store: Store, rep: VerifyReport) -> None:
-    stored = dict(store.conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type IN ('trigger', 'view')").fetchall())
+    stored = {r["name"]: r["sql"] for r in store.all("sqlite.triggers_and_views")}
     for name, sql in {**TRIGGERS, **VIEWS}.items():
         if name not in stored:
             rep.add("sqlite_master", name, "trigger/view is missing (dropped?)")
@@ -86,8 +80,7 @@ def _check_schema(store: Store, rep: VerifyReport) -> None:
 
 def _check_artifacts(store: Store, rep: VerifyReport) -> None:
     n = 0
-    for aid, codec, size, data in store.conn.execute(
-            "SELECT artifact_id, codec, size, data FROM artifacts"):
+    for aid, codec, size, data in store.iterate("artifacts.scan"):
         n += 1
         raw = decode_blob(codec, data)
         if sha256_hex(raw) != aid:
@@ -95,14 +88,15 @@ def _check_artifacts(store: Store, rep: VerifyReport) -> None:
         elif len(raw) != size:
             rep.add("artifacts", aid, f"size column {size} != blob length {len(raw)}")
     rep.checked["artifacts"] = n
-    for r in _rows(store, "SELECT dataset_id_v2, artifact_id FROM datasets"):
+    datasets = store.all("datasets.ids")
+    for r in datasets:
         if r["artifact_id"] != r["dataset_id_v2"]:
             rep.add("datasets", r["dataset_id_v2"], "artifact_id differs from dataset_id_v2")
-    rep.checked["datasets"] = len(_rows(store, "SELECT 1 FROM datasets"))
+    rep.checked["datasets"] = len(datasets)
 
 
 def _check_runs(store: Store, rep: VerifyReport) -> None:
-    runs = _rows(store, "SELECT * FROM runs")
+    runs = store.all("runs.all")
     for r in runs:
         try:
             payload = run_key_payload(json.loads(r["config_json"]),
@@ -117,7 +111,7 @@ def _check_runs(store: Store, rep: VerifyReport) -> None:
                 r["code_source"], entry_point=r["code_entry_point"]) != r["code_hash"]:
             rep.add("runs", r["run_key"], "stored strategy source does not hash to code_hash")
     rep.checked["runs"] = len(runs)
-    insts = _rows(store, "SELECT * FROM run_instances")
+    insts = store.all("run_instances.all")
     first_metrics: dict[str, str] = {}
     for i in insts:
         if run_instance_id(i["run_key"], started_at=i["started_at"], seq=i["seq"]) \
@@ -135,7 +129,7 @@ def _check_trials(store: Store, rep: VerifyReport, metrics_ids: dict[str, str]) 
     """Trial rows must agree with the metrics table artifact they were written from."""
     n = 0
     for run_key, aid in metrics_ids.items():
-        row = store.one("SELECT codec, data FROM artifacts WHERE artifact_id = ?", (aid,))
+        row = store.one("artifacts.blob", (aid,))
         if row is None:
             rep.add("run_instances", run_key, f"metrics_table artifact {aid[:12]} is missing")
             continue
@@ -143,7 +137,7 @@ def _check_trials(store: Store, rep: VerifyReport, metrics_ids: dict[str, str]) 
         if sha256_hex(raw) != aid:
             continue  # already reported as a blob problem
         trials = {t["trial_index"]: t for t in json.loads(raw)["trials"]}
-        for t in store.all("SELECT * FROM trials WHERE run_key = ?", (run_key,)):
+        for t in store.all("trials.of_run", (run_key,)):
             n += 1
             ref = trials.get(t["trial_index"])
             if ref is None or json.loads(t["metrics_json"]) != ref or \
@@ -155,14 +149,14 @@ def _check_trials(store: Store, rep: VerifyReport, metrics_ids: dict[str, str]) 
 
 
 def _check_policies_reports(store: Store, rep: VerifyReport) -> dict[str, dict[str, Any]]:
-    for p in _rows(store, "SELECT * FROM policies"):
+    for p in store.all("policies.all"):
         payload = json.loads(p["payload_json"])
         if hash_payload(payload) != p["policy_hash"]:
             rep.add("policies", p["policy_hash"], "payload does not hash to policy_hash")
         if payload.get("name") != p["name"] or payload.get("version") != p["version"]:
             rep.add("policies", p["policy_hash"], "name/version columns differ from payload")
     reports = {}
-    for r in _rows(store, "SELECT * FROM eligibility_reports"):
+    for r in store.all("eligibility_reports.all"):
         rid = r["eligibility_report_id"]
         try:
             payload = json.loads(r["payload_json"])
@@ -186,7 +180,7 @@ def _check_policies_reports(store: Store, rep: VerifyReport) -> dict[str, dict[s
             rep.add("eligibility_reports", rid,
                     f"marked passed although blocker rules did not pass: {failing}")
         for kind, aid in payload.get("evidence", {}).items():
-            if not store.one("SELECT 1 FROM artifacts WHERE artifact_id = ?", (aid,)):
+            if not store.exists("artifacts", "artifact_id", aid):
                 rep.add("eligibility_reports", rid, f"evidence {kind} {aid[:12]} is missing")
     rep.checked["eligibility_reports"] = len(reports)
     return reports
@@ -194,7 +188,7 @@ def _check_policies_reports(store: Store, rep: VerifyReport) -> dict[str, dict[s
 
 def _check_events(store: Store, rep: VerifyReport) -> list[dict[str, Any]]:
     prev, expected_seq, out = GENESIS_HASH, 1, []
-    for e in _rows(store, "SELECT * FROM governance_events ORDER BY seq"):
+    for e in store.all("governance_events.chain"):
         row = f"seq {e['seq']}"
         if e["seq"] != expected_seq:
             rep.add("governance_events", row, f"sequence gap: expected seq {expected_seq}")
@@ -222,7 +216,7 @@ def _check_candidates(store: Store, rep: VerifyReport, reports: dict[str, dict[s
     for ev in events:
         if ev.get("candidate_id") and "to_status" in ev:
             last_status[ev["candidate_id"]] = (ev["to_status"], ev.get("eligibility_report_id"))
-    cands = _rows(store, "SELECT * FROM promotion_candidates")
+    cands = store.all("promotion_candidates.all")
     for c in cands:
         cid = c["candidate_id"]
         if candidate_id(c["run_key"], c["trial_index"]) != cid:

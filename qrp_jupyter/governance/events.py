@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..identity import ENV_ACTOR, canonical_json, current_actor, event_hash, now_iso
-from ..store import GENESIS_HASH, Store
+from ..store import GENESIS_HASH, Store, promotion
 
 __all__ = ["append_event", "event_hash", "current_actor", "ENV_ACTOR"]
 
@@ -18,15 +18,12 @@ __all__ = ["append_event", "event_hash", "current_actor", "ENV_ACTOR"]
 def append_event(store: Store, *, kind: str, candidate_id: str | None, actor: str,
                  **fields: Any) -> dict[str, Any]:
     """Append one event inside the caller's transaction; returns the stored payload + hashes."""
-    last = store.conn.execute(
-        "SELECT seq, event_hash FROM governance_events ORDER BY seq DESC LIMIT 1").fetchone()
+    last = promotion.last_event(store)
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
     at = now_iso()
     payload = {"seq": seq, "kind": kind, "candidate_id": candidate_id, "actor": actor, "at": at,
                **fields}
     h = event_hash(prev, payload)
-    store.conn.execute(
-        "INSERT INTO governance_events (seq, event_hash, prev_hash, kind, candidate_id, "
-        "payload_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (seq, h, prev, kind, candidate_id, canonical_json(payload), at))
+    promotion.insert_event(store, seq=seq, event_hash=h, prev_hash=prev, kind=kind,
+                           candidate_id=candidate_id, payload_json=canonical_json(payload), at=at)
     return {"seq": seq, "event_hash": h, "prev_hash": prev, "payload": payload}

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from ..errors import ConfigError, GovernanceError
 from ..identity import canonical_json, hash_payload, now_iso
-from ..store import LEVELS, Store
+from ..store import LEVELS, Store, promotion
 
 __all__ = ["Policy", "DEFAULT_POLICY", "register_policy", "load_policy", "evaluate_rules",
            "OPS", "METRIC_SOURCES"]
@@ -146,29 +146,22 @@ def register_policy(store: Store, policy: Policy) -> str:
     """Store the policy (idempotent) inside the caller's transaction; returns its hash."""
     policy.validate()
     h = policy.policy_hash
-    row = store.conn.execute("SELECT policy_hash FROM policies WHERE name = ? AND version = ?",
-                             (policy.name, policy.version)).fetchone()
-    if row is not None:
-        if row[0] != h:
-            raise GovernanceError(
-                f"policy {policy.name!r} version {policy.version} is already registered with "
-                f"different rules (hash {row[0][:12]})", where="policies",
-                fix="policies are immutable: give the changed policy a new version number")
-        return h
-    store.conn.execute(
-        "INSERT INTO policies (policy_hash, name, version, payload_json, created_at) "
-        "VALUES (?, ?, ?, ?, ?)", (h, policy.name, policy.version,
-                                   canonical_json(policy.payload()), now_iso()))
+    stored = promotion.add_policy(store, policy_hash=h, name=policy.name,
+                                  version=policy.version,
+                                  payload_json=canonical_json(policy.payload()), at=now_iso())
+    if stored != h:
+        raise GovernanceError(
+            f"policy {policy.name!r} version {policy.version} is already registered with "
+            f"different rules (hash {stored[:12]})", where="policies",
+            fix="policies are immutable: give the changed policy a new version number")
     return h
 
 
 def load_policy(store: Store, name: str, version: int | None = None) -> Policy:
     if version is None:
-        row = store.one("SELECT payload_json FROM policies WHERE name = ? "
-                        "ORDER BY version DESC LIMIT 1", (name,))
+        row = store.one("policies.payload_of_latest", (name,))
     else:
-        row = store.one("SELECT payload_json FROM policies WHERE name = ? AND version = ?",
-                        (name, version))
+        row = store.one("policies.payload_of_version", (name, version))
     if row is None:
         raise GovernanceError(f"no policy named {name!r}"
                               + (f" version {version}" if version else ""),

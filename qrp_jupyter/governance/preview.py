@@ -60,7 +60,7 @@ def preview_eligibility(store: Store, run_ref: str, trial_index: int | None = No
     _check_level(level)
     instance_id, result, run_key, trial_index, cid = _resolve_trial(store, run_ref,
                                                                     trial_index)
-    row = store.one("SELECT status FROM promotion_candidates WHERE candidate_id = ?", (cid,))
+    row = store.one("promotion_candidates.get", (cid,))
     status = row["status"] if row is not None else None
     from_status = status or "exploratory"
     cand = {"candidate_id": cid, "run_key": run_key, "trial_index": trial_index,

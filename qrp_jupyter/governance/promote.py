@@ -21,7 +21,8 @@ from ..identity import candidate_id as make_candidate_id
 from ..identity import canonical_json, hash_payload, now_iso, sha256_hex, to_plain
 from ..runs.execute import OUTPUT_KINDS
 from ..runs.replay import replay_attestation, resolve_instance
-from ..store import LEVELS, MEDIA_JSON, Store, decode_array, decode_json, encode_json
+from ..store import LEVELS, MEDIA_JSON, Store, decode_array, decode_json, encode_json, promotion
+from ..store.research import add_edges
 from .events import append_event, current_actor
 from .policy import DEFAULT_POLICY, METRIC_SOURCES, Policy, evaluate_rules, register_policy
 
@@ -54,12 +55,11 @@ class PromotionResult:
 
 def resolve_candidate(store: Store, ref: str) -> dict[str, Any]:
     cid = store.resolve("promotion_candidates", "candidate_id", ref, what="candidate")
-    return dict(store.one("SELECT * FROM promotion_candidates WHERE candidate_id = ?", (cid,)))
+    return dict(store.one("promotion_candidates.get", (cid,)))
 
 
 def _instance_result(store: Store, instance_id: str) -> dict[str, Any]:
-    row = store.one("SELECT result_json FROM run_instances WHERE run_instance_id = ?",
-                    (instance_id,))
+    row = store.one("run_instances.get", (instance_id,))
     return json.loads(row["result_json"])
 
 
@@ -71,8 +71,7 @@ def _resolve_trial(store: Store, run_ref: str, trial_index: int | None
     """
     instance_id = resolve_instance(store, run_ref)
     result = _instance_result(store, instance_id)
-    run_key = store.one("SELECT run_key FROM run_instances WHERE run_instance_id = ?",
-                        (instance_id,))["run_key"]
+    run_key = store.one("run_instances.get", (instance_id,))["run_key"]
     n = result["summary"]["n_trials"]
     if trial_index is None:
         trial_index = int(result["summary"]["best_trial"])
@@ -91,20 +90,17 @@ def create_candidate(store: Store, run_ref: str, trial_index: int | None = None,
     actor = actor or current_actor()
     instance_id, _, run_key, trial_index, cid = _resolve_trial(store, run_ref, trial_index)
     at = now_iso()
-    with store.transaction() as c:
+    with store.transaction():
         # Checked under the write lock: a concurrent writer may have just made it.
-        existing = store.one("SELECT * FROM promotion_candidates WHERE candidate_id = ?", (cid,))
+        existing = store.one("promotion_candidates.get", (cid,))
         if existing is not None:
             return {**dict(existing), "created": False}
-        c.execute("INSERT INTO promotion_candidates (candidate_id, run_key, trial_index, "
-                  "run_instance_id, status, eligibility_report_id, created_at, updated_at) "
-                  "VALUES (?, ?, ?, ?, 'exploratory', NULL, ?, ?)",
-                  (cid, run_key, trial_index, instance_id, at, at))
+        promotion.insert_candidate(store, candidate_id=cid, run_key=run_key,
+                                   trial_index=trial_index, run_instance_id=instance_id, at=at)
         append_event(store, kind="candidate_created", candidate_id=cid, actor=actor,
                      run_key=run_key, run_instance_id=instance_id, trial_index=trial_index,
                      from_status=None, to_status="exploratory")
-    return {**dict(store.one("SELECT * FROM promotion_candidates WHERE candidate_id = ?",
-                             (cid,))), "created": True}
+    return {**dict(store.one("promotion_candidates.get", (cid,))), "created": True}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,9 +117,8 @@ def _sharpe_evidence(store: Store, cand: dict[str, Any], artifacts: dict[str, st
         mom = stats.sharpe_moments(col)
     except DataError:  # a flat trial has no Sharpe ratio: every Sharpe rule reads "missing"
         mom = {"sr": float("nan"), "skew": None, "kurtosis": None, "n_obs": int(len(col))}
-    family = store.one("SELECT family FROM runs WHERE run_key = ?", (cand["run_key"],))["family"]
-    reg = store.all("SELECT run_key, trial_index, sharpe FROM v_trial_registry "
-                    "WHERE family = ? ORDER BY run_key, trial_index", (family,))
+    family = store.one("runs.get", (cand["run_key"],))["family"]
+    reg = store.all("trials.registry", (family,))
     srs = np.array([r["sharpe"] for r in reg if r["sharpe"] is not None], dtype=float)
     n_trials = int(len(srs))
     sr_var = float(np.var(srs, ddof=1)) if n_trials > 1 else 0.0
@@ -261,9 +256,8 @@ def promote(store: Store, cand_ref: str, to: str, *, policy: Policy = DEFAULT_PO
     # Heavy, read-only: done before taking the write lock.
     level_docs = _level_docs(store, cand["run_instance_id"], policy, to)
 
-    with store.transaction() as c:
-        cand = dict(store.one("SELECT * FROM promotion_candidates WHERE candidate_id = ?",
-                              (cand["candidate_id"],)))
+    with store.transaction():
+        cand = dict(store.one("promotion_candidates.get", (cand["candidate_id"],)))
         _check_transition(cand, to)  # re-checked under the lock: another writer may have won
         policy_hash = register_policy(store, policy)
         verdict, used, evidence = _evaluate(store, cand, artifacts, policy, to, level_docs)
@@ -278,26 +272,20 @@ def promote(store: Store, cand_ref: str, to: str, *, policy: Policy = DEFAULT_PO
             **verdict, "evidence": used, "evaluated_at": now_iso(), "actor": actor,
         })
         report_id = sha256_hex(canonical_json(report).encode("utf-8"))
-        c.execute("INSERT INTO eligibility_reports (eligibility_report_id, candidate_id, level, "
-                  "passed, policy_hash, payload_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                  (report_id, cand["candidate_id"], to, int(report["passed"]), policy_hash,
-                   canonical_json(report), report["evaluated_at"]))
-        c.executemany("INSERT INTO artifact_lineage (artifact_id, eligibility_report_id, role, "
-                      "kind, created_at) VALUES (?, ?, 'input', ?, ?)",
-                      [(aid, report_id, kind, report["evaluated_at"])
-                       for kind, aid in sorted(used.items())])
+        promotion.insert_report(store, eligibility_report_id=report_id,
+                                candidate_id=cand["candidate_id"], level=to,
+                                passed=report["passed"], policy_hash=policy_hash,
+                                payload_json=canonical_json(report), at=report["evaluated_at"],
+                                inputs=sorted(used.items()))
         parents = {"sharpe_evidence": [("returns_matrix", "derived_from"),
                                        ("metrics_table", "derived_from")],
                    "replay_attestation": [(k, "attests") for k in OUTPUT_KINDS]}
-        c.executemany("INSERT OR IGNORE INTO artifact_edges (child_id, parent_id, relation, "
-                      "created_at) VALUES (?, ?, ?, ?)",
-                      [(aid, artifacts[p], rel, report["evaluated_at"])
-                       for kind, (_, aid) in evidence.items() for p, rel in parents[kind]
-                       if p in artifacts and artifacts[p] != aid])
+        add_edges(store, [(aid, artifacts[p], rel, report["evaluated_at"])
+                          for kind, (_, aid) in evidence.items() for p, rel in parents[kind]
+                          if p in artifacts and artifacts[p] != aid])
         if report["passed"]:
-            c.execute("UPDATE promotion_candidates SET status = ?, eligibility_report_id = ?, "
-                      "updated_at = ? WHERE candidate_id = ?",
-                      (to, report_id, report["evaluated_at"], cand["candidate_id"]))
+            promotion.set_promoted(store, cand["candidate_id"], status=to,
+                                   eligibility_report_id=report_id, at=report["evaluated_at"])
         event = append_event(
             store, kind="promoted" if report["passed"] else "promotion_refused",
             candidate_id=cand["candidate_id"], actor=actor, from_status=cand["status"],
@@ -317,9 +305,8 @@ def _end(store: Store, cand_ref: str, to: str, reason: str, actor: str | None
                               where="--reason", fix=f"say why, e.g. --reason \"overfit\"")
     cand = resolve_candidate(store, cand_ref)
     _check_transition(cand, to)
-    with store.transaction() as c:
-        c.execute("UPDATE promotion_candidates SET status = ?, updated_at = ? "
-                  "WHERE candidate_id = ?", (to, now_iso(), cand["candidate_id"]))
+    with store.transaction():
+        promotion.set_ended(store, cand["candidate_id"], status=to, at=now_iso())
         event = append_event(store, kind=to, candidate_id=cand["candidate_id"], actor=actor,
                              from_status=cand["status"], to_status=to, reason=reason.strip(),
                              eligibility_report_id=cand["eligibility_report_id"])
@@ -337,7 +324,4 @@ def retire(store: Store, cand_ref: str, reason: str, *, actor: str | None = None
 
 
 def list_candidates(store: Store) -> list[dict[str, Any]]:
-    return [dict(r) for r in store.all(
-        "SELECT candidate_id, status, run_key, trial_index, params_json, sharpe_annual, "
-        "family, run_name, eligibility_report_id FROM v_candidate_chain "
-        "ORDER BY family, run_key, trial_index")]
+    return [dict(r) for r in store.all("promotion_candidates.listing")]

@@ -62,9 +62,7 @@ def resolve_lineage_ref(store: Store, ref: str) -> tuple[str, str]:
                                              "or at least 6 of its leading hex characters")
     hits = []
     for kind, table, column in _REF_TABLES:
-        rows = store.all(f"SELECT {column} AS id FROM {table} WHERE {column} >= ? AND "
-                         f"{column} < ? ORDER BY {column} LIMIT 2", (text, text + "g"))
-        hits += [(kind, r["id"]) for r in rows]
+        hits += [(kind, i) for i in store.prefix_matches(table, column, text)]
     if not hits:
         raise NotFoundError(f"no run, run instance or candidate with id starting {text!r} in "
                             f"{store.path}", where="runs, run_instances, promotion_candidates",
@@ -102,24 +100,18 @@ def _scope(store: Store, kind: str, full: str) -> tuple[str, list[str], list[str
     """(run_key, instance ids, candidate ids) shown for a resolved reference."""
     if kind == "run":
         run_key = full
-        instances = [r["run_instance_id"] for r in store.all(
-            "SELECT run_instance_id FROM run_instances WHERE run_key = ? ORDER BY seq",
-            (run_key,))]
-        cands = [r["candidate_id"] for r in store.all(
-            "SELECT candidate_id FROM promotion_candidates WHERE run_key = ? "
-            "ORDER BY candidate_id", (run_key,))]
+        instances = [r["run_instance_id"]
+                     for r in store.all("run_instances.of_run", (run_key,))]
+        cands = [r["candidate_id"] for r in store.all("promotion_candidates.of_run", (run_key,))]
         return run_key, instances, cands
     if kind == "run_instance":
-        inst, cands = full, [r["candidate_id"] for r in store.all(
-            "SELECT candidate_id FROM promotion_candidates WHERE run_instance_id = ? "
-            "ORDER BY candidate_id", (full,))]
+        inst, cands = full, [r["candidate_id"] for r in
+                             store.all("promotion_candidates.of_instance", (full,))]
     else:
-        inst, cands = store.one("SELECT run_instance_id FROM promotion_candidates "
-                                "WHERE candidate_id = ?", (full,))["run_instance_id"], [full]
-    run_key = store.one("SELECT run_key FROM run_instances WHERE run_instance_id = ?",
-                        (inst,))["run_key"]
-    replays = [r["run_instance_id"] for r in store.all(
-        "SELECT run_instance_id FROM run_instances WHERE replay_of = ? ORDER BY seq", (inst,))]
+        inst = store.one("promotion_candidates.get", (full,))["run_instance_id"]
+        cands = [full]
+    run_key = store.one("run_instances.get", (inst,))["run_key"]
+    replays = [r["run_instance_id"] for r in store.all("run_instances.replays_of", (inst,))]
     return run_key, [inst] + replays, cands
 
 
@@ -151,17 +143,15 @@ def lineage_graph(store: Store, ref: str) -> nx.DiGraph:
     root_kind, root_id = resolve_lineage_ref(store, ref)
     run_key, instances, cands = _scope(store, root_kind, root_id)
     b = _Builder()
-    run = store.one("SELECT * FROM runs WHERE run_key = ?", (run_key,))
+    run = store.one("runs.get", (run_key,))
     ds_node, run_node, code_node = _run_nodes(store, b, run)
 
     # Instances, and every artifact the instances and the candidates' reports touched.
-    reports = [r for c in cands for r in store.all(
-        "SELECT * FROM eligibility_reports WHERE candidate_id = ? "
-        "ORDER BY created_at, eligibility_report_id", (c,))]
+    reports = [r for c in cands for r in store.all("eligibility_reports.of_candidate", (c,))]
     lineage = _lineage_rows(store, instances, [r["eligibility_report_id"] for r in reports])
     artifact_nodes = _artifact_nodes(store, b, lineage, run, ds_node, run_node, code_node)
     for inst_id in instances:
-        inst = store.one("SELECT * FROM run_instances WHERE run_instance_id = ?", (inst_id,))
+        inst = store.one("run_instances.get", (inst_id,))
         node = b.node(f"run_instance:{inst_id}", "run_instance",
                       f"{inst['purpose']} #{inst['seq']}", {"run_instance_id": inst_id},
                       {"seq": inst["seq"], "purpose": inst["purpose"],
@@ -181,12 +171,8 @@ def lineage_graph(store: Store, ref: str) -> nx.DiGraph:
         else:
             b.edge(a, f"report:{row['eligibility_report_id']}", "input")
     ids = sorted(artifact_nodes)
-    if ids:
-        q = ",".join("?" * len(ids))
-        for e in store.all(f"SELECT child_id, parent_id, relation FROM artifact_edges WHERE "
-                           f"child_id IN ({q}) AND parent_id IN ({q}) "
-                           f"ORDER BY child_id, parent_id, relation", tuple(ids) * 2):
-            b.edge(artifact_nodes[e["parent_id"]], artifact_nodes[e["child_id"]], e["relation"])
+    for e in store.all("artifact_edges.among", (json.dumps(ids),)):
+        b.edge(artifact_nodes[e["parent_id"]], artifact_nodes[e["child_id"]], e["relation"])
     _seed_nodes(store, b, lineage, artifact_nodes)
 
     b.G.graph.update(root={"kind": root_kind, "id": root_id}, run_key=run_key,
@@ -196,11 +182,8 @@ def lineage_graph(store: Store, ref: str) -> nx.DiGraph:
 
 def _run_nodes(store: Store, b: _Builder, run: Any) -> tuple[str, str, str | None]:
     ds_id = run["dataset_id_v2"]
-    ds = store.one("SELECT d.source, d.summary_json, a.media_type, a.size FROM datasets d "
-                   "JOIN artifacts a ON a.artifact_id = d.artifact_id "
-                   "WHERE d.dataset_id_v2 = ?", (ds_id,))
-    names = [r["name"] for r in store.all(
-        "SELECT name FROM dataset_names WHERE dataset_id_v2 = ? ORDER BY name", (ds_id,))]
+    ds = store.one("datasets.with_blob_meta", (ds_id,))
+    names = [r["name"] for r in store.all("dataset_names.of_dataset", (ds_id,))]
     ds_node = b.node(f"dataset:{ds_id}", "dataset", names[0] if names else "dataset",
                      {"dataset_id_v2": ds_id},
                      {"names": names, "source": ds["source"],
@@ -218,9 +201,7 @@ def _run_nodes(store: Store, b: _Builder, run: Any) -> tuple[str, str, str | Non
     b.edge(ds_node, run_node, "hashed_into")
     code_node = None
     if run["code_hash"]:
-        code = store.one("SELECT l.artifact_id FROM artifact_lineage l JOIN run_instances i "
-                         "ON i.run_instance_id = l.run_instance_id WHERE i.run_key = ? AND "
-                         "l.kind = 'code' ORDER BY l.lineage_id LIMIT 1", (run["run_key"],))
+        code = store.one("artifact_lineage.first_code_of_run", (run["run_key"],))
         code_hashes = {"code_hash": run["code_hash"]}
         if code is not None:
             code_hashes["artifact_id"] = code["artifact_id"]
@@ -232,16 +213,8 @@ def _run_nodes(store: Store, b: _Builder, run: Any) -> tuple[str, str, str | Non
 
 
 def _lineage_rows(store: Store, instances: list[str], report_ids: list[str]) -> list[Any]:
-    rows = []
-    for column, ids in (("run_instance_id", instances), ("eligibility_report_id", report_ids)):
-        if ids:
-            q = ",".join("?" * len(ids))
-            rows += store.all(f"SELECT l.lineage_id, l.artifact_id, l.run_instance_id, "
-                              f"l.eligibility_report_id, l.role, l.kind, a.media_type, a.size "
-                              f"FROM artifact_lineage l LEFT JOIN artifacts a "
-                              f"ON a.artifact_id = l.artifact_id WHERE l.{column} IN ({q}) "
-                              f"ORDER BY l.lineage_id", tuple(ids))
-    return rows
+    return (store.all("artifact_lineage.with_meta_of_instances", (json.dumps(instances),))
+            + store.all("artifact_lineage.with_meta_of_reports", (json.dumps(report_ids),)))
 
 
 def _artifact_nodes(store: Store, b: _Builder, lineage: list[Any], run: Any, ds_node: str,
@@ -275,7 +248,7 @@ def _artifact_nodes(store: Store, b: _Builder, lineage: list[Any], run: Any, ds_
 def _seed_nodes(store: Store, b: _Builder, lineage: list[Any],
                 artifact_nodes: dict[str, str]) -> None:
     for aid in sorted({r["artifact_id"] for r in lineage if r["kind"] == "seed_records"}):
-        row = store.one("SELECT codec, data FROM artifacts WHERE artifact_id = ?", (aid,))
+        row = store.one("artifacts.blob", (aid,))
         try:
             records = json.loads(decode_blob(row["codec"], row["data"]))["records"]
         except (TypeError, ValueError, KeyError):  # a damaged blob: `qrp verify` reports it
@@ -288,9 +261,7 @@ def _seed_nodes(store: Store, b: _Builder, lineage: list[Any],
 
 def _governance_nodes(store: Store, b: _Builder, cands: list[str], reports: list[Any]) -> None:
     for cid in cands:
-        c = store.one("SELECT c.*, t.params_json, t.sharpe_annual, t.n_trades, t.metrics_json "
-                      "FROM promotion_candidates c JOIN trials t ON t.run_key = c.run_key AND "
-                      "t.trial_index = c.trial_index WHERE c.candidate_id = ?", (cid,))
+        c = store.one("promotion_candidates.with_trial", (cid,))
         node = b.node(f"candidate:{cid}", "candidate",
                       f"trial #{c['trial_index']} {c['status']}", {"candidate_id": cid},
                       {"status": c["status"], "trial_index": c["trial_index"],
@@ -313,11 +284,7 @@ def _governance_nodes(store: Store, b: _Builder, cands: list[str], reports: list
                                                            "threshold", "verdict", "severity")}
                                  for rule in payload.get("rules", [])]})
         b.edge(f"candidate:{r['candidate_id']}", node, "evaluates")
-    if not cands:
-        return
-    q = ",".join("?" * len(cands))
-    for e in store.all(f"SELECT * FROM governance_events WHERE candidate_id IN ({q}) "
-                       f"ORDER BY seq", tuple(cands)):
+    for e in store.all("governance_events.of_candidates", (json.dumps(cands),)):
         p = json.loads(e["payload_json"])
         node = b.node(f"event:{e['event_hash']}", "event", f"#{e['seq']} {e['kind']}",
                       {"event_hash": e["event_hash"], "prev_hash": e["prev_hash"]},

@@ -7,7 +7,7 @@ from typing import Any
 from ..data import Dataset
 from ..errors import NotFoundError
 from ..identity import canonical_json, now_iso
-from ..store import MEDIA_DATASET, Store
+from ..store import MEDIA_DATASET, Store, research
 
 __all__ = ["register_dataset", "load_dataset", "resolve_dataset", "list_datasets"]
 
@@ -24,20 +24,15 @@ def register_dataset(store: Store, dataset: Dataset, *, name: str | None = None)
         artifact_id = store.put_artifact(data, MEDIA_DATASET)
         ds_id = dataset.dataset_id_v2
         assert artifact_id == ds_id, "dataset_id_v2 is the hash of the canonical encoding"
-        store.conn.execute(
-            "INSERT OR IGNORE INTO datasets (dataset_id_v2, artifact_id, source, summary_json, "
-            "created_at) VALUES (?, ?, ?, ?, ?)",
-            (ds_id, artifact_id, dataset.source, canonical_json(dataset.summary()), now_iso()))
-        if name:
-            store.conn.execute(
-                "INSERT OR IGNORE INTO dataset_names (name, dataset_id_v2, created_at) "
-                "VALUES (?, ?, ?)", (name, ds_id, now_iso()))
+        research.add_dataset(store, dataset_id_v2=ds_id, source=dataset.source,
+                             summary_json=canonical_json(dataset.summary()), name=name,
+                             at=now_iso())
     return ds_id
 
 
 def resolve_dataset(store: Store, ref: str, *, where: str = "data.dataset") -> str:
     """A dataset's full id from a registered name, a full id or a unique id prefix."""
-    rows = store.all("SELECT dataset_id_v2 FROM dataset_names WHERE name = ?", (ref,))
+    rows = store.all("dataset_names.ids_named", (ref,))
     if len(rows) == 1:
         return rows[0]["dataset_id_v2"]
     if len(rows) > 1:
@@ -47,8 +42,7 @@ def resolve_dataset(store: Store, ref: str, *, where: str = "data.dataset") -> s
     try:
         return store.resolve("datasets", "dataset_id_v2", ref, what="dataset")
     except NotFoundError:
-        names = [r["name"] for r in store.all("SELECT DISTINCT name FROM dataset_names "
-                                              "ORDER BY name LIMIT 20")]
+        names = [r["name"] for r in store.all("dataset_names.known")]
         raise NotFoundError(
             f"no dataset named or identified {ref!r} in {store.path}", where=where,
             fix=("register it with `qrp data add FILE --name NAME`; known names: "
@@ -58,9 +52,8 @@ def resolve_dataset(store: Store, ref: str, *, where: str = "data.dataset") -> s
 def load_dataset(store: Store, ref: str, *, where: str = "data.dataset") -> Dataset:
     """The dataset exactly as the store holds it (hash-verified on read)."""
     ds_id = resolve_dataset(store, ref, where=where)
-    row = store.one("SELECT source FROM datasets WHERE dataset_id_v2 = ?", (ds_id,))
-    names = store.all("SELECT name FROM dataset_names WHERE dataset_id_v2 = ? ORDER BY name",
-                      (ds_id,))
+    row = store.one("datasets.get", (ds_id,))
+    names = store.all("dataset_names.of_dataset", (ds_id,))
     return Dataset.from_bytes(store.get_artifact(ds_id),
                               name=names[0]["name"] if names else None, source=row["source"])
 
@@ -68,10 +61,7 @@ def load_dataset(store: Store, ref: str, *, where: str = "data.dataset") -> Data
 def list_datasets(store: Store) -> list[dict[str, Any]]:
     import json
     out = []
-    for r in store.all("SELECT d.dataset_id_v2, d.source, d.summary_json, d.created_at, "
-                       "group_concat(n.name, ', ') AS names FROM datasets d "
-                       "LEFT JOIN dataset_names n USING (dataset_id_v2) "
-                       "GROUP BY d.dataset_id_v2 ORDER BY d.created_at, d.dataset_id_v2"):
+    for r in store.all("datasets.listing"):
         s = json.loads(r["summary_json"])
         out.append({"dataset_id_v2": r["dataset_id_v2"], "names": r["names"] or "",
                     "source": r["source"], "assets": s.get("assets"),

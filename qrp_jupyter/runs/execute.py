@@ -27,7 +27,8 @@ from ..errors import ConfigError
 from ..identity import (SeedRecord, canonical_bytes, canonical_json, code_hash, current_actor,
                         function_source, now_iso, run_instance_id, run_key_payload, sha256_hex,
                         to_plain)
-from ..store import MEDIA_ARRAY, MEDIA_JSON, MEDIA_TEXT, Store, encode_array, encode_json
+from ..store import (MEDIA_ARRAY, MEDIA_JSON, MEDIA_TEXT, Store, encode_array, encode_json,
+                     research)
 from .datasets import load_dataset
 
 __all__ = ["PreparedRun", "ComputedRun", "RunOutcome", "prepare_run", "compute_run",
@@ -536,56 +537,42 @@ def record_run(store: Store, prep: PreparedRun, computed: ComputedRun, *,
     outputs = dict(computed.artifacts)
     outputs.update(extra_outputs or {})
     started = now_iso()
-    with store.transaction() as c:
-        if not c.execute("SELECT 1 FROM datasets WHERE dataset_id_v2 = ?",
-                         (prep.dataset.dataset_id_v2,)).fetchone():
+    with store.transaction():
+        if not store.exists("datasets", "dataset_id_v2", prep.dataset.dataset_id_v2):
             raise ConfigError("the run's dataset is not registered in this store",
                               where=prep.config.where("data.dataset"),
                               fix="register it first (qrp data add / register_dataset)")
         inputs = _input_artifacts(store, prep)
         ids = {kind: store.put_artifact(b, media) for kind, (b, media) in outputs.items()}
         assert inputs["run_key_payload"] == prep.run_key
-        new_run = c.execute("SELECT 1 FROM runs WHERE run_key = ?",
-                            (prep.run_key,)).fetchone() is None
+        new_run = not store.exists("runs", "run_key", prep.run_key)
         if new_run:
-            c.execute(
-                "INSERT INTO runs (run_key, name, family, dataset_id_v2, config_json, code_hash, "
-                "code_source, code_entry_point, engine_version, identity_schema_version, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            research.insert_run(
+                store,
                 (prep.run_key, prep.config.name, prep.identity["family"],
                  prep.dataset.dataset_id_v2, canonical_json(prep.identity),
                  prep.code.code_hash if prep.code else None,
                  prep.code.source if prep.code else None,
                  prep.code.entry_point if prep.code else None, engine.ENGINE_VERSION,
-                 prep.run_key_payload["identity_schema_version"], started))
-            c.executemany(
-                "INSERT INTO trials (run_key, trial_index, params_json, sharpe, sharpe_annual, "
-                "total_return, max_drawdown, turnover, n_trades, n_obs, metrics_json) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 prep.run_key_payload["identity_schema_version"], started),
                 [(prep.run_key, t["trial_index"], canonical_json(t["params"]), t.get("sharpe"),
                   t.get("sharpe_annual"), t.get("total_return"), t.get("max_drawdown"),
                   t.get("turnover"), t.get("n_trades"), t["n_obs"], canonical_json(t))
                  for t in computed.trials])
-        seq = c.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM run_instances WHERE run_key = ?",
-                        (prep.run_key,)).fetchone()[0]
+        seq = research.next_instance_seq(store, prep.run_key)
         inst = run_instance_id(prep.run_key, started_at=started, seq=seq)
         result = {"artifacts": ids, "summary": computed.summary}
-        c.execute(
-            "INSERT INTO run_instances (run_instance_id, run_key, seq, purpose, replay_of, "
-            "started_at, finished_at, actor, result_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        research.insert_instance(
+            store,
             (inst, prep.run_key, seq, purpose, replay_of, started, now_iso(), actor,
              canonical_json(to_plain(result))))
         rows = [(aid, inst, "input", kind, started) for kind, aid in inputs.items()]
         rows += [(aid, inst, "output", kind, started) for kind, aid in ids.items()]
-        c.executemany("INSERT INTO artifact_lineage (artifact_id, run_instance_id, role, kind, "
-                      "created_at) VALUES (?, ?, ?, ?, ?)", rows)
+        research.add_instance_lineage(store, rows)
         every = {**inputs, **ids}
-        c.executemany(
-            "INSERT OR IGNORE INTO artifact_edges (child_id, parent_id, relation, created_at) "
-            "VALUES (?, ?, ?, ?)",
-            [(every[ch], every[pa], rel, started)
-             for ch, pa, rel in computed.edges + (extra_edges or [])
-             if ch in every and pa in every and every[ch] != every[pa]])
+        research.add_edges(store, [(every[ch], every[pa], rel, started)
+                                   for ch, pa, rel in computed.edges + (extra_edges or [])
+                                   if ch in every and pa in every and every[ch] != every[pa]])
     return RunOutcome(run_key=prep.run_key, run_instance_id=inst, seq=seq, purpose=purpose,
                       dataset_id_v2=prep.dataset.dataset_id_v2, artifacts={**inputs, **ids},
                       summary=computed.summary, new_run=new_run, replay_of=replay_of)

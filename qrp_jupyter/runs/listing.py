@@ -12,21 +12,8 @@ __all__ = ["RUN_LISTING_COLUMNS", "list_runs"]
 RUN_LISTING_COLUMNS = ("run_key", "name", "family", "dataset_id_v2", "code_hash",
                        "engine_version", "instances", "replays", "created_at")
 
-# One row per run_key, oldest first; an instance is an execution for the record (purpose
-# 'run'), a replay a re-execution from the store alone (purpose 'replay'), counted apart.
-_SQL = """
-SELECT u.run_key, u.name, u.family, u.dataset_id_v2, u.code_hash, u.engine_version,
-       COUNT(CASE WHEN i.purpose = 'run' THEN 1 END) AS instances,
-       COUNT(CASE WHEN i.purpose = 'replay' THEN 1 END) AS replays,
-       u.created_at
-FROM runs u LEFT JOIN run_instances i ON i.run_key = u.run_key
-GROUP BY u.run_key
-ORDER BY u.created_at, u.run_key
-"""
-
-
 def list_runs(store: Store) -> list[dict[str, Any]]:
     """Every run in ``store``, oldest first (ties by run_key), as dicts with the keys of
     :data:`RUN_LISTING_COLUMNS`; ``instances`` counts executions for the record and
     ``replays`` re-executions from the store (each replay is its own run instance)."""
-    return [{c: r[c] for c in RUN_LISTING_COLUMNS} for r in store.all(_SQL)]
+    return [{c: r[c] for c in RUN_LISTING_COLUMNS} for r in store.all("runs.listing")]

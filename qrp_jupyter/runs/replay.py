@@ -33,8 +33,7 @@ def resolve_instance(store: Store, ref: str) -> str:
         run_key = store.resolve("runs", "run_key", ref, what="run")
     except NotFoundError:
         return store.resolve("run_instances", "run_instance_id", ref, what="run instance")
-    row = store.one("SELECT run_instance_id FROM run_instances WHERE run_key = ? "
-                    "AND purpose = 'run' ORDER BY seq DESC LIMIT 1", (run_key,))
+    row = store.one("run_instances.latest_original", (run_key,))
     if row is None:
         raise NotFoundError(f"run {run_key[:12]} has no recorded instance", where="run_instances",
                             fix="execute the run first")
@@ -43,7 +42,7 @@ def resolve_instance(store: Store, ref: str) -> str:
 
 def load_prepared(store: Store, run_key: str) -> PreparedRun:
     """Rebuild a :class:`PreparedRun` from the database alone, verifying the ``run_key``."""
-    row = store.one("SELECT * FROM runs WHERE run_key = ?", (run_key,))
+    row = store.one("runs.get", (run_key,))
     if row is None:
         raise NotFoundError(f"no run {run_key[:12]}", where="runs", fix="check the run key")
     identity = json.loads(row["config_json"])
@@ -79,14 +78,12 @@ def load_prepared(store: Store, run_key: str) -> PreparedRun:
 def replay_attestation(store: Store, instance_id: str) -> tuple[PreparedRun, ComputedRun,
                                                                 dict[str, Any]]:
     """Recompute ``instance_id`` from the DB and compare; writes nothing."""
-    inst = store.one("SELECT run_key, result_json FROM run_instances WHERE run_instance_id = ?",
-                     (instance_id,))
+    inst = store.one("run_instances.get", (instance_id,))
     if inst is None:
         raise NotFoundError(f"no run instance {instance_id[:12]}", where="run_instances",
                             fix="pass a run key or instance id from `qrp runs`")
     original = json.loads(inst["result_json"])["artifacts"]
-    stored_engine = store.one("SELECT engine_version FROM runs WHERE run_key = ?",
-                              (inst["run_key"],))["engine_version"]
+    stored_engine = store.one("runs.get", (inst["run_key"],))["engine_version"]
     prep = load_prepared(store, inst["run_key"])
     computed = compute_run(prep)
     replayed = computed.artifact_ids()

@@ -1,4 +1,5 @@
-"""The SQLite store: one file, WAL, a busy timeout, writes in ``BEGIN IMMEDIATE`` transactions."""
+"""The SQLite store: one file, WAL, a busy timeout, named statements, writes in ``BEGIN IMMEDIATE``
+transactions."""
 
 from __future__ import annotations
 
@@ -7,16 +8,17 @@ import sqlite3
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from ..errors import IntegrityProblem, NotFoundError, StoreError
 from ..identity import now_iso, sha256_hex
+from .failures import store_error
 from .migrations import apply_migrations
+from .statements import BUSY_TIMEOUT_MS, STATEMENTS, lookup_statement, prefix_statement
 
 __all__ = ["Store", "open_store", "default_db_path", "ENV_DB"]
 
 ENV_DB = "QRP_DB"
-_BUSY_TIMEOUT_MS = 60_000
 #: Blobs at least this large are zlib-compressed on disk; the id is always over the raw bytes.
 _COMPRESS_MIN = 4096
 
@@ -29,9 +31,11 @@ def default_db_path() -> Path:
 class Store:
     """A QRP store backed by one SQLite file (or ``":memory:"`` for tests).
 
-    The connection is in autocommit mode; every write goes through :meth:`transaction`, which
-    takes the write lock up front (``BEGIN IMMEDIATE``) so concurrent writers queue instead of
-    failing half-way, and rolls back on any exception so bad input leaves nothing behind.
+    Every statement is named (:data:`~.statements.STATEMENTS`) and runs through one chokepoint
+    that turns each refusal of SQLite into a :class:`StoreError` naming the rule. The connection is
+    private and in autocommit mode; every write goes through :meth:`transaction`, which takes the
+    write lock up front (``BEGIN IMMEDIATE``) so concurrent writers queue instead of failing
+    half-way, and rolls back on any exception so bad input leaves nothing behind.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, create: bool = True):
@@ -45,63 +49,85 @@ class Store:
                 raise StoreError(f"{self.path!r} is a directory, not a SQLite file",
                                  where="--db", fix="pass a file path such as ./qrp.sqlite")
             p.parent.mkdir(parents=True, exist_ok=True)
+        self._depth = 0
         try:
-            self.conn = sqlite3.connect(self.path, isolation_level=None,
-                                        timeout=_BUSY_TIMEOUT_MS / 1000,
-                                        check_same_thread=False)
-            self.conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            self._conn = sqlite3.connect(self.path, isolation_level=None,
+                                         timeout=BUSY_TIMEOUT_MS / 1000,
+                                         check_same_thread=False)
+            self._conn.execute(STATEMENTS["connection.busy_timeout"])
             if self.path != ":memory:":
-                self.conn.execute("PRAGMA journal_mode = WAL")
-            self.conn.execute("PRAGMA synchronous = FULL")
-            self.conn.execute("PRAGMA foreign_keys = ON")
-            apply_migrations(self.conn)
+                self._conn.execute(STATEMENTS["connection.journal_wal"])
+            self._conn.execute(STATEMENTS["connection.synchronous_full"])
+            self._conn.execute(STATEMENTS["connection.foreign_keys_on"])
+            apply_migrations(self._conn)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path!r} is not a usable SQLite store: {exc}",
                              where="--db", fix="pass the path of a QRP store or a new file") \
                 from None
-        self._depth = 0
 
-    # -- transactions -------------------------------------------------------------------------
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write. Nested uses join the outer transaction."""
-        if self._depth:
-            self._depth += 1
-            try:
-                yield self.conn
-            finally:
-                self._depth -= 1
-            return
-        self.conn.execute("BEGIN IMMEDIATE")
-        self._depth = 1
+    # -- the chokepoint -----------------------------------------------------------------------
+    def _cursor(self, name: str, params: Any = (), *, many: bool = False) -> sqlite3.Cursor:
+        """Run the named statement; SQLite's errors come out as :class:`StoreError`."""
         try:
-            yield self.conn
-        except BaseException:
-            self._depth = 0
-            self.conn.execute("ROLLBACK")
-            raise
-        self._depth = 0
-        self.conn.execute("COMMIT")
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def __enter__(self) -> "Store":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    # -- queries ------------------------------------------------------------------------------
-    def one(self, sql: str, params: tuple = ()) -> sqlite3.Row | None:
-        cur = self.conn.execute(sql, params)
+            sql = STATEMENTS[name]
+        except KeyError:
+            raise StoreError(f"no store statement named {name!r}", where="qrp_jupyter.store",
+                             fix="name a statement of qrp_jupyter.store.statements") from None
+        try:
+            cur = (self._conn.executemany(sql, params) if many
+                   else self._conn.execute(sql, params))
+        except sqlite3.Error as exc:
+            raise store_error(exc, name) from exc
         cur.row_factory = sqlite3.Row
-        return cur.fetchone()
+        return cur
 
-    def all(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-        cur = self.conn.execute(sql, params)
-        cur.row_factory = sqlite3.Row
-        return cur.fetchall()
+    def _fetch(self, name: str, cur: sqlite3.Cursor, n: int | None) -> Any:
+        try:
+            return cur.fetchone() if n == 1 else cur.fetchall()
+        except sqlite3.Error as exc:
+            raise store_error(exc, name) from exc
+
+    def one(self, name: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        """The first row of the named query (``None`` when there is none)."""
+        return self._fetch(name, self._cursor(name, params), 1)
+
+    def all(self, name: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Every row of the named query."""
+        return self._fetch(name, self._cursor(name, params), None)
+
+    def iterate(self, name: str, params: Sequence[Any] = ()) -> Iterator[sqlite3.Row]:
+        """The rows of the named query one at a time (for scans too large to hold at once)."""
+        cur = self._cursor(name, params)
+        while True:
+            row = self._fetch(name, cur, 1)
+            if row is None:
+                return
+            yield row
+
+    def write(self, name: str, params: Sequence[Any] = ()) -> int:
+        """Run the named write inside the current :meth:`transaction`; returns rows changed."""
+        self._require_transaction(name)
+        return self._cursor(name, params).rowcount
+
+    def write_many(self, name: str, rows: Iterable[Sequence[Any]]) -> int:
+        """Run the named write once per row inside the current :meth:`transaction`."""
+        self._require_transaction(name)
+        return self._cursor(name, rows, many=True).rowcount
+
+    def _require_transaction(self, name: str) -> None:
+        if not self._depth:
+            raise StoreError(f"write {name!r} outside a transaction", where=name,
+                             fix="wrap the writes in `with store.transaction():`")
+
+    # -- keyed look-ups (table and column from the allow-lists of .statements) -----------------
+    def exists(self, table: str, column: str, value: Any) -> bool:
+        """Whether a row of ``table`` has ``column = value`` (pairs of :data:`LOOKUP_KEYS`)."""
+        return self.one(_allowed(lookup_statement(table, column)), (value,)) is not None
+
+    def prefix_matches(self, table: str, column: str, prefix: str) -> list[str]:
+        """Up to two ids of ``table.column`` starting with the hex ``prefix``, in order."""
+        name = _allowed(prefix_statement(table, column))
+        return [r["id"] for r in self.all(name, (prefix, prefix + "g"))]
 
     def resolve(self, table: str, column: str, ref: str, *, what: str) -> str:
         """Full id from a full id or a unique display prefix (at least 6 hex characters)."""
@@ -110,9 +136,7 @@ class Store:
             raise NotFoundError(f"{what} reference {ref!r} is not a hex id or prefix",
                                 where=what, fix=f"pass the {what} id or at least 6 of its "
                                                 "leading hex characters")
-        rows = self.conn.execute(
-            f"SELECT {column} FROM {table} WHERE {column} >= ? AND {column} < ? LIMIT 2",
-            (ref, ref + "g")).fetchall()
+        rows = self.prefix_matches(table, column, ref)
         if not rows:
             raise NotFoundError(f"no {what} with id starting {ref!r} in {self.path}",
                                 where=f"{table}.{column}",
@@ -121,30 +145,76 @@ class Store:
         if len(rows) > 1:
             raise NotFoundError(f"{what} prefix {ref!r} is ambiguous", where=f"{table}.{column}",
                                 fix="pass more characters of the id")
-        return rows[0][0]
+        return rows[0]
+
+    # -- transactions -------------------------------------------------------------------------
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic write. Nested uses join the outer transaction."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._cursor("connection.begin")
+        self._depth = 1
+        try:
+            yield
+            self._before_commit()
+        except BaseException:
+            self._depth = 0
+            if self._conn.in_transaction:
+                self._cursor("connection.rollback")
+            raise
+        self._depth = 0
+        try:
+            self._cursor("connection.commit")
+        except StoreError:
+            if self._conn.in_transaction:
+                self._cursor("connection.rollback")
+            raise
+
+    def _before_commit(self) -> None:
+        """Runs inside the outermost transaction right before ``COMMIT`` (the ledger's hook)."""
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the main file, so a plain file copy is complete."""
+        self.all("connection.checkpoint")
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     # -- artifacts ----------------------------------------------------------------------------
     def put_artifact(self, data: bytes, media_type: str) -> str:
         """Store bytes by content; returns the artifact id (SHA-256). Deduplicates."""
         artifact_id = sha256_hex(data)
-        if self.conn.execute("SELECT 1 FROM artifacts WHERE artifact_id = ?",
-                             (artifact_id,)).fetchone():
-            return artifact_id
-        codec, stored = "identity", data
-        if len(data) >= _COMPRESS_MIN:
-            packed = zlib.compress(data, 6)
-            if len(packed) < len(data):
-                codec, stored = "zlib", packed
-        self.conn.execute(
-            "INSERT INTO artifacts (artifact_id, media_type, size, codec, data, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (artifact_id, media_type, len(data), codec, stored, now_iso()))
+        with self.transaction():
+            if self.exists("artifacts", "artifact_id", artifact_id):
+                return artifact_id
+            codec, stored = "identity", data
+            if len(data) >= _COMPRESS_MIN:
+                packed = zlib.compress(data, 6)
+                if len(packed) < len(data):
+                    codec, stored = "zlib", packed
+            self.write("artifacts.insert",
+                       (artifact_id, media_type, len(data), codec, stored, now_iso()))
         return artifact_id
 
     def get_artifact(self, artifact_id: str) -> bytes:
         """The artifact's bytes, verified against its id (raises :class:`IntegrityProblem`)."""
-        row = self.conn.execute("SELECT codec, data FROM artifacts WHERE artifact_id = ?",
-                                (artifact_id,)).fetchone()
+        row = self.one("artifacts.blob", (artifact_id,))
         if row is None:
             raise NotFoundError(f"artifact {artifact_id[:12]} is not in the store",
                                 where="artifacts", fix="check the id, or the --db path")
@@ -154,6 +224,14 @@ class Store:
                                    where=f"artifacts row artifact_id={artifact_id}",
                                    fix="the blob was altered; restore the file from a backup")
         return data
+
+
+def _allowed(name: str) -> str:
+    if name not in STATEMENTS:
+        raise StoreError(f"{name.split('.', 1)[1]!r} is not a key QRP looks rows up by",
+                         where="qrp_jupyter.store.statements",
+                         fix="use a (table, column) pair of PREFIX_KEYS or LOOKUP_KEYS")
+    return name
 
 
 def decode_blob(codec: str, data: bytes) -> bytes:

@@ -126,15 +126,12 @@ def run_payload(store: Store, ref: str, *, max_trials: int = 10,
     max_trials = _positive_int(max_trials, "max_trials", 1)
     max_points = _positive_int(max_points, "max_points", 2)
     instance_id = resolve_instance(store, ref)
-    inst = store.one("SELECT * FROM run_instances WHERE run_instance_id = ?", (instance_id,))
-    run = store.one("SELECT * FROM runs WHERE run_key = ?", (inst["run_key"],))
+    inst = store.one("run_instances.get", (instance_id,))
+    run = store.one("runs.get", (inst["run_key"],))
     result = json.loads(inst["result_json"])
-    artifacts = {r["kind"]: r["artifact_id"] for r in store.all(
-        "SELECT kind, artifact_id FROM artifact_lineage WHERE run_instance_id = ? "
-        "ORDER BY lineage_id", (instance_id,))}
-    rows = store.all("SELECT trial_index, params_json, sharpe_annual, metrics_json FROM trials "
-                     "WHERE run_key = ? ORDER BY sharpe IS NULL, sharpe DESC, trial_index "
-                     "LIMIT ?", (run["run_key"], max_trials))
+    artifacts = {r["kind"]: r["artifact_id"]
+                 for r in store.all("artifact_lineage.of_instance", (instance_id,))}
+    rows = store.all("trials.best", (run["run_key"], max_trials))
     trials = []
     for r in rows:
         metrics = json.loads(r["metrics_json"])
@@ -162,8 +159,7 @@ def run_payload(store: Store, ref: str, *, max_trials: int = 10,
         "artifacts": dict(sorted(artifacts.items())),
         "config": json.loads(run["config_json"]),
         "summary": result.get("summary", {}),
-        "n_trials": store.one("SELECT COUNT(*) AS n FROM trials WHERE run_key = ?",
-                              (run["run_key"],))["n"],
+        "n_trials": store.one("trials.count", (run["run_key"],))["n"],
         "trials": trials,
         "equity": {"definition": EQUITY_DEFINITION, "n_obs": int(R.shape[0]),
                    "index": [int(i) for i in index], "curves": curves},

@@ -12,6 +12,8 @@ from qrp_jupyter.governance import create_candidate, promote
 from qrp_jupyter.views import (MIME_AUDIT, MIME_LINEAGE, MIME_RUN, audit_bundle, lineage_bundle,
                                run_bundle)
 
+import insider
+
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 
@@ -105,7 +107,7 @@ def test_dataset_swap_and_foreign_instance_are_caught(world, saved):
 
 def test_audit_report_id_and_tampered_store_are_caught(world, saved):
     path, cand = saved
-    rid = world.store.one("SELECT eligibility_report_id FROM eligibility_reports")[0]
+    rid = insider.row(world.store, "SELECT eligibility_report_id FROM eligibility_reports")[0]
     edit(path, rid, "0" * 64, count=-1)
     problems = verify_notebook(world.store, path).problems
     assert {p.cell for p in problems} == {2, 3}  # the lineage and the audit outputs
@@ -115,9 +117,9 @@ def test_audit_report_id_and_tampered_store_are_caught(world, saved):
 def test_a_blob_altered_in_the_store_is_caught(world, saved):
     path, _ = saved
     aid = world.edge.artifacts["metrics_table"]
-    world.store.conn.execute("DROP TRIGGER trg_artifacts_no_update")
-    world.store.conn.execute("UPDATE artifacts SET data = ?, codec = 'identity' "
-                             "WHERE artifact_id = ?", (b"{}", aid))
+    insider.execute(world.store, "DROP TRIGGER trg_artifacts_no_update")
+    insider.execute(world.store, "UPDATE artifacts SET data = ?, codec = 'identity' "
+                                 "WHERE artifact_id = ?", (b"{}", aid))
     problems = verify_notebook(world.store, path).problems
     assert problems and all("stored bytes do not hash" in p.problem for p in problems)
     assert {p.cell for p in problems} == {1, 2, 3}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import insider
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
@@ -26,11 +28,11 @@ def test_readme_sql_statements_all_run(world):
     stmts = readme_sql()
     assert len(stmts) >= 6
     for sql in stmts:
-        world.store.conn.execute(sql).fetchall()
+        insider.rows(world.store, sql)
     # And the views say what the README says they say.
-    chain = world.store.one("SELECT status, report_level, report_passed, family "
-                            "FROM v_candidate_chain")
+    chain = insider.row(world.store, "SELECT status, report_level, report_passed, family "
+                                     "FROM v_candidate_chain")
     assert tuple(chain) == ("candidate", "candidate", 1, "t-trend")
-    log = world.store.all("SELECT kind, prev_hash, event_hash FROM v_governance_log")
+    log = insider.rows(world.store, "SELECT kind, prev_hash, event_hash FROM v_governance_log")
     assert [r["kind"] for r in log] == ["candidate_created", "promoted"]
     assert log[1]["prev_hash"] == log[0]["event_hash"]

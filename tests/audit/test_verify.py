@@ -11,6 +11,8 @@ from qrp_jupyter.governance import create_candidate, promote
 from qrp_jupyter.identity import canonical_json, hash_payload
 from qrp_jupyter.store.schema import TRIGGERS
 
+import insider
+
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 
@@ -27,7 +29,7 @@ def accepted(world):
 
 def drop_triggers(store):
     for name in TRIGGERS:
-        store.conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+        insider.execute(store, f"DROP TRIGGER IF EXISTS {name}")
 
 
 def problems(store):
@@ -59,9 +61,9 @@ def test_hand_inserted_passing_report_is_caught(world):
     payload = {"kind": "eligibility_report", "candidate_id": cid, "level": "candidate",
                "passed": True, "rules": [], "policy": {"hash": "0" * 64}}
     forged = "f" * 64
-    with world.store.transaction() as conn:
-        from qrp_jupyter.governance import DEFAULT_POLICY, register_policy
-        ph = register_policy(world.store, DEFAULT_POLICY)
+    from qrp_jupyter.governance import DEFAULT_POLICY, register_policy
+    ph = register_policy(world.store, DEFAULT_POLICY)
+    with insider.transaction(world.store) as conn:
         conn.execute("INSERT INTO eligibility_reports VALUES (?, ?, 'candidate', 1, ?, ?, 'now')",
                      (forged, cid, ph, canonical_json(payload)))
         conn.execute("UPDATE promotion_candidates SET status = 'candidate', "
@@ -79,8 +81,8 @@ def test_even_a_self_consistent_forged_report_is_caught_by_the_event_chain(world
     c = create_candidate(world.store, world.edge.run_instance_id)
     cid = c["candidate_id"]
     from qrp_jupyter.governance import DEFAULT_POLICY, register_policy
-    with world.store.transaction() as conn:
-        ph = register_policy(world.store, DEFAULT_POLICY)
+    ph = register_policy(world.store, DEFAULT_POLICY)
+    with insider.transaction(world.store) as conn:
         payload = {"kind": "eligibility_report", "candidate_id": cid, "level": "candidate",
                    "passed": True, "rules": [], "policy": {"hash": ph}, "evidence": {}}
         rid = hash_payload(payload)
@@ -95,11 +97,11 @@ def test_even_a_self_consistent_forged_report_is_caught_by_the_event_chain(world
 
 def test_dropped_triggers_then_edited_event_is_named(accepted):
     drop_triggers(accepted.store)
-    p = json.loads(accepted.store.one("SELECT payload_json FROM governance_events "
-                                      "WHERE seq = 2")["payload_json"])
+    p = json.loads(insider.row(accepted.store, "SELECT payload_json FROM governance_events "
+                                               "WHERE seq = 2")["payload_json"])
     p["actor"] = "mallory"
-    accepted.store.conn.execute("UPDATE governance_events SET payload_json = ? WHERE seq = 2",
-                                (canonical_json(p),))
+    insider.execute(accepted.store, "UPDATE governance_events SET payload_json = ? WHERE seq = 2",
+                                    (canonical_json(p),))
     found = problems(accepted.store)
     assert ("governance_events", "seq 2",
             "event_hash is not SHA-256(prev_hash || payload)") in found
@@ -108,7 +110,7 @@ def test_dropped_triggers_then_edited_event_is_named(accepted):
 
 def test_dropped_triggers_then_deleted_event_breaks_the_chain(accepted):
     drop_triggers(accepted.store)
-    accepted.store.conn.execute("DELETE FROM governance_events WHERE seq = 2")
+    insider.execute(accepted.store, "DELETE FROM governance_events WHERE seq = 2")
     found = problems(accepted.store)
     assert ("governance_events", "seq 3", "sequence gap: expected seq 2") in found
     assert ("governance_events", "seq 3",
@@ -117,13 +119,13 @@ def test_dropped_triggers_then_deleted_event_breaks_the_chain(accepted):
 
 def test_dropped_triggers_then_edited_report_is_named(accepted):
     drop_triggers(accepted.store)
-    row = accepted.store.one("SELECT payload_json FROM eligibility_reports "
-                             "WHERE eligibility_report_id = ?", (accepted.report_id,))
+    row = insider.row(accepted.store, "SELECT payload_json FROM eligibility_reports "
+                                      "WHERE eligibility_report_id = ?", (accepted.report_id,))
     p = json.loads(row["payload_json"])
     p["rules"][0]["threshold"] = 0.5  # loosen a threshold after the fact
-    accepted.store.conn.execute("UPDATE eligibility_reports SET payload_json = ? "
-                                "WHERE eligibility_report_id = ?",
-                                (canonical_json(p), accepted.report_id))
+    insider.execute(accepted.store, "UPDATE eligibility_reports SET payload_json = ? "
+                                    "WHERE eligibility_report_id = ?",
+                                    (canonical_json(p), accepted.report_id))
     assert ("eligibility_reports", accepted.report_id,
             "eligibility_report_id is not the hash of its payload") in problems(accepted.store)
     assert not trace(accepted.store, accepted.cid)["ok"]
@@ -132,21 +134,21 @@ def test_dropped_triggers_then_edited_report_is_named(accepted):
 def test_dropped_triggers_then_edited_blob_is_named(accepted):
     drop_triggers(accepted.store)
     aid = accepted.edge.artifacts["metrics_table"]
-    raw = accepted.store.conn.execute("SELECT data FROM artifacts WHERE artifact_id = ?",
-                                      (aid,)).fetchone()[0]
+    raw = insider.row(accepted.store, "SELECT data FROM artifacts WHERE artifact_id = ?",
+                                      (aid,))[0]
     doc = json.loads(raw)
     doc["trials"][0]["sharpe_annual"] = 99.0
-    accepted.store.conn.execute("UPDATE artifacts SET data = ?, codec = 'identity' "
-                                "WHERE artifact_id = ?",
-                                (canonical_json(doc).encode(), aid))
+    insider.execute(accepted.store, "UPDATE artifacts SET data = ?, codec = 'identity' "
+                                    "WHERE artifact_id = ?",
+                                    (canonical_json(doc).encode(), aid))
     assert ("artifacts", aid, "blob bytes do not hash to artifact_id") in problems(
         accepted.store)
 
 
 def test_dropped_triggers_then_edited_trial_row_is_named(accepted):
     drop_triggers(accepted.store)
-    accepted.store.conn.execute("UPDATE trials SET sharpe = 9.0 WHERE run_key = ? AND "
-                                "trial_index = 0", (accepted.edge.run_key,))
+    insider.execute(accepted.store, "UPDATE trials SET sharpe = 9.0 WHERE run_key = ? AND "
+                                    "trial_index = 0", (accepted.edge.run_key,))
     assert ("trials", f"{accepted.edge.run_key[:12]}#0",
             "trial row differs from the run's metrics_table artifact") in problems(
         accepted.store)
@@ -154,12 +156,12 @@ def test_dropped_triggers_then_edited_trial_row_is_named(accepted):
 
 def test_dropped_triggers_then_edited_config_breaks_the_run_key(accepted):
     drop_triggers(accepted.store)
-    row = accepted.store.one("SELECT config_json FROM runs WHERE run_key = ?",
-                             (accepted.edge.run_key,))
+    row = insider.row(accepted.store, "SELECT config_json FROM runs WHERE run_key = ?",
+                                      (accepted.edge.run_key,))
     cfg = json.loads(row["config_json"])
     cfg["costs"]["fee_bps"] = 0.0  # pretend the run was cheaper
-    accepted.store.conn.execute("UPDATE runs SET config_json = ? WHERE run_key = ?",
-                                (canonical_json(cfg), accepted.edge.run_key))
+    insider.execute(accepted.store, "UPDATE runs SET config_json = ? WHERE run_key = ?",
+                                    (canonical_json(cfg), accepted.edge.run_key))
     assert ("runs", accepted.edge.run_key,
             "config/dataset/code/engine do not hash to run_key") in problems(accepted.store)
 
@@ -167,8 +169,8 @@ def test_dropped_triggers_then_edited_config_breaks_the_run_key(accepted):
 def test_dropped_triggers_then_status_edit_is_named(world):
     c = create_candidate(world.store, world.noise.run_instance_id)
     drop_triggers(world.store)
-    world.store.conn.execute("UPDATE promotion_candidates SET status = 'accepted' "
-                             "WHERE candidate_id = ?", (c["candidate_id"],))
+    insider.execute(world.store, "UPDATE promotion_candidates SET status = 'accepted' "
+                                 "WHERE candidate_id = ?", (c["candidate_id"],))
     found = problems(world.store)
     assert ("promotion_candidates", c["candidate_id"],
             "status 'accepted' without an existing report") in found

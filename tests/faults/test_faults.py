@@ -20,6 +20,8 @@ from qrp_jupyter.audit import verify
 from qrp_jupyter.runs import OUTPUT_KINDS
 from qrp_jupyter.store import Store
 
+import insider
+
 pytestmark = pytest.mark.slow
 
 CONFIG = """\
@@ -55,8 +57,8 @@ def child(code: str, *args: str) -> subprocess.Popen:
 
 def complete_instances(store: Store) -> None:
     """Every instance has every output artifact in its lineage, stored and hash-verified."""
-    for inst in store.all("SELECT run_instance_id FROM run_instances"):
-        kinds = {r["kind"]: r["artifact_id"] for r in store.all(
+    for inst in insider.rows(store, "SELECT run_instance_id FROM run_instances"):
+        kinds = {r["kind"]: r["artifact_id"] for r in insider.rows(store,
             "SELECT kind, artifact_id FROM artifact_lineage WHERE run_instance_id = ?",
             (inst["run_instance_id"],))}
         # the fault config leaves the opt-in permutation test off; every other kind is due
@@ -64,8 +66,8 @@ def complete_instances(store: Store) -> None:
         assert due <= set(kinds), inst["run_instance_id"]
         for aid in kinds.values():
             store.get_artifact(aid)
-    orphans = store.one("SELECT COUNT(*) AS n FROM runs WHERE run_key NOT IN "
-                        "(SELECT run_key FROM run_instances)")["n"]
+    orphans = insider.row(store, "SELECT COUNT(*) AS n FROM runs WHERE run_key NOT IN "
+                                 "(SELECT run_key FROM run_instances)")["n"]
     assert orphans == 0
 
 
@@ -81,7 +83,7 @@ def fault_db(_world_template, tmp_path):
 def counts(path) -> dict[str, int]:
     s = Store(path)
     try:
-        return {t: s.one(f"SELECT COUNT(*) AS n FROM {t}")["n"] for t in
+        return {t: insider.row(s, f"SELECT COUNT(*) AS n FROM {t}")["n"] for t in
                 ("runs", "run_instances", "trials", "artifacts", "artifact_lineage",
                  "artifact_edges")}
     finally:
@@ -164,7 +166,7 @@ def test_two_processes_writing_runs_and_promotions_at_once(fault_db):
     rep = verify(s)
     assert rep.ok, rep.text()
     # 8 candidates created and 8 promotion attempts, all on one unbroken chain.
-    kinds = [r["kind"] for r in s.all("SELECT kind FROM governance_events ORDER BY seq")]
+    kinds = [r["kind"] for r in insider.rows(s, "SELECT kind FROM governance_events ORDER BY seq")]
     assert kinds.count("candidate_created") == 8
     assert kinds.count("promoted") + kinds.count("promotion_refused") == 8
     complete_instances(s)
@@ -173,7 +175,7 @@ def test_two_processes_writing_runs_and_promotions_at_once(fault_db):
 
 def test_two_processes_making_the_same_candidate_get_one_row_and_one_event(fault_db):
     s = Store(fault_db)
-    inst = s.one("SELECT run_instance_id FROM run_instances ORDER BY seq LIMIT 1")[0]
+    inst = insider.row(s, "SELECT run_instance_id FROM run_instances ORDER BY seq LIMIT 1")[0]
     s.close()
     code = PRELUDE.format(config="") + textwrap.dedent("""
         s = Store(sys.argv[1])
@@ -188,7 +190,7 @@ def test_two_processes_making_the_same_candidate_get_one_row_and_one_event(fault
     created = [ln.split()[1] for out, _ in outs for ln in out.split("\n") if ln.strip()]
     assert created.count("True") == 3 and created.count("False") == 3
     s = Store(fault_db)
-    kinds = [r[0] for r in s.conn.execute("SELECT kind FROM governance_events")]
+    kinds = [r[0] for r in insider.rows(s, "SELECT kind FROM governance_events")]
     assert kinds.count("candidate_created") == 3
     assert verify(s).ok
     s.close()

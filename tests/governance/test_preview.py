@@ -8,6 +8,8 @@ from qrp_jupyter.errors import GovernanceError, NotFoundError
 from qrp_jupyter.governance import (DEFAULT_POLICY, create_candidate, preview_eligibility,
                                     promote)
 
+import insider
+
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 VERDICT = ("rules", "blockers", "warnings", "passed", "evidence")
@@ -29,8 +31,8 @@ def test_preview_writes_nothing_and_matches_the_promotion_it_predicts(world, cou
     assert {k: pre[k] for k in VERDICT} == {k: report[k] for k in VERDICT}
     assert pre["passed"] is (run == "edge")
     # The Sharpe evidence the preview named is the very artifact promotion then stored.
-    assert world.store.one("SELECT 1 FROM artifacts WHERE artifact_id = ?",
-                           (pre["evidence"]["sharpe_evidence"],)) is not None
+    assert insider.row(world.store, "SELECT 1 FROM artifacts WHERE artifact_id = ?",
+                                    (pre["evidence"]["sharpe_evidence"],)) is not None
 
 
 def test_preview_at_accepted_replays_read_only(world, counts):

@@ -11,11 +11,13 @@ from qrp_jupyter.governance import (DEFAULT_POLICY, Policy, create_candidate, pr
                                     register_policy, retire)
 from qrp_jupyter.runs import execute_run
 
+import insider
+
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 
 def events(store):
-    return [dict(r) for r in store.all("SELECT * FROM v_governance_log")]
+    return [dict(r) for r in insider.rows(store, "SELECT * FROM v_governance_log")]
 
 
 def test_edge_goes_through_candidate_to_accepted(world):
@@ -28,8 +30,8 @@ def test_edge_goes_through_candidate_to_accepted(world):
     assert r2.passed, r2.report["blockers"]
     rules = {r["rule"]: r for r in r2.report["rules"]}
     assert rules["replay"]["value"] is True and rules["replay"]["verdict"] == "pass"
-    row = world.store.one("SELECT status, eligibility_report_id FROM promotion_candidates "
-                          "WHERE candidate_id = ?", (c["candidate_id"],))
+    row = insider.row(world.store, "SELECT status, eligibility_report_id FROM promotion_candidates "
+                                   "WHERE candidate_id = ?", (c["candidate_id"],))
     assert row["status"] == "accepted" and row["eligibility_report_id"] == \
         r2.eligibility_report_id
     log = events(world.store)
@@ -45,8 +47,8 @@ def test_every_rule_names_its_value_threshold_verdict_and_source_artifact(world)
     for rule in rep["rules"]:
         assert {"rule", "metric", "value", "op", "threshold", "verdict", "severity",
                 "artifact_id"} <= set(rule)
-        assert world.store.one("SELECT 1 FROM artifacts WHERE artifact_id = ?",
-                               (rule["artifact_id"],)) is not None, rule
+        assert insider.row(world.store, "SELECT 1 FROM artifacts WHERE artifact_id = ?",
+                                        (rule["artifact_id"],)) is not None, rule
     dsr = next(r for r in rep["rules"] if r["metric"] == "deflated_sharpe")
     ev = json.loads(world.store.get_artifact(dsr["artifact_id"]))
     # N comes from the family's trial registry: the edge family holds 4 trials.
@@ -70,8 +72,8 @@ def test_noise_is_refused_with_readable_blockers_and_the_refusal_is_recorded(wor
     assert not res.passed
     assert any(b.startswith("data_snooping: reality_check_pvalue") for b in
                res.report["blockers"]), res.report["blockers"]
-    row = world.store.one("SELECT status, eligibility_report_id FROM promotion_candidates "
-                          "WHERE candidate_id = ?", (c["candidate_id"],))
+    row = insider.row(world.store, "SELECT status, eligibility_report_id FROM promotion_candidates "
+                                   "WHERE candidate_id = ?", (c["candidate_id"],))
     assert row["status"] == "exploratory" and row["eligibility_report_id"] is None
     after = counts(world.store)
     assert after["eligibility_reports"] == before["eligibility_reports"] + 1

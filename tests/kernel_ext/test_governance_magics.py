@@ -11,12 +11,14 @@ from kshell import assert_one_line_usage_error, run
 
 from qrp_jupyter.runs import RUN_LISTING_COLUMNS
 
+import insider
+
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 
 def status(world, cid: str) -> str:
-    return world.store.one("SELECT status FROM promotion_candidates WHERE candidate_id = ?",
-                           (cid,))["status"]
+    return insider.row(world.store, "SELECT status FROM promotion_candidates WHERE candidate_id = ?",
+                                    (cid,))["status"]
 
 
 def make_candidate(ip, world):
@@ -42,9 +44,9 @@ def test_promote_a_run_to_candidate_then_accepted(ip, world):
 def test_promote_a_chosen_trial(ip, world):
     cell = run(ip, f"%qrp_promote {world.edge.run_instance_id} --to candidate --trial 0")
     assert cell.error is None, cell.error
-    row = world.store.one("SELECT trial_index FROM promotion_candidates")
+    row = insider.row(world.store, "SELECT trial_index FROM promotion_candidates")
     assert row["trial_index"] == 0
-    assert cell.value.data.candidate_id == world.store.one(
+    assert cell.value.data.candidate_id == insider.row(world.store,
         "SELECT candidate_id FROM promotion_candidates")["candidate_id"]
 
 
@@ -70,9 +72,9 @@ def test_refused_promotion_is_an_outcome_shown_and_returned_not_an_error(ip, wor
     after = counts(world.store)
     assert after["promotion_candidates"] == before["promotion_candidates"] + 1
     assert after["eligibility_reports"] == before["eligibility_reports"] + 1
-    rep = world.store.one("SELECT eligibility_report_id, passed FROM eligibility_reports")
+    rep = insider.row(world.store, "SELECT eligibility_report_id, passed FROM eligibility_reports")
     assert rep["passed"] == 0 and rep["eligibility_report_id"] == res.eligibility_report_id
-    events = [r["kind"] for r in world.store.all(
+    events = [r["kind"] for r in insider.rows(world.store,
         "SELECT kind FROM governance_events WHERE candidate_id = ? ORDER BY seq",
         (res.candidate_id,))]
     assert events == ["candidate_created", "promotion_refused"]
@@ -90,7 +92,7 @@ def test_refused_promotion_of_an_existing_candidate_keeps_its_status(ip, world, 
     assert after["eligibility_reports"] == before["eligibility_reports"] + 1
     assert after["governance_events"] == before["governance_events"] + 1
     assert after["promotion_candidates"] == before["promotion_candidates"]
-    last = world.store.one("SELECT kind FROM governance_events ORDER BY seq DESC LIMIT 1")
+    last = insider.row(world.store, "SELECT kind FROM governance_events ORDER BY seq DESC LIMIT 1")
     assert last["kind"] == "promotion_refused"
 
 
@@ -103,7 +105,7 @@ def test_reject_needs_a_reason_and_records_it(ip, world, counts):
     cell = run(ip, f'%qrp_promote {cid} --to rejected --reason "overfit on 2021"')
     assert cell.error is None, cell.error
     assert status(world, cid) == "rejected"
-    reason = world.store.one("SELECT reason FROM v_governance_log ORDER BY seq DESC LIMIT 1")
+    reason = insider.row(world.store, "SELECT reason FROM v_governance_log ORDER BY seq DESC LIMIT 1")
     assert reason["reason"] == "overfit on 2021"
 
 
@@ -153,16 +155,16 @@ def test_audit_shows_the_core_audit_bundle(ip, world, counts):
 
 def test_audit_of_a_tampered_candidate_fails_in_one_line(ip, world):
     cid = make_candidate(ip, world)
-    rid = world.store.one("SELECT eligibility_report_id FROM promotion_candidates")[0]
+    rid = insider.row(world.store, "SELECT eligibility_report_id FROM promotion_candidates")[0]
     # Reports are immutable by trigger; someone holding the file can still drop it.
-    world.store.conn.execute("DROP TRIGGER IF EXISTS eligibility_reports_no_update")
-    for (name,) in world.store.conn.execute(
+    insider.execute(world.store, "DROP TRIGGER IF EXISTS eligibility_reports_no_update")
+    for (name,) in insider.rows(world.store,
             "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = "
-            "'eligibility_reports'").fetchall():
-        world.store.conn.execute(f"DROP TRIGGER {name}")
-    world.store.conn.execute("UPDATE eligibility_reports SET payload_json = replace("
-                             "payload_json, '\"passed\":true', '\"passed\":false') WHERE "
-                             "eligibility_report_id = ?", (rid,))
+            "'eligibility_reports'"):
+        insider.execute(world.store, f"DROP TRIGGER {name}")
+    insider.execute(world.store, "UPDATE eligibility_reports SET payload_json = replace("
+                                 "payload_json, '\"passed\":true', '\"passed\":false') WHERE "
+                                 "eligibility_report_id = ?", (rid,))
     cell = run(ip, f"%qrp_audit {cid}")
     assert_one_line_usage_error(cell, "%qrp_audit", "does not verify")
     assert cell.texts and cell.texts[0].strip()
@@ -201,13 +203,13 @@ def test_verify_store_ok_then_tampered(ip, world):
     cell = run(ip, "%qrp_verify")
     assert cell.error is None, cell.error
     assert "OK" in cell.value._repr_mimebundle_()["text/plain"]
-    blob = world.store.one("SELECT artifact_id FROM artifacts WHERE codec = 'identity' "
-                           "LIMIT 1")["artifact_id"]
-    for (name,) in world.store.conn.execute(
+    blob = insider.row(world.store, "SELECT artifact_id FROM artifacts WHERE codec = 'identity' "
+                                    "LIMIT 1")["artifact_id"]
+    for (name,) in insider.rows(world.store,
             "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = "
-            "'artifacts'").fetchall():
-        world.store.conn.execute(f"DROP TRIGGER {name}")
-    world.store.conn.execute("UPDATE artifacts SET data = X'00' WHERE artifact_id = ?", (blob,))
+            "'artifacts'"):
+        insider.execute(world.store, f"DROP TRIGGER {name}")
+    insider.execute(world.store, "UPDATE artifacts SET data = X'00' WHERE artifact_id = ?", (blob,))
     cell = run(ip, "%qrp_verify")
     assert_one_line_usage_error(cell, "%qrp_verify", "problem(s)")
     assert any("problem" in t for t in cell.texts)

@@ -10,6 +10,8 @@ import pytest
 from kshell import assert_one_line_usage_error, qrp_magics, run
 from qrp_kernel import RunResult
 
+import insider
+
 RUN_CELL = """\
 name = "cell run"
 family = "t-cell"
@@ -66,12 +68,12 @@ def test_run_cell_records_the_run_and_returns_a_result(ip, world):
     assert cell.error is None, cell.error
     res = cell.value
     assert isinstance(res, RunResult) and ip.user_ns["res"] is res
-    row = world.store.one("SELECT name, family, dataset_id_v2 FROM runs WHERE run_key = ?",
-                          (res.run_key,))
+    row = insider.row(world.store, "SELECT name, family, dataset_id_v2 FROM runs WHERE run_key = ?",
+                                   (res.run_key,))
     assert (row["name"], row["family"]) == ("cell run", "t-cell")
     assert row["dataset_id_v2"] == res.dataset_id_v2
-    inst = world.store.one("SELECT run_key FROM run_instances WHERE run_instance_id = ?",
-                           (res.run_instance_id,))
+    inst = insider.row(world.store, "SELECT run_key FROM run_instances WHERE run_instance_id = ?",
+                                    (res.run_instance_id,))
     assert inst["run_key"] == res.run_key
     assert set(res.artifacts) >= {"returns_matrix", "reality_check", "pbo"}
     assert res.summary["n_trials"] == 3
@@ -117,15 +119,15 @@ def test_progress_is_shown_and_updated_in_place(ip):
 
 def test_name_and_dataset_options_are_bound_into_the_config(ip, world):
     res = qrp_run(ip, '"renamed run" --dataset noise', RUN_CELL).value
-    row = world.store.one("SELECT name, dataset_id_v2 FROM runs WHERE run_key = ?",
-                          (res.run_key,))
-    noise = world.store.one("SELECT dataset_id_v2 FROM dataset_names WHERE name = 'noise'")
+    row = insider.row(world.store, "SELECT name, dataset_id_v2 FROM runs WHERE run_key = ?",
+                                   (res.run_key,))
+    noise = insider.row(world.store, "SELECT dataset_id_v2 FROM dataset_names WHERE name = 'noise'")
     assert row["name"] == "renamed run"
     assert row["dataset_id_v2"] == noise["dataset_id_v2"] == res.dataset_id_v2
     # a name holding TOML syntax is a value, never pasted into the text
     odd = qrp_run(ip, "'x\" = 1 [evil]'", RUN_CELL).value
-    assert world.store.one("SELECT name FROM runs WHERE run_key = ?",
-                           (odd.run_key,))["name"] == 'x" = 1 [evil]'
+    assert insider.row(world.store, "SELECT name FROM runs WHERE run_key = ?",
+                                    (odd.run_key,))["name"] == 'x" = 1 [evil]'
     # the same experiment under another label: same run_key, a new instance
     assert odd.run_key == qrp_run(ip, "", RUN_CELL).value.run_key
 
@@ -139,8 +141,8 @@ def test_dataset_option_works_when_the_cell_names_no_dataset(ip):
 def test_a_notebook_function_is_hashed_into_the_run_key(ip, world):
     assert run(ip, SIGNAL).error is None
     first = qrp_run(ip, "", USER_CELL).value
-    row = world.store.one("SELECT code_entry_point, code_source FROM runs WHERE run_key = ?",
-                          (first.run_key,))
+    row = insider.row(world.store, "SELECT code_entry_point, code_source FROM runs WHERE run_key = ?",
+                                   (first.run_key,))
     assert row["code_entry_point"] == "my_signal"
     assert "np.sign(close[lookback:] - close[:-lookback])" in row["code_source"]
     assert run(ip, SIGNAL.replace("np.sign(", "-np.sign(")).error is None
@@ -193,8 +195,8 @@ def test_short_errors_off_shows_the_original_error(ip):
 def test_result_promote_makes_a_candidate_of_the_best_trial(ip, world):
     res = qrp_run(ip, "", RUN_CELL).value
     out = res.promote("candidate")
-    cand = world.store.one("SELECT candidate_id, trial_index, run_instance_id, status "
-                           "FROM promotion_candidates")
+    cand = insider.row(world.store, "SELECT candidate_id, trial_index, run_instance_id, status "
+                                    "FROM promotion_candidates")
     assert out.data.candidate_id == cand["candidate_id"]
     assert cand["trial_index"] == res.summary["best_trial"]
     assert cand["run_instance_id"] == res.run_instance_id

@@ -14,6 +14,8 @@ from qrp_jupyter.lineage import (MIME_LINEAGE, graph_payload, layered_layout, li
                                  lineage_payload, node_layers)
 from qrp_jupyter.runs import replay_run
 
+import insider
+
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 
@@ -42,7 +44,7 @@ def test_candidate_graph_has_exactly_the_nodes_of_its_chain(world, promoted):
                  if kind not in ("dataset", "run_key_payload")}
     expected.add(f"artifact:{res.report['evidence']['sharpe_evidence']}")
     expected |= {f"seed:{root}" for root in seed_roots(world.store, e.artifacts)}
-    expected |= {f"event:{r['event_hash']}" for r in world.store.all(
+    expected |= {f"event:{r['event_hash']}" for r in insider.rows(world.store,
         "SELECT event_hash FROM governance_events WHERE candidate_id = ?", (cid,))}
     assert set(G.nodes) == expected
     assert G.graph == {"root": {"kind": "candidate", "id": cid}, "run_key": e.run_key,
@@ -76,13 +78,13 @@ def test_edges_follow_the_store_upstream_to_downstream(world, promoted):
     assert rel[a["metrics_table"], report] == "input"
     for root in seed_roots(world.store, e.artifacts):
         assert rel[a["seed_records"], f"seed:{root}"] == "contains"
-    kinds = {ev["kind"]: f"event:{ev['event_hash']}" for ev in world.store.all(
+    kinds = {ev["kind"]: f"event:{ev['event_hash']}" for ev in insider.rows(world.store,
         "SELECT kind, event_hash FROM governance_events WHERE candidate_id = ?", (cid,))}
     assert rel[report, kinds["promoted"]] == "records"
     assert rel[f"candidate:{cid}", kinds["candidate_created"]] == "records"
     # Every stored artifact edge among the nodes is in the graph, parent -> child.
     ids = {n.split(":", 1)[1]: n for n in G if n.startswith("artifact:")}
-    stored = [r for r in world.store.all("SELECT * FROM artifact_edges")
+    stored = [r for r in insider.rows(world.store, "SELECT * FROM artifact_edges")
               if r["child_id"] in ids and r["parent_id"] in ids]
     assert stored
     for r in stored:

@@ -15,6 +15,8 @@ from qrp_jupyter.runs import execute_run, prepare_run
 from qrp_jupyter.store import decode_array
 from world_configs import EDGE_TOML
 
+import insider
+
 
 def test_same_config_twice_gives_a_new_instance_with_identical_artifacts(world, counts):
     before = counts(world.store)
@@ -51,8 +53,8 @@ def test_dataset_name_and_id_prefix_are_the_same_run(world):
 
 def test_stored_trials_match_the_returns_matrix(world):
     R = decode_array(world.store.get_artifact(world.edge.artifacts["returns_matrix"]))
-    rows = world.store.all("SELECT trial_index, sharpe, n_obs FROM trials WHERE run_key = ? "
-                           "ORDER BY trial_index", (world.edge.run_key,))
+    rows = insider.rows(world.store, "SELECT trial_index, sharpe, n_obs FROM trials WHERE run_key = ? "
+                                     "ORDER BY trial_index", (world.edge.run_key,))
     assert len(rows) == R.shape[1] == 4
     for r in rows:
         col = R[:, r["trial_index"]]
@@ -61,7 +63,7 @@ def test_stored_trials_match_the_returns_matrix(world):
 
 
 def test_lineage_and_edges_connect_outputs_to_inputs(world):
-    kinds = {r["kind"]: r["role"] for r in world.store.all(
+    kinds = {r["kind"]: r["role"] for r in insider.rows(world.store,
         "SELECT kind, role FROM artifact_lineage WHERE run_instance_id = ?",
         (world.edge.run_instance_id,))}
     assert kinds["dataset"] == "input" and kinds["run_key_payload"] == "input"
@@ -69,7 +71,7 @@ def test_lineage_and_edges_connect_outputs_to_inputs(world):
               "walk_forward", "fold_causality", "seed_records"):
         assert kinds[k] == "output", k
     a = world.edge.artifacts
-    parents = {r["parent_id"] for r in world.store.all(
+    parents = {r["parent_id"] for r in insider.rows(world.store,
         "SELECT parent_id FROM artifact_edges WHERE child_id = ?", (a["returns_matrix"],))}
     assert parents == {a["dataset"], a["run_key_payload"]}
     # The run_key payload artifact *is* the run_key: its id is the hash of the identity.
@@ -127,8 +129,8 @@ reps = 99
 
 def test_user_function_source_is_part_of_the_run_key_and_stored(world):
     out = execute_run(world.store, USER_TOML, namespace={"_signal": _signal})
-    row = world.store.one("SELECT code_hash, code_source, code_entry_point FROM runs "
-                          "WHERE run_key = ?", (out.run_key,))
+    row = insider.row(world.store, "SELECT code_hash, code_source, code_entry_point FROM runs "
+                                   "WHERE run_key = ?", (out.run_key,))
     assert row["code_entry_point"] == "_signal"
     assert row["code_source"].startswith("def _signal(close, lookback):")
     assert out.artifacts["code"] == __import__("hashlib").sha256(
@@ -222,8 +224,8 @@ def test_user_function_from_a_file_next_to_the_config(world, tmp_path):
         "    return out\n")
     text = USER_TOML.replace('"_signal"', '"signals.py:flip"')
     out = execute_run(world.store, text, base_dir=tmp_path)
-    assert world.store.one("SELECT code_entry_point FROM runs WHERE run_key = ?",
-                           (out.run_key,))["code_entry_point"] == "flip"
+    assert insider.row(world.store, "SELECT code_entry_point FROM runs WHERE run_key = ?",
+                                    (out.run_key,))["code_entry_point"] == "flip"
     with pytest.raises(ConfigError, match="does not exist"):
         execute_run(world.store, text.replace("signals.py", "nope.py"), base_dir=tmp_path)
 
@@ -270,7 +272,7 @@ def test_permutation_null_in_a_run(world):
     assert want.seed_record == rec
     np.testing.assert_array_equal(want.null_distribution, null)
     assert want.pvalue == doc["pvalue"]
-    parents = {r["relation"] for r in world.store.all(
+    parents = {r["relation"] for r in insider.rows(world.store,
         "SELECT relation FROM artifact_edges WHERE child_id = ?",
         (out.artifacts["permutation_null_distribution"],))}
     assert parents == {"derived_from", "seeded_by"}

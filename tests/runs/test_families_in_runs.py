@@ -11,6 +11,8 @@ from qrp_jupyter.errors import ConfigError
 from qrp_jupyter.runs import execute_run, prepare_run, register_dataset, replay_run
 from qrp_jupyter.store import decode_array
 
+import insider
+
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 BASE = """\
@@ -50,8 +52,8 @@ def test_cross_sectional_momentum_on_a_panel_runs_and_replays(panel_world):
     w = panel_world
     out = execute_run(w.store, cfg("xs_momentum", "lookback = [12, 48]\ntop_k = [1]",
                                    ds="panel"))
-    row = json.loads(w.store.one("SELECT config_json FROM runs WHERE run_key = ?",
-                                 (out.run_key,))["config_json"])
+    row = json.loads(insider.row(w.store, "SELECT config_json FROM runs WHERE run_key = ?",
+                                          (out.run_key,))["config_json"])
     assert row["data"]["assets"] == ["AAA", "BBB", "CCC", "DDD"] and row["data"]["asset"] is None
     R = decode_array(w.store.get_artifact(out.artifacts["returns_matrix"]))
     assert R.shape == (1499, 2)

@@ -12,6 +12,9 @@ from qrp_jupyter.store.schema import APPEND_ONLY, TRIGGERS, VIEWS
 
 T = "2024-01-01T00:00:00.000000Z"
 
+# The insider's handle: the in-memory store's private connection ``_conn`` (there is no file
+# to open with sqlite3.connect), so these raw writes bypass QRP exactly as an attacker would.
+
 
 def h(*parts) -> str:
     return hash_payload(["test", *parts])
@@ -21,7 +24,7 @@ def h(*parts) -> str:
 def db(mem_store):
     """A store holding one run with two trials, two candidates and reports of every kind."""
     s = mem_store
-    c = s.conn
+    c = s._conn
     with s.transaction():
         ds = s.put_artifact(b"dataset-bytes", "application/octet-stream")
         c.execute("INSERT INTO datasets VALUES (?, ?, 'test', '{}', ?)", (ds, ds, T))
@@ -59,18 +62,18 @@ def db(mem_store):
 
 
 def promote(db, cand, status, report):
-    db.conn.execute("UPDATE promotion_candidates SET status = ?, eligibility_report_id = ? "
+    db._conn.execute("UPDATE promotion_candidates SET status = ?, eligibility_report_id = ? "
                     "WHERE candidate_id = ?", (status, h(report) if report else None, h(cand)))
 
 
 def status_of(db, cand):
-    return db.conn.execute("SELECT status FROM promotion_candidates WHERE candidate_id = ?",
+    return db._conn.execute("SELECT status FROM promotion_candidates WHERE candidate_id = ?",
                            (h(cand),)).fetchone()[0]
 
 
 def forbidden(db, sql, params=()):
     with pytest.raises(sqlite3.IntegrityError):
-        db.conn.execute(sql, params)
+        db._conn.execute(sql, params)
 
 
 # -- the legal path works (so the failures below are about the rule, not the fixture) -------
@@ -78,7 +81,7 @@ def forbidden(db, sql, params=()):
 def test_legal_path_exploratory_candidate_accepted_retired(db):
     promote(db, "A", "candidate", "A-cand")
     promote(db, "A", "accepted", "A-acc")
-    db.conn.execute("UPDATE promotion_candidates SET status = 'retired' WHERE candidate_id = ?",
+    db._conn.execute("UPDATE promotion_candidates SET status = 'retired' WHERE candidate_id = ?",
                     (h("A"),))
     assert status_of(db, "A") == "retired"
 
@@ -123,14 +126,14 @@ def test_no_silent_demotion(db, target):
 
 @pytest.mark.parametrize("target", ["exploratory", "candidate", "accepted", "rejected"])
 def test_nothing_leaves_retired(db, target):
-    db.conn.execute("UPDATE promotion_candidates SET status = 'retired' WHERE candidate_id = ?",
+    db._conn.execute("UPDATE promotion_candidates SET status = 'retired' WHERE candidate_id = ?",
                     (h("A"),))
     forbidden(db, "UPDATE promotion_candidates SET status = ? WHERE candidate_id = ?",
               (target, h("A")))
 
 
 def test_rejected_cannot_be_revived(db):
-    db.conn.execute("UPDATE promotion_candidates SET status = 'rejected' WHERE candidate_id = ?",
+    db._conn.execute("UPDATE promotion_candidates SET status = 'rejected' WHERE candidate_id = ?",
                     (h("A"),))
     with pytest.raises(sqlite3.IntegrityError):
         promote(db, "A", "candidate", "A-cand")
@@ -175,7 +178,7 @@ def test_swap_the_report_link_of_accepted_for_another_passing_one(db):
     promote(db, "A", "candidate", "A-cand")
     promote(db, "A", "accepted", "A-acc")
     with db.transaction():
-        db.conn.execute("INSERT INTO eligibility_reports VALUES (?, ?, 'accepted', 1, ?, '{}', ?)",
+        db._conn.execute("INSERT INTO eligibility_reports VALUES (?, ?, 'accepted', 1, ?, '{}', ?)",
                         (h("A-acc2"), h("A"), h("pol"), T))
     forbidden(db, "UPDATE promotion_candidates SET eligibility_report_id = ? "
                   "WHERE candidate_id = ?", (h("A-acc2"), h("A")))
@@ -210,8 +213,8 @@ def test_reports_cannot_be_updated_or_deleted(db):
 
 @pytest.mark.parametrize("table", APPEND_ONLY)
 def test_append_only_tables(db, table):
-    col = db.conn.execute(f"PRAGMA table_info({table})").fetchall()[0][1]
-    assert db.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] > 0, table
+    col = db._conn.execute(f"PRAGMA table_info({table})").fetchall()[0][1]
+    assert db._conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] > 0, table
     forbidden(db, f"UPDATE {table} SET {col} = {col}")
     forbidden(db, f"DELETE FROM {table}")
 
@@ -235,7 +238,7 @@ def test_event_chain_must_extend_the_last_event(db):
     # Gap in the sequence.
     forbidden(db, "INSERT INTO governance_events VALUES (3, ?, ?, 'k', NULL, '{}', ?)",
               (h("ev3"), h("ev1"), T))
-    db.conn.execute("INSERT INTO governance_events VALUES (2, ?, ?, 'k', NULL, '{}', ?)",
+    db._conn.execute("INSERT INTO governance_events VALUES (2, ?, ?, 'k', NULL, '{}', ?)",
                     (h("ev2"), h("ev1"), T))
 
 
@@ -246,7 +249,7 @@ def test_artifacts_never_change_and_referenced_ones_stay(db):
     # An unreferenced artifact may be collected.
     with db.transaction():
         lone = db.put_artifact(b"lonely", "application/octet-stream")
-    db.conn.execute("DELETE FROM artifacts WHERE artifact_id = ?", (lone,))
+    db._conn.execute("DELETE FROM artifacts WHERE artifact_id = ?", (lone,))
 
 
 def test_referenced_dataset_is_never_deleted_or_changed(db):
@@ -263,7 +266,7 @@ def test_artifact_id_must_be_a_full_hex_digest(db):
 # -- the stored DDL is the DDL in the code ----------------------------------------------------
 
 def test_stored_triggers_and_views_match_the_code(db):
-    rows = dict(db.conn.execute(
+    rows = dict(db._conn.execute(
         "SELECT name, sql FROM sqlite_master WHERE type IN ('trigger', 'view')").fetchall())
     expected = {**TRIGGERS, **VIEWS}
     assert set(rows) == set(expected)
@@ -274,8 +277,8 @@ def test_stored_triggers_and_views_match_the_code(db):
 def test_migrations_are_idempotent_and_recorded(tmp_path):
     from qrp_jupyter.store import Store, apply_migrations
     s = Store(tmp_path / "a.sqlite")
-    assert apply_migrations(s.conn) == []
-    rows = s.all("SELECT version, name FROM schema_migrations")
-    assert [(r["version"], r["name"]) for r in rows] == [(1, "initial governed store")]
-    assert s.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert apply_migrations(s._conn) == []
+    rows = s._conn.execute("SELECT version, name FROM schema_migrations").fetchall()
+    assert [(r[0], r[1]) for r in rows] == [(1, "initial governed store")]
+    assert s._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     s.close()

@@ -20,6 +20,8 @@ from qrp_jupyter.views import (MIME_AUDIT, MIME_LINEAGE, MIME_RUN, audit_bundle,
                                bundle, lineage_bundle, lineage_payload, run_bundle, run_payload,
                                schema_markdown, validate_payload)
 
+import insider
+
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -73,8 +75,8 @@ def test_run_payload_holds_the_instance_ids_and_every_artifact_hash(world):
 def test_trials_are_the_best_by_sharpe_with_equity_from_the_returns_matrix(world):
     n = world.noise
     p = run_payload(world.store, n.run_key, max_trials=3, max_points=50)
-    rows = world.store.all("SELECT trial_index, sharpe FROM trials WHERE run_key = ? "
-                           "ORDER BY sharpe DESC", (n.run_key,))
+    rows = insider.rows(world.store, "SELECT trial_index, sharpe FROM trials WHERE run_key = ? "
+                                     "ORDER BY sharpe DESC", (n.run_key,))
     assert [t["trial_index"] for t in p["trials"]] == [r["trial_index"] for r in rows[:3]]
     assert p["n_trials"] == 12 and len(p["trials"]) == 3
     R = decode_array(world.store.get_artifact(n.artifacts["returns_matrix"]))

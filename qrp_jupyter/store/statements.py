@@ -1,0 +1,331 @@
+"""Every SQL statement QRP runs against a store, as named, readable text (DDL is in :mod:`.schema`).
+
+Callers name a statement (``store.one("runs.get", (run_key,))``); only :class:`~.db.Store`
+turns the name into SQL. Names are ``<group>.<short name>``, one group per table (views read
+with the table they summarise). Statements that need a table or column chosen at run time are
+generated here from an explicit allow-list, never from caller text, and sets of ids are passed
+as one JSON array parameter (``json_each``) so no statement is ever assembled from values.
+"""
+
+from __future__ import annotations
+
+__all__ = ["STATEMENTS", "PREFIX_KEYS", "LOOKUP_KEYS", "prefix_statement", "lookup_statement",
+           "BUSY_TIMEOUT_MS", "SHELL_EXAMPLE"]
+
+#: How long a writer waits for another's lock before giving up.
+BUSY_TIMEOUT_MS = 60_000
+
+# -- the connection and the file ----------------------------------------------------------------
+
+CONNECTION = {
+    "busy_timeout": f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+    "journal_wal": "PRAGMA journal_mode = WAL",
+    "synchronous_full": "PRAGMA synchronous = FULL",
+    "foreign_keys_on": "PRAGMA foreign_keys = ON",
+    "begin": "BEGIN IMMEDIATE",
+    "commit": "COMMIT",
+    "rollback": "ROLLBACK",
+    "checkpoint": "PRAGMA wal_checkpoint(TRUNCATE)",
+}
+
+SQLITE = {
+    "integrity_check": "PRAGMA integrity_check",
+    "foreign_key_check": "PRAGMA foreign_key_check",
+    "triggers_and_views": "SELECT name, sql FROM sqlite_master WHERE type IN ('trigger', 'view')",
+}
+
+SCHEMA_MIGRATIONS = {
+    "count": "SELECT COUNT(*) AS n FROM schema_migrations",
+}
+
+# -- artifacts and data ---------------------------------------------------------------------------
+
+ARTIFACTS = {
+    "insert": """
+INSERT INTO artifacts (artifact_id, media_type, size, codec, data, created_at)
+VALUES (?, ?, ?, ?, ?, ?)""",
+    "blob": "SELECT codec, data FROM artifacts WHERE artifact_id = ?",
+    "blob_and_meta": """
+SELECT media_type, size, codec, data FROM artifacts WHERE artifact_id = ?""",
+    "scan": "SELECT artifact_id, codec, size, data FROM artifacts",
+}
+
+DATASETS = {
+    "insert": """
+INSERT INTO datasets (dataset_id_v2, artifact_id, source, summary_json, created_at)
+VALUES (?, ?, ?, ?, ?)""",
+    "get": "SELECT * FROM datasets WHERE dataset_id_v2 = ?",
+    "with_blob_meta": """
+SELECT d.source, d.summary_json, a.media_type, a.size
+FROM datasets d JOIN artifacts a ON a.artifact_id = d.artifact_id
+WHERE d.dataset_id_v2 = ?""",
+    "ids": "SELECT dataset_id_v2, artifact_id FROM datasets",
+    "listing": """
+SELECT d.dataset_id_v2, d.source, d.summary_json, d.created_at,
+       group_concat(n.name, ', ') AS names
+FROM datasets d LEFT JOIN dataset_names n USING (dataset_id_v2)
+GROUP BY d.dataset_id_v2
+ORDER BY d.created_at, d.dataset_id_v2""",
+}
+
+DATASET_NAMES = {
+    "exists": "SELECT 1 FROM dataset_names WHERE name = ? AND dataset_id_v2 = ?",
+    "insert": "INSERT INTO dataset_names (name, dataset_id_v2, created_at) VALUES (?, ?, ?)",
+    "ids_named": "SELECT dataset_id_v2 FROM dataset_names WHERE name = ?",
+    "of_dataset": "SELECT name FROM dataset_names WHERE dataset_id_v2 = ? ORDER BY name",
+    "known": "SELECT DISTINCT name FROM dataset_names ORDER BY name LIMIT 20",
+}
+
+# -- runs -------------------------------------------------------------------------------------------
+
+RUNS = {
+    "insert": """
+INSERT INTO runs (run_key, name, family, dataset_id_v2, config_json, code_hash, code_source,
+                  code_entry_point, engine_version, identity_schema_version, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+    "get": "SELECT * FROM runs WHERE run_key = ?",
+    "all": "SELECT * FROM runs",
+    # One row per run_key, oldest first; an instance is an execution for the record (purpose
+    # 'run'), a replay a re-execution from the store alone (purpose 'replay'), counted apart.
+    "listing": """
+SELECT u.run_key, u.name, u.family, u.dataset_id_v2, u.code_hash, u.engine_version,
+       COUNT(CASE WHEN i.purpose = 'run' THEN 1 END) AS instances,
+       COUNT(CASE WHEN i.purpose = 'replay' THEN 1 END) AS replays,
+       u.created_at
+FROM runs u LEFT JOIN run_instances i ON i.run_key = u.run_key
+GROUP BY u.run_key
+ORDER BY u.created_at, u.run_key""",
+}
+
+RUN_INSTANCES = {
+    "insert": """
+INSERT INTO run_instances (run_instance_id, run_key, seq, purpose, replay_of, started_at,
+                           finished_at, actor, result_json)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+    "get": "SELECT * FROM run_instances WHERE run_instance_id = ?",
+    "all": "SELECT * FROM run_instances",
+    "next_seq": "SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM run_instances WHERE run_key = ?",
+    "latest_original": """
+SELECT run_instance_id FROM run_instances
+WHERE run_key = ? AND purpose = 'run'
+ORDER BY seq DESC LIMIT 1""",
+    "of_run": "SELECT run_instance_id FROM run_instances WHERE run_key = ? ORDER BY seq",
+    "replays_of": "SELECT run_instance_id FROM run_instances WHERE replay_of = ? ORDER BY seq",
+}
+
+TRIALS = {
+    "insert": """
+INSERT INTO trials (run_key, trial_index, params_json, sharpe, sharpe_annual, total_return,
+                    max_drawdown, turnover, n_trades, n_obs, metrics_json)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+    "get": "SELECT * FROM trials WHERE run_key = ? AND trial_index = ?",
+    "of_run": "SELECT * FROM trials WHERE run_key = ? ORDER BY trial_index",
+    "count": "SELECT COUNT(*) AS n FROM trials WHERE run_key = ?",
+    # The trials as a table: parameters, then the stored metric columns.
+    "table": """
+SELECT trial_index, params_json, sharpe, sharpe_annual, total_return, max_drawdown, turnover,
+       n_trades, n_obs
+FROM trials WHERE run_key = ? ORDER BY trial_index""",
+    "best": """
+SELECT trial_index, params_json, sharpe_annual, metrics_json FROM trials
+WHERE run_key = ?
+ORDER BY sharpe IS NULL, sharpe DESC, trial_index
+LIMIT ?""",
+    # Every trial recorded in a research family, every run: the deflated Sharpe's N.
+    "registry": """
+SELECT run_key, trial_index, sharpe FROM v_trial_registry
+WHERE family = ?
+ORDER BY run_key, trial_index""",
+}
+
+# -- lineage ----------------------------------------------------------------------------------------
+
+ARTIFACT_LINEAGE = {
+    "insert_for_instance": """
+INSERT INTO artifact_lineage (artifact_id, run_instance_id, role, kind, created_at)
+VALUES (?, ?, ?, ?, ?)""",
+    "insert_for_report": """
+INSERT INTO artifact_lineage (artifact_id, eligibility_report_id, role, kind, created_at)
+VALUES (?, ?, 'input', ?, ?)""",
+    "of_instance": """
+SELECT kind, artifact_id FROM artifact_lineage WHERE run_instance_id = ? ORDER BY lineage_id""",
+    "links": """
+SELECT 1 FROM artifact_lineage WHERE run_instance_id = ? AND kind = ? AND artifact_id = ?""",
+    # What one candidate's instance and reports used or produced (the audit trail).
+    "of_candidate": """
+SELECT kind, role, artifact_id, run_instance_id, eligibility_report_id
+FROM artifact_lineage
+WHERE run_instance_id = ?
+   OR eligibility_report_id IN (SELECT eligibility_report_id FROM eligibility_reports
+                                WHERE candidate_id = ?)
+ORDER BY lineage_id""",
+    # ?1 is a JSON array of ids.
+    "with_meta_of_instances": """
+SELECT l.lineage_id, l.artifact_id, l.run_instance_id, l.eligibility_report_id, l.role,
+       l.kind, a.media_type, a.size
+FROM artifact_lineage l LEFT JOIN artifacts a ON a.artifact_id = l.artifact_id
+WHERE l.run_instance_id IN (SELECT value FROM json_each(?1))
+ORDER BY l.lineage_id""",
+    "with_meta_of_reports": """
+SELECT l.lineage_id, l.artifact_id, l.run_instance_id, l.eligibility_report_id, l.role,
+       l.kind, a.media_type, a.size
+FROM artifact_lineage l LEFT JOIN artifacts a ON a.artifact_id = l.artifact_id
+WHERE l.eligibility_report_id IN (SELECT value FROM json_each(?1))
+ORDER BY l.lineage_id""",
+    "first_code_of_run": """
+SELECT l.artifact_id FROM artifact_lineage l
+JOIN run_instances i ON i.run_instance_id = l.run_instance_id
+WHERE i.run_key = ? AND l.kind = 'code'
+ORDER BY l.lineage_id LIMIT 1""",
+    "seed_blobs_of_run": """
+SELECT DISTINCT a.codec, a.data FROM artifact_lineage l
+JOIN run_instances i ON i.run_instance_id = l.run_instance_id
+JOIN artifacts a ON a.artifact_id = l.artifact_id
+WHERE i.run_key = ? AND l.kind = 'seed_records'""",
+}
+
+ARTIFACT_EDGES = {
+    "exists": "SELECT 1 FROM artifact_edges WHERE child_id = ? AND parent_id = ? AND relation = ?",
+    "insert": """
+INSERT INTO artifact_edges (child_id, parent_id, relation, created_at) VALUES (?, ?, ?, ?)""",
+    # ?1 is a JSON array of artifact ids: the edges with both ends in it.
+    "among": """
+SELECT child_id, parent_id, relation FROM artifact_edges
+WHERE child_id IN (SELECT value FROM json_each(?1))
+  AND parent_id IN (SELECT value FROM json_each(?1))
+ORDER BY child_id, parent_id, relation""",
+}
+
+# -- governance -------------------------------------------------------------------------------------
+
+POLICIES = {
+    "insert": """
+INSERT INTO policies (policy_hash, name, version, payload_json, created_at)
+VALUES (?, ?, ?, ?, ?)""",
+    "hash_of_version": "SELECT policy_hash FROM policies WHERE name = ? AND version = ?",
+    "payload_of_version": "SELECT payload_json FROM policies WHERE name = ? AND version = ?",
+    "payload_of_latest": """
+SELECT payload_json FROM policies WHERE name = ? ORDER BY version DESC LIMIT 1""",
+    "get": "SELECT * FROM policies WHERE policy_hash = ?",
+    "all": "SELECT * FROM policies",
+}
+
+PROMOTION_CANDIDATES = {
+    "insert": """
+INSERT INTO promotion_candidates (candidate_id, run_key, trial_index, run_instance_id, status,
+                                  eligibility_report_id, created_at, updated_at)
+VALUES (?, ?, ?, ?, 'exploratory', NULL, ?, ?)""",
+    "get": "SELECT * FROM promotion_candidates WHERE candidate_id = ?",
+    "all": "SELECT * FROM promotion_candidates",
+    "with_trial": """
+SELECT c.*, t.params_json, t.sharpe_annual, t.n_trades, t.metrics_json
+FROM promotion_candidates c
+JOIN trials t ON t.run_key = c.run_key AND t.trial_index = c.trial_index
+WHERE c.candidate_id = ?""",
+    "of_run": """
+SELECT candidate_id FROM promotion_candidates WHERE run_key = ? ORDER BY candidate_id""",
+    "of_instance": """
+SELECT candidate_id FROM promotion_candidates WHERE run_instance_id = ? ORDER BY candidate_id""",
+    "listing": """
+SELECT candidate_id, status, run_key, trial_index, params_json, sharpe_annual, family,
+       run_name, eligibility_report_id
+FROM v_candidate_chain
+ORDER BY family, run_key, trial_index""",
+    "set_promoted": """
+UPDATE promotion_candidates SET status = ?, eligibility_report_id = ?, updated_at = ?
+WHERE candidate_id = ?""",
+    "set_ended": """
+UPDATE promotion_candidates SET status = ?, updated_at = ? WHERE candidate_id = ?""",
+}
+
+ELIGIBILITY_REPORTS = {
+    "insert": """
+INSERT INTO eligibility_reports (eligibility_report_id, candidate_id, level, passed, policy_hash,
+                                 payload_json, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)""",
+    "get": "SELECT * FROM eligibility_reports WHERE eligibility_report_id = ?",
+    "all": "SELECT * FROM eligibility_reports",
+    "of_candidate": """
+SELECT * FROM eligibility_reports WHERE candidate_id = ?
+ORDER BY created_at, eligibility_report_id""",
+}
+
+GOVERNANCE_EVENTS = {
+    "insert": """
+INSERT INTO governance_events (seq, event_hash, prev_hash, kind, candidate_id, payload_json,
+                               created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)""",
+    "last": "SELECT seq, event_hash FROM governance_events ORDER BY seq DESC LIMIT 1",
+    "chain": "SELECT * FROM governance_events ORDER BY seq",
+    # ?1 is a JSON array of candidate ids.
+    "of_candidates": """
+SELECT * FROM governance_events
+WHERE candidate_id IN (SELECT value FROM json_each(?1))
+ORDER BY seq""",
+}
+
+#: The first query a reviewer types in the ``sqlite3`` shell (the demo suggests it).
+SHELL_EXAMPLE = "SELECT * FROM v_governance_log"
+
+# -- dynamic statements, generated from allow-lists ---------------------------------------------
+
+#: (table, column) pairs whose ids may be given by a unique display prefix.
+PREFIX_KEYS = (
+    ("datasets", "dataset_id_v2"),
+    ("runs", "run_key"),
+    ("run_instances", "run_instance_id"),
+    ("promotion_candidates", "candidate_id"),
+)
+
+#: (table, column) pairs that may be asked "does a row with this value exist?".
+LOOKUP_KEYS = (
+    ("artifacts", "artifact_id"),
+    ("datasets", "dataset_id_v2"),
+    ("runs", "run_key"),
+    ("runs", "code_hash"),
+    ("run_instances", "run_instance_id"),
+    ("promotion_candidates", "candidate_id"),
+    ("eligibility_reports", "eligibility_report_id"),
+    ("policies", "policy_hash"),
+    ("governance_events", "event_hash"),
+)
+
+
+def prefix_statement(table: str, column: str) -> str:
+    """The name of the statement listing (at most two) ids of ``table.column`` with a prefix."""
+    return f"prefix.{table}.{column}"
+
+
+def lookup_statement(table: str, column: str) -> str:
+    """The name of the statement that finds a row of ``table`` by ``column``."""
+    return f"lookup.{table}.{column}"
+
+
+def _generated() -> dict[str, str]:
+    out = {}
+    for table, column in PREFIX_KEYS:
+        # Hex ids: every id starting ``p`` sorts in [p, p + "g").
+        out[prefix_statement(table, column)] = (
+            f"SELECT {column} AS id FROM {table} WHERE {column} >= ? AND {column} < ? "
+            f"ORDER BY {column} LIMIT 2")
+    for table, column in LOOKUP_KEYS:
+        out[lookup_statement(table, column)] = (
+            f"SELECT 1 FROM {table} WHERE {column} = ? LIMIT 1")
+    return out
+
+
+def _registry(**groups: dict[str, str]) -> dict[str, str]:
+    return {f"{group}.{name}": sql.strip() for group, statements in groups.items()
+            for name, sql in statements.items()}
+
+
+#: statement name -> SQL text: everything :class:`~.db.Store` may execute.
+STATEMENTS: dict[str, str] = {
+    **_registry(connection=CONNECTION, sqlite=SQLITE, schema_migrations=SCHEMA_MIGRATIONS,
+                artifacts=ARTIFACTS, datasets=DATASETS, dataset_names=DATASET_NAMES, runs=RUNS,
+                run_instances=RUN_INSTANCES, trials=TRIALS, artifact_lineage=ARTIFACT_LINEAGE,
+                artifact_edges=ARTIFACT_EDGES, policies=POLICIES,
+                promotion_candidates=PROMOTION_CANDIDATES,
+                eligibility_reports=ELIGIBILITY_REPORTS, governance_events=GOVERNANCE_EVENTS),
+    **_generated(),
+}
