@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -174,7 +175,7 @@ def build(path: str, n_runs: int, reps: int) -> dict:
     for cid, _ in small_cands[5:7]:
         retire(s, cid, "benchmark: retired")
     t_gov = time.perf_counter() - t0
-    s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    s.checkpoint()
     s.close()
 
     n = len(per_run)
@@ -273,27 +274,49 @@ def main(argv=None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _file_stats(path: str) -> tuple[dict[str, int], dict[str, int], int, int, int]:
+    """Row counts, candidate statuses, page size and count, blob bytes: read from the file on
+    a read-only connection of the benchmark's own (it observes the store; QRP is measured)."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        counts = {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in (
+            "runs", "run_instances", "trials", "artifacts", "artifact_lineage",
+            "artifact_edges", "promotion_candidates", "eligibility_reports",
+            "governance_events")}
+        statuses = dict(con.execute(
+            "SELECT status, COUNT(*) FROM promotion_candidates GROUP BY status").fetchall())
+        page_size = con.execute("PRAGMA page_size").fetchone()[0]
+        page_count = con.execute("PRAGMA page_count").fetchone()[0]
+        blob_bytes = con.execute(
+            "SELECT COALESCE(SUM(LENGTH(data)), 0) FROM artifacts").fetchone()[0]
+    finally:
+        con.close()
+    return counts, statuses, page_size, page_count, blob_bytes
+
+
 def _run(args, threads, tmp, load_before) -> int:
     from qrp_jupyter.audit import trace, verify
+    from qrp_jupyter.governance import list_candidates
+    from qrp_jupyter.runs import list_runs
     from qrp_jupyter.store import Store
 
     path = args.db or os.path.join(tmp, "bench.sqlite")
     reused = False
     if args.db and os.path.exists(path):
         s = Store(path)
-        have = s.one("SELECT COUNT(*) AS n FROM runs")["n"]
+        have = len(list_runs(s))
         s.close()
         reused = have > 0
     if reused:
         C.log(f"reusing {path} ({have} runs); no build")
         built = {"build": {"reused_existing_db": True, "runs": have}}
         s = Store(path)
-        row = s.one("SELECT candidate_id FROM promotion_candidates WHERE status = 'accepted' "
-                    "ORDER BY candidate_id LIMIT 1")
+        accepted = sorted(c["candidate_id"] for c in list_candidates(s)
+                          if c["status"] == "accepted")
         s.close()
-        if row is None:
+        if not accepted:
             raise SystemExit(f"{path} holds no accepted candidate to trace")
-        built["accepted_candidate_id"] = row["candidate_id"]
+        built["accepted_candidate_id"] = accepted[0]
         warm = None
     else:
         C.log("warm-up run (JIT compile / cache load), not timed in the build")
@@ -305,15 +328,8 @@ def _run(args, threads, tmp, load_before) -> int:
     if cid is None:
         raise SystemExit("no candidate reached 'accepted': trace would not cover a full chain")
 
+    counts, statuses, page_size, page_count, blob_bytes = _file_stats(path)
     s = Store(path)
-    counts = {t: s.one(f"SELECT COUNT(*) AS n FROM {t}")["n"] for t in (
-        "runs", "run_instances", "trials", "artifacts", "artifact_lineage", "artifact_edges",
-        "promotion_candidates", "eligibility_reports", "governance_events")}
-    statuses = {r["status"]: r["n"] for r in s.all(
-        "SELECT status, COUNT(*) AS n FROM promotion_candidates GROUP BY status")}
-    page_size = s.one("PRAGMA page_size")[0]
-    page_count = s.one("PRAGMA page_count")[0]
-    blob_bytes = s.one("SELECT COALESCE(SUM(LENGTH(data)), 0) AS n FROM artifacts")["n"]
     db_bytes = os.path.getsize(path)
     wal = path + "-wal"
     wal_bytes = os.path.getsize(wal) if os.path.exists(wal) else 0
@@ -340,7 +356,7 @@ def _run(args, threads, tmp, load_before) -> int:
     ic_result = {}
 
     def do_ic():
-        ic_result["r"] = [r[0] for r in s.conn.execute("PRAGMA integrity_check").fetchall()]
+        ic_result["r"] = [r[0] for r in s.all("sqlite.integrity_check")]
 
     ic = C.measure(do_ic, repeats=args.verify_repeats)
     s.close()
