@@ -213,8 +213,8 @@ def _run_nodes(store: Store, b: _Builder, run: Any) -> tuple[str, str, str | Non
 
 
 def _lineage_rows(store: Store, instances: list[str], report_ids: list[str]) -> list[Any]:
-    return (store.all("artifact_lineage.with_meta_of_instances", (json.dumps(instances),))
-            + store.all("artifact_lineage.with_meta_of_reports", (json.dumps(report_ids),)))
+    return store.all("artifact_lineage.with_meta_of",
+                     (json.dumps(instances), json.dumps(report_ids)))
 
 
 def _artifact_nodes(store: Store, b: _Builder, lineage: list[Any], run: Any, ds_node: str,

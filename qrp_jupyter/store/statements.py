@@ -15,7 +15,7 @@ __all__ = ["STATEMENTS", "PREFIX_KEYS", "LOOKUP_KEYS", "prefix_statement", "look
 #: How long a writer waits for another's lock before giving up.
 BUSY_TIMEOUT_MS = 60_000
 
-# -- the connection and the file ----------------------------------------------------------------
+# -- the connection and the file ---------------------------------------------------------------
 
 CONNECTION = {
     "busy_timeout": f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
@@ -38,7 +38,7 @@ SCHEMA_MIGRATIONS = {
     "count": "SELECT COUNT(*) AS n FROM schema_migrations",
 }
 
-# -- artifacts and data ---------------------------------------------------------------------------
+# -- artifacts and data ------------------------------------------------------------------------
 
 ARTIFACTS = {
     "insert": """
@@ -76,7 +76,7 @@ DATASET_NAMES = {
     "known": "SELECT DISTINCT name FROM dataset_names ORDER BY name LIMIT 20",
 }
 
-# -- runs -------------------------------------------------------------------------------------------
+# -- runs --------------------------------------------------------------------------------------
 
 RUNS = {
     "insert": """
@@ -138,7 +138,7 @@ WHERE family = ?
 ORDER BY run_key, trial_index""",
 }
 
-# -- lineage ----------------------------------------------------------------------------------------
+# -- lineage -----------------------------------------------------------------------------------
 
 ARTIFACT_LINEAGE = {
     "insert_for_instance": """
@@ -159,19 +159,15 @@ WHERE run_instance_id = ?
    OR eligibility_report_id IN (SELECT eligibility_report_id FROM eligibility_reports
                                 WHERE candidate_id = ?)
 ORDER BY lineage_id""",
-    # ?1 is a JSON array of ids.
-    "with_meta_of_instances": """
+    # ?1, ?2: JSON arrays of run instance ids and of report ids. The instances' rows come
+    # first, then the reports' (a row belongs to exactly one of the two), each in write order.
+    "with_meta_of": """
 SELECT l.lineage_id, l.artifact_id, l.run_instance_id, l.eligibility_report_id, l.role,
        l.kind, a.media_type, a.size
 FROM artifact_lineage l LEFT JOIN artifacts a ON a.artifact_id = l.artifact_id
 WHERE l.run_instance_id IN (SELECT value FROM json_each(?1))
-ORDER BY l.lineage_id""",
-    "with_meta_of_reports": """
-SELECT l.lineage_id, l.artifact_id, l.run_instance_id, l.eligibility_report_id, l.role,
-       l.kind, a.media_type, a.size
-FROM artifact_lineage l LEFT JOIN artifacts a ON a.artifact_id = l.artifact_id
-WHERE l.eligibility_report_id IN (SELECT value FROM json_each(?1))
-ORDER BY l.lineage_id""",
+   OR l.eligibility_report_id IN (SELECT value FROM json_each(?2))
+ORDER BY l.run_instance_id IS NULL, l.lineage_id""",
     "first_code_of_run": """
 SELECT l.artifact_id FROM artifact_lineage l
 JOIN run_instances i ON i.run_instance_id = l.run_instance_id
@@ -196,7 +192,7 @@ WHERE child_id IN (SELECT value FROM json_each(?1))
 ORDER BY child_id, parent_id, relation""",
 }
 
-# -- governance -------------------------------------------------------------------------------------
+# -- governance --------------------------------------------------------------------------------
 
 POLICIES = {
     "insert": """

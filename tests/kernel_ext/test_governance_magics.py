@@ -17,8 +17,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 
 def status(world, cid: str) -> str:
-    return insider.row(world.store, "SELECT status FROM promotion_candidates WHERE candidate_id = ?",
-                                    (cid,))["status"]
+    return insider.row(world.store, "SELECT status FROM promotion_candidates "
+                                    "WHERE candidate_id = ?", (cid,))["status"]
 
 
 def make_candidate(ip, world):
@@ -105,7 +105,8 @@ def test_reject_needs_a_reason_and_records_it(ip, world, counts):
     cell = run(ip, f'%qrp_promote {cid} --to rejected --reason "overfit on 2021"')
     assert cell.error is None, cell.error
     assert status(world, cid) == "rejected"
-    reason = insider.row(world.store, "SELECT reason FROM v_governance_log ORDER BY seq DESC LIMIT 1")
+    reason = insider.row(world.store,
+                         "SELECT reason FROM v_governance_log ORDER BY seq DESC LIMIT 1")
     assert reason["reason"] == "overfit on 2021"
 
 

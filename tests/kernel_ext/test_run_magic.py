@@ -141,8 +141,8 @@ def test_dataset_option_works_when_the_cell_names_no_dataset(ip):
 def test_a_notebook_function_is_hashed_into_the_run_key(ip, world):
     assert run(ip, SIGNAL).error is None
     first = qrp_run(ip, "", USER_CELL).value
-    row = insider.row(world.store, "SELECT code_entry_point, code_source FROM runs WHERE run_key = ?",
-                                   (first.run_key,))
+    row = insider.row(world.store, "SELECT code_entry_point, code_source FROM runs "
+                                   "WHERE run_key = ?", (first.run_key,))
     assert row["code_entry_point"] == "my_signal"
     assert "np.sign(close[lookback:] - close[:-lookback])" in row["code_source"]
     assert run(ip, SIGNAL.replace("np.sign(", "-np.sign(")).error is None

@@ -53,8 +53,9 @@ def test_dataset_name_and_id_prefix_are_the_same_run(world):
 
 def test_stored_trials_match_the_returns_matrix(world):
     R = decode_array(world.store.get_artifact(world.edge.artifacts["returns_matrix"]))
-    rows = insider.rows(world.store, "SELECT trial_index, sharpe, n_obs FROM trials WHERE run_key = ? "
-                                     "ORDER BY trial_index", (world.edge.run_key,))
+    rows = insider.rows(world.store, "SELECT trial_index, sharpe, n_obs FROM trials "
+                                     "WHERE run_key = ? ORDER BY trial_index",
+                        (world.edge.run_key,))
     assert len(rows) == R.shape[1] == 4
     for r in rows:
         col = R[:, r["trial_index"]]
