@@ -198,14 +198,62 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return EXIT_OK if t["ok"] else EXIT_PROBLEMS
 
 
+def _digests(args: argparse.Namespace) -> list[str]:
+    """Every ``--digest HEX`` and every line of every ``--digests FILE`` (blank lines and
+    ``#`` comments skipped), each checked to be a 64-hex digest."""
+    from .identity import is_hex64
+    found: list[tuple[str, str]] = [(d, "--digest") for d in args.digest or []]
+    for path in args.digests or []:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise QrpError(f"cannot read the digests file {path!r}: {exc}",
+                           where="--digests", fix="pass a text file with one digest per line")
+        found += [(ln.strip(), f"{path}:{i}") for i, ln in enumerate(lines, 1)
+                  if ln.strip() and not ln.lstrip().startswith("#")]
+    for d, where in found:
+        if not is_hex64(d.lower()):
+            raise QrpError(f"{d[:80]!r} is not a ledger digest", where=where,
+                           fix="a digest is the 64 hex characters `qrp digest` prints last")
+    return [d.lower() for d, _ in found]
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from .audit import verify, verify_notebook
+    digests = _digests(args)
     if args.notebook:
         rep = verify_notebook(_store(args), args.notebook)
     else:
-        rep = verify(_store(args))
+        rep = verify(_store(args), digests=digests)
     _emit(args, rep.to_dict(), rep.text())
     return EXIT_OK if rep.ok else EXIT_PROBLEMS
+
+
+def cmd_policy_add(args: argparse.Namespace) -> int:
+    import tomllib
+
+    from .governance import Policy, add_policy, current_actor
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        doc = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise QrpError(f"cannot read the policy file {args.file!r}: {exc}", where=args.file,
+                       fix="pass a JSON or TOML file with name, version and levels") from None
+    policy = Policy.from_payload(doc, where=args.file)
+    out = add_policy(_store(args), policy, actor=current_actor(), reason=args.reason)
+    _emit(args, out, (f"registered policy {policy.name} v{policy.version} "
+                      if out["new"] else f"policy {policy.name} v{policy.version} was already "
+                      "registered ") + out["policy_hash"])
+    return EXIT_OK
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from .audit import ledger_digest
+    d = ledger_digest(_store(args))
+    _emit(args, d, f"ledger head of {d['db']}: block {d['block_seq']}, written "
+                   f"{d['created_at']}\n{d['digest']}")
+    return EXIT_OK
 
 
 def cmd_lineage(args: argparse.Namespace) -> int:
@@ -320,7 +368,24 @@ def build_parser() -> argparse.ArgumentParser:
                              "--notebook the QRP outputs saved in a notebook")
     sp.add_argument("--notebook", metavar="NB.ipynb", default=None,
                     help="check this saved notebook's QRP outputs against the store")
+    sp.add_argument("--digest", metavar="HEX", action="append",
+                    help="a ledger digest recorded earlier (`qrp digest`): prove the store "
+                         "still extends it (repeatable)")
+    sp.add_argument("--digests", metavar="FILE", action="append",
+                    help="a file of recorded digests, one per line")
     sp.set_defaults(func=cmd_verify)
+
+    pol = sub.add_parser("policy", help="register a promotion policy (a recorded action)")
+    psub = pol.add_subparsers(dest="policy_command", required=True, metavar="ACTION")
+    sp = psub.add_parser("add", parents=[common, data_out],
+                         help="register a policy file (JSON or TOML: name, version, levels)")
+    sp.add_argument("file", help="the policy file")
+    sp.add_argument("--reason", required=True, help="why (recorded in the event chain)")
+    sp.set_defaults(func=cmd_policy_add)
+
+    sp = sub.add_parser("digest", parents=[common, data_out],
+                        help="print the ledger head: the digest to record outside the file")
+    sp.set_defaults(func=cmd_digest)
 
     sp = sub.add_parser("lineage", parents=[common, data_out],
                         help="the lineage DAG of a run, run instance or candidate")

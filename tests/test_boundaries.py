@@ -26,9 +26,12 @@ JUPYTER = {"IPython", "ipywidgets", "traitlets", "anywidget", "ipykernel", "jupy
 #: module (first component under qrp_jupyter) -> internal modules it must not import.
 FORBIDDEN = {
     "identity": {"store", "engine", "stats", "data", "runs", "governance", "audit", "cli",
-                 "demo", "config", "lineage", "views"},
+                 "demo", "config", "lineage", "views", "policies"},
     "store": {"engine", "stats", "data", "runs", "governance", "audit", "cli", "demo",
-              "lineage", "views"},
+              "lineage", "views", "policies"},
+    # policies (rules as data, pure evaluation) sits under both governance and audit.
+    "policies": {"engine", "stats", "data", "runs", "governance", "audit", "cli", "demo",
+                 "lineage", "views", "config"},
     "engine": {"store", "stats", "runs", "governance", "audit", "cli", "demo", "data",
                "lineage", "views"},
     "stats": {"store", "runs", "governance", "audit", "cli", "demo", "data", "lineage",

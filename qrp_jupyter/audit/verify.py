@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from ..identity import (canonical_bytes, candidate_id, code_hash, event_hash, hash_payload,
                         run_instance_id, run_key_payload, sha256_hex)
-from ..store import GENESIS_HASH, Store, decode_blob
-from ..store.schema import TRIGGERS, VIEWS
+from ..store import GENESIS_HASH, Store, decode_blob, decode_json
+from ..errors import IntegrityProblem, QrpError
+from ..policies import (BUILTIN_POLICIES, METRIC_SOURCES, RULE_FIELDS, evaluate_rules,
+                        metric_value, registered_policy_hashes)
+from ..store.migrations import expected_schema
 
-__all__ = ["verify", "VerifyReport", "Problem"]
+__all__ = ["verify", "ledger_digest", "VerifyReport", "Problem"]
 
 
 @dataclass(frozen=True)
@@ -67,15 +70,16 @@ def _check_sqlite(store: Store, rep: VerifyReport) -> None:
 
 
 def _check_schema(store: Store, rep: VerifyReport) -> None:
-    stored = {r["name"]: r["sql"] for r in store.all("sqlite.triggers_and_views")}
-    for name, sql in {**TRIGGERS, **VIEWS}.items():
-        if name not in stored:
-            rep.add("sqlite_master", name, "trigger/view is missing (dropped?)")
-        elif stored[name] != sql.strip():
-            rep.add("sqlite_master", name, "trigger/view text differs from QRP's schema")
-    for name in sorted(set(stored) - set(TRIGGERS) - set(VIEWS)):
-        rep.add("sqlite_master", name, "unknown trigger/view (not part of QRP's schema)")
-    rep.checked["schema objects"] = len(TRIGGERS) + len(VIEWS)
+    for name, problem in store.schema_differences():
+        rep.add("sqlite_master", name, problem)
+    rep.checked["schema objects"] = len(expected_schema())
+
+
+def _check_ledger(store: Store, rep: VerifyReport) -> None:
+    findings, counts = store.verify_ledger()
+    for f in findings:
+        rep.add(f.table, f.row, f.problem)
+    rep.checked.update(counts)
 
 
 def _check_artifacts(store: Store, rep: VerifyReport) -> None:
@@ -210,12 +214,89 @@ def _check_events(store: Store, rep: VerifyReport) -> list[dict[str, Any]]:
     return out
 
 
+#: Evidence kinds a run produces (the rest, e.g. sharpe_evidence, a promotion computes).
+_RUN_EVIDENCE = ("metrics_table", "reality_check", "spa", "stepm", "pbo", "walk_forward",
+                 "fold_causality")
+
+
+def _rederive_report(store: Store, rid: str, payload: dict[str, Any],
+                     policy: dict[str, Any] | None, usable: bool) -> list[str]:
+    """What is wrong with one report when it is evaluated again from its policy and the bytes
+    of the artifacts it cites."""
+    out: list[str] = []
+    if policy is None:
+        return ["its policy is not in the policies table"]
+    if not usable:
+        out.append(f"under policy {policy.get('name')!r} v{policy.get('version')}, which is "
+                   "neither built in nor registered by a recorded action")
+    level, trial = payload.get("level"), payload.get("trial_index")
+    expected = policy.get("levels", {}).get(level, [])
+    rules = payload.get("rules", [])
+    if [{k: r.get(k) for k in RULE_FIELDS} for r in rules] != \
+            [{k: r.get(k) for k in RULE_FIELDS} for r in expected]:
+        return out + [f"its rules are not the policy's rules at level {level!r}"]
+    evidence = payload.get("evidence", {})
+    inst = store.one("run_instances.get", (payload.get("run_instance_id"),))
+    produced = json.loads(inst["result_json"]).get("artifacts", {}) if inst else {}
+    for kind in _RUN_EVIDENCE:
+        if kind in evidence and evidence[kind] != produced.get(kind):
+            out.append(f"evidence {kind} {str(evidence[kind])[:12]} is not what run instance "
+                       f"{str(payload.get('run_instance_id'))[:12]} produced")
+    values: dict[str, tuple[Any, str | None]] = {}
+    for r in rules:
+        metric, aid = r.get("metric"), r.get("artifact_id")
+        if aid is None:
+            continue
+        if evidence.get(METRIC_SOURCES.get(metric)) != aid:
+            out.append(f"rule {r.get('rule')} cites {str(aid)[:12]}, not its "
+                       f"{METRIC_SOURCES.get(metric)} evidence")
+            continue
+        try:
+            value = metric_value(metric, decode_json(store.get_artifact(aid)), trial)
+        except (QrpError, ValueError, KeyError, IndexError, TypeError) as exc:
+            out.append(f"rule {r.get('rule')}: cannot read {metric} from {aid[:12]} ({exc})")
+            continue
+        if value != r.get("value") or type(value) is not type(r.get("value")):
+            out.append(f"rule {r.get('rule')} records {metric} = {r.get('value')!r} but "
+                       f"artifact {aid[:12]} gives {value!r}")
+        values[metric] = (value, aid)
+    again = evaluate_rules(expected, values)
+    for key in ("blockers", "warnings", "passed"):
+        if again[key] != payload.get(key):
+            out.append(f"{key} do not follow from the rules' values (recomputed: "
+                       f"{again[key]!r})")
+    if [r["verdict"] for r in again["rules"]] != [r.get("verdict") for r in rules]:
+        out.append("rule verdicts do not follow from the values and thresholds")
+    return out
+
+
+def _check_derivations(store: Store, rep: VerifyReport, reports: dict[str, dict[str, Any]],
+                       events: list[dict[str, Any]]) -> None:
+    policies = {p["policy_hash"]: json.loads(p["payload_json"])
+                for p in store.all("policies.all")}
+    usable = set(BUILTIN_POLICIES) | registered_policy_hashes(events)
+    for rid, payload in reports.items():
+        ph = payload.get("policy", {}).get("hash")
+        for problem in _rederive_report(store, rid, payload, policies.get(ph), ph in usable):
+            rep.add("eligibility_reports", rid, problem)
+    for p in policies:
+        if p not in usable and any(r.get("policy", {}).get("hash") == p
+                                   for r in reports.values()):
+            rep.add("policies", p, "a report was evaluated under this policy, which is neither "
+                                   "built in nor registered by a recorded action")
+
+
 def _check_candidates(store: Store, rep: VerifyReport, reports: dict[str, dict[str, Any]],
                       events: list[dict[str, Any]]) -> None:
     last_status: dict[str, Any] = {}
     for ev in events:
-        if ev.get("candidate_id") and "to_status" in ev:
-            last_status[ev["candidate_id"]] = (ev["to_status"], ev.get("eligibility_report_id"))
+        cid = ev.get("candidate_id")
+        if cid and "to_status" in ev:
+            # Only a promotion moves the report link; a refusal cites its failing report but
+            # leaves the link where it was.
+            link = ev.get("eligibility_report_id") if ev.get("kind") == "promoted" \
+                else last_status.get(cid, (None, None))[1]
+            last_status[cid] = (ev["to_status"], link)
     cands = store.all("promotion_candidates.all")
     for c in cands:
         cid = c["candidate_id"]
@@ -244,14 +325,41 @@ def _check_candidates(store: Store, rep: VerifyReport, reports: dict[str, dict[s
     rep.checked["promotion_candidates"] = len(cands)
 
 
-def verify(store: Store) -> VerifyReport:
-    """Check everything; never raises for a finding (each is a :class:`Problem`)."""
+def _check_digests(store: Store, rep: VerifyReport, digests: Sequence[str]) -> None:
+    for d in digests:
+        ok, why = store.ledger_extends(d)
+        if not ok:
+            rep.add("ledger_blocks", d, why)
+    if digests:
+        rep.checked["recorded digests"] = len(digests)
+
+
+def ledger_digest(store: Store) -> dict[str, Any]:
+    """The ledger head: the digest to record outside the file."""
+    b = store.ledger_head()
+    if b is None:
+        raise IntegrityProblem("the store has no ledger block", where="ledger_blocks",
+                               fix="open it once with this version of QRP (it adopts the "
+                                   "store), or restore it from a backup")
+    return {"db": store.path, "block_seq": b.block_seq, "created_at": b.created_at,
+            "entry_count": b.entry_count, "digest": b.block_hash}
+
+
+def verify(store: Store, *, digests: Sequence[str] = ()) -> VerifyReport:
+    """Check everything; never raises for a finding (each is a :class:`Problem`).
+
+    ``digests``: ledger heads recorded earlier (``qrp digest``); each must still be a block
+    of the ledger, which, with the ledger's own check, proves nothing before it changed.
+    """
     rep = VerifyReport(path=store.path)
     _check_sqlite(store, rep)
     _check_schema(store, rep)
+    _check_ledger(store, rep)
+    _check_digests(store, rep, digests)
     _check_artifacts(store, rep)
     _check_runs(store, rep)
     reports = _check_policies_reports(store, rep)
     events = _check_events(store, rep)
+    _check_derivations(store, rep, reports, events)
     _check_candidates(store, rep, reports, events)
     return rep

@@ -1,149 +1,32 @@
-"""Versioned, hashed promotion policies and rule evaluation.
+"""Versioned, hashed promotion policies in the store: built-in ones and registered ones.
 
-A policy is a named, versioned set of rules per level. Each rule compares one metric, taken from
-one stored artifact (the report records that artifact's hash), against a threshold. A rule is a
-``blocker`` (failing it refuses the promotion) or a ``warning`` (reported, not blocking). A
-metric that cannot be computed is ``missing``, which fails closed for blockers.
+The policies themselves and their evaluation live in :mod:`qrp_jupyter.policies`. Only the
+package's built-in policies and policies registered in the store by a recorded action
+(:func:`add_policy`, ``qrp policy add FILE``: a ``policy_registered`` event in the chain) can
+be used to promote; any other ``Policy`` object is refused.
 """
 
 from __future__ import annotations
 
-import copy
 import json
-import operator
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from ..errors import ConfigError, GovernanceError
-from ..identity import canonical_json, hash_payload, now_iso
-from ..store import LEVELS, Store, promotion
+from ..errors import GovernanceError
+from ..identity import canonical_json, now_iso
+from ..policies import (BUILTIN_POLICIES, DEFAULT_POLICY, METRIC_SOURCES, OPS, Policy,
+                        evaluate_rules, registered_policy_hashes)
+from ..store import Store, promotion
 
-__all__ = ["Policy", "DEFAULT_POLICY", "register_policy", "load_policy", "evaluate_rules",
-           "OPS", "METRIC_SOURCES"]
-
-OPS: dict[str, Callable[[Any, Any], bool]] = {
-    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq,
-}
-
-#: Every metric a rule may name, and the artifact kind it is read from.
-METRIC_SOURCES = {
-    "sharpe_annual": "metrics_table",
-    "total_return": "metrics_table",
-    "max_drawdown": "metrics_table",
-    "n_trades": "metrics_table",
-    "reality_check_pvalue": "reality_check",
-    "spa_pvalue": "spa",
-    "stepm_member": "stepm",
-    "pbo": "pbo",
-    "hac_tstat": "sharpe_evidence",
-    "track_record_sufficient": "sharpe_evidence",
-    "deflated_sharpe": "sharpe_evidence",
-    "probabilistic_sharpe": "sharpe_evidence",
-    "n_trials_family": "sharpe_evidence",
-    "oos_sharpe_annual": "walk_forward",
-    "fold_causality_valid": "fold_causality",
-    "replay_match": "replay_attestation",
-}
-
-
-def _rule(rule: str, metric: str, op: str, threshold: Any, severity: str = "blocker",
-          why: str = "") -> dict[str, Any]:
-    return {"rule": rule, "metric": metric, "op": op, "threshold": threshold,
-            "severity": severity, "why": why}
-
-
-_CANDIDATE_RULES = [
-    _rule("data_snooping", "reality_check_pvalue", "<=", 0.05,
-          why="White's Reality Check over the whole grid: the best trial beats zero after "
-              "accounting for every trial tried"),
-    _rule("spa", "spa_pvalue", "<=", 0.05,
-          why="Hansen's SPA consistent p-value (studentized) over the whole grid"),
-    _rule("overfitting", "pbo", "<=", 0.5,
-          why="probability of backtest overfitting by CSCV: the in-sample best must not "
-              "usually land in the bottom half out of sample"),
-    _rule("hac_t", "hac_tstat", ">=", 2.0, severity="warning",
-          why="Newey-West t-statistic of the trial's mean return"),
-    _rule("deflated_sharpe", "deflated_sharpe", ">=", 0.95,
-          why="Deflated Sharpe ratio with N from the research family's trial registry"),
-    _rule("enough_trades", "n_trades", ">=", 20,
-          why="too few position changes make every statistic unreliable"),
-    _rule("fold_causality", "fold_causality_valid", "==", True,
-          why="walk-forward parameters were chosen on train rows only, purged before test"),
-    _rule("positive_sharpe", "sharpe_annual", ">", 0.0),
-    _rule("oos_positive", "oos_sharpe_annual", ">", 0.0, severity="warning",
-          why="stitched walk-forward out-of-sample Sharpe"),
-    _rule("drawdown", "max_drawdown", "<=", 0.5, severity="warning"),
-]
-
-_ACCEPTED_RULES = [r for r in _CANDIDATE_RULES
-                   if r["rule"] not in ("oos_positive", "overfitting", "hac_t")] + [
-    _rule("overfitting", "pbo", "<=", 0.25,
-          why="probability of backtest overfitting by CSCV"),
-    _rule("hac_t", "hac_tstat", ">=", 2.0,
-          why="Newey-West t-statistic of the trial's mean return"),
-    _rule("romano_wolf", "stepm_member", "==", True,
-          why="the trial is among the models Romano-Wolf StepM finds superior at its FWER"),
-    _rule("track_record", "track_record_sufficient", "==", True,
-          why="the sample is at least the minimum track record length (Bailey and Lopez de "
-              "Prado 2012) for the trial's Sharpe ratio at 95%"),
-    _rule("oos_positive", "oos_sharpe_annual", ">", 0.0,
-          why="stitched walk-forward out-of-sample Sharpe"),
-    _rule("replay", "replay_match", "==", True,
-          why="the run re-executed from the database alone gives identical result hashes"),
-]
-
-
-@dataclass(frozen=True)
-class Policy:
-    """A named, versioned rule set; its identity is the hash of its canonical payload."""
-
-    name: str
-    version: int
-    levels: dict[str, list[dict[str, Any]]]
-
-    def payload(self) -> dict[str, Any]:
-        return {"kind": "qrp_policy", "name": self.name, "version": self.version,
-                "levels": copy.deepcopy(self.levels)}
-
-    @property
-    def policy_hash(self) -> str:
-        return hash_payload(self.payload())
-
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any], *, where: str = "policy") -> "Policy":
-        try:
-            pol = cls(name=payload["name"], version=int(payload["version"]),
-                      levels=payload["levels"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"policy is missing or mistypes {exc}", where=where,
-                              fix="a policy needs name, version (int) and levels") from None
-        pol.validate(where=where)
-        return pol
-
-    def validate(self, *, where: str = "policy") -> None:
-        for level, rules in self.levels.items():
-            if level not in LEVELS:
-                raise ConfigError(f"policy level {level!r} is not one of {list(LEVELS)}",
-                                  where=f"{where}.levels", fix="use candidate or accepted")
-            for i, r in enumerate(rules):
-                at = f"{where}.levels.{level}[{i}]"
-                if r.get("metric") not in METRIC_SOURCES:
-                    raise ConfigError(f"unknown metric {r.get('metric')!r}", where=at,
-                                      fix=f"use one of {', '.join(sorted(METRIC_SOURCES))}")
-                if r.get("op") not in OPS:
-                    raise ConfigError(f"unknown operator {r.get('op')!r}", where=at,
-                                      fix=f"use one of {' '.join(OPS)}")
-                if r.get("severity") not in ("blocker", "warning"):
-                    raise ConfigError(f"severity {r.get('severity')!r} is not blocker/warning",
-                                      where=at, fix="use blocker or warning")
-
-
-DEFAULT_POLICY = Policy(name="qrp-default", version=2,
-                        levels={"candidate": _CANDIDATE_RULES, "accepted": _ACCEPTED_RULES})
+__all__ = ["Policy", "DEFAULT_POLICY", "BUILTIN_POLICIES", "register_policy", "load_policy",
+           "evaluate_rules", "OPS", "METRIC_SOURCES", "add_policy", "require_usable_policy",
+           "registered_policy_hashes"]
 
 
 def register_policy(store: Store, policy: Policy) -> str:
-    """Store the policy (idempotent) inside the caller's transaction; returns its hash."""
+    """Store the policy row (idempotent) inside the caller's transaction; returns its hash.
+
+    This only writes the row; whether the policy may be used is :func:`require_usable_policy`.
+    """
     policy.validate()
     h = policy.policy_hash
     stored = promotion.add_policy(store, policy_hash=h, name=policy.name,
@@ -169,28 +52,36 @@ def load_policy(store: Store, name: str, version: int | None = None) -> Policy:
     return Policy.from_payload(json.loads(row["payload_json"]))
 
 
-def evaluate_rules(rules: list[dict[str, Any]],
-                   metrics: dict[str, tuple[Any, str | None]]) -> dict[str, Any]:
-    """Apply rules to ``metrics`` (metric -> (value, artifact_id)); fail closed on missing."""
-    out, blockers, warnings = [], [], []
-    for r in rules:
-        value, artifact_id = metrics.get(r["metric"], (None, None))
-        if value is None:
-            verdict = "missing"
-        else:
-            verdict = "pass" if OPS[r["op"]](value, r["threshold"]) else "fail"
-        row = {**r, "value": value, "verdict": verdict, "artifact_id": artifact_id}
-        out.append(row)
-        if verdict != "pass":
-            text = (f"{r['rule']}: {r['metric']} = {_fmt(value)} (needs {r['op']} "
-                    f"{_fmt(r['threshold'])})" if verdict == "fail"
-                    else f"{r['rule']}: {r['metric']} could not be computed")
-            (blockers if r["severity"] == "blocker" else warnings).append(text)
-    return {"rules": out, "blockers": blockers, "warnings": warnings,
-            "passed": not blockers}
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    return repr(v) if not isinstance(v, (int, bool)) else str(v)
+def _chain(store: Store) -> list[dict[str, Any]]:
+    return [json.loads(r["payload_json"]) for r in store.all("governance_events.chain")]
+
+
+def add_policy(store: Store, policy: Policy, *, actor: str, reason: str) -> dict[str, Any]:
+    """Register ``policy`` by a recorded action: the policy row and a ``policy_registered``
+    event, in one transaction. Registering the same policy again changes nothing."""
+    from .events import append_event
+    policy.validate()
+    if not isinstance(reason, str) or not reason.strip():
+        raise GovernanceError("a reason is required to register a policy", where="--reason",
+                              fix='say why, e.g. --reason "desk policy for 2027"')
+    with store.transaction():
+        h = register_policy(store, policy)
+        if h in BUILTIN_POLICIES or h in registered_policy_hashes(_chain(store)):
+            return {"policy_hash": h, "new": False}
+        append_event(store, kind="policy_registered", candidate_id=None, actor=actor,
+                     policy_hash=h, name=policy.name, version=policy.version, reason=reason)
+    return {"policy_hash": h, "new": True}
+
+
+def require_usable_policy(store: Store, policy: Policy) -> None:
+    """Refuse a policy that is neither built in nor registered by a recorded action."""
+    h = policy.policy_hash
+    if h in BUILTIN_POLICIES or h in registered_policy_hashes(_chain(store)):
+        return
+    raise GovernanceError(
+        f"policy {policy.name!r} version {policy.version} ({h[:12]}) is not a built-in or "
+        "registered policy", where="policy",
+        fix="use the built-in qrp-default, or register it first with `qrp policy add FILE` "
+            "(a recorded action reviewers can see)")

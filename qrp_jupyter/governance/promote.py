@@ -23,19 +23,17 @@ from ..runs.execute import OUTPUT_KINDS
 from ..runs.replay import replay_attestation, resolve_instance
 from ..store import LEVELS, MEDIA_JSON, Store, decode_array, decode_json, encode_json, promotion
 from ..store.research import add_edges
+from ..store.schema import TRANSITIONS
 from .events import append_event, current_actor
-from .policy import DEFAULT_POLICY, METRIC_SOURCES, Policy, evaluate_rules, register_policy
+from ..policies import metric_value
+from .policy import (DEFAULT_POLICY, METRIC_SOURCES, Policy, evaluate_rules, register_policy,
+                     require_usable_policy)
 
 __all__ = ["create_candidate", "promote", "reject", "retire", "list_candidates",
            "resolve_candidate", "PromotionResult", "LEGAL_TRANSITIONS"]
 
-LEGAL_TRANSITIONS = {
-    "exploratory": ("candidate", "rejected", "retired"),
-    "candidate": ("accepted", "rejected", "retired"),
-    "accepted": ("rejected", "retired"),
-    "rejected": ("retired",),
-    "retired": (),
-}
+#: The store's one definition (its trigger is generated from the same table).
+LEGAL_TRANSITIONS = TRANSITIONS
 
 
 @dataclass
@@ -164,22 +162,9 @@ def _metric_values(store: Store, cand: dict[str, Any], artifacts: dict[str, str]
     docs.update(evidence)
     out: dict[str, tuple[Any, str | None]] = {}
     for metric, kind in METRIC_SOURCES.items():
-        if kind not in docs:
-            continue
-        doc, aid = docs[kind]
-        if kind == "metrics_table":
-            value = doc["trials"][cand["trial_index"]].get(metric)
-        elif kind in ("reality_check", "spa"):
-            value = doc.get("pvalue")
-        elif kind == "stepm":
-            value = cand["trial_index"] in doc.get("superior", [])
-        elif kind == "fold_causality":
-            value = bool(doc.get("valid"))
-        elif kind == "replay_attestation":
-            value = bool(doc.get("match"))
-        else:
-            value = doc.get(metric)
-        out[metric] = (value, aid)
+        if kind in docs:
+            doc, aid = docs[kind]
+            out[metric] = (metric_value(metric, doc, cand["trial_index"]), aid)
     return out
 
 
@@ -252,6 +237,7 @@ def promote(store: Store, cand_ref: str, to: str, *, policy: Policy = DEFAULT_PO
     cand = resolve_candidate(store, cand_ref)
     _check_level(to)
     _check_transition(cand, to)
+    require_usable_policy(store, policy)
     artifacts = _instance_result(store, cand["run_instance_id"])["artifacts"]
     # Heavy, read-only: done before taking the write lock.
     level_docs = _level_docs(store, cand["run_instance_id"], policy, to)

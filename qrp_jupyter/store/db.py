@@ -13,7 +13,8 @@ from typing import Any, Iterable, Iterator, Sequence
 from ..errors import IntegrityProblem, NotFoundError, StoreError
 from ..identity import now_iso, sha256_hex
 from .failures import store_error
-from .migrations import apply_migrations
+from . import ledger
+from .migrations import apply_migrations, schema_differences
 from .statements import BUSY_TIMEOUT_MS, STATEMENTS, lookup_statement, prefix_statement
 
 __all__ = ["Store", "open_store", "default_db_path", "ENV_DB"]
@@ -60,6 +61,7 @@ class Store:
             self._conn.execute(STATEMENTS["connection.synchronous_full"])
             self._conn.execute(STATEMENTS["connection.foreign_keys_on"])
             apply_migrations(self._conn)
+            ledger.install_capture(self._conn)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path!r} is not a usable SQLite store: {exc}",
                              where="--db", fix="pass the path of a QRP store or a new file") \
@@ -169,19 +171,41 @@ class Store:
             self._before_commit()
         except BaseException:
             self._depth = 0
-            if self._conn.in_transaction:
-                self._cursor("connection.rollback")
+            self._rollback()
             raise
         self._depth = 0
         try:
             self._cursor("connection.commit")
         except StoreError:
-            if self._conn.in_transaction:
-                self._cursor("connection.rollback")
+            self._rollback()
             raise
 
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            self._cursor("connection.rollback")
+        ledger.discard_pending(self._conn)  # nothing that was noted was written
+
     def _before_commit(self) -> None:
-        """Runs inside the outermost transaction right before ``COMMIT`` (the ledger's hook)."""
+        """Runs inside the outermost transaction right before ``COMMIT``: the ledger's block
+        over every row the transaction wrote."""
+        try:
+            ledger.seal(self._conn)
+        except sqlite3.Error as exc:
+            raise store_error(exc, "ledger.seal") from exc
+
+    # -- the ledger and the schema (read-only checks, for verify) ----------------------------
+    def ledger_head(self) -> "ledger.Block | None":
+        """The newest ledger block; its hash is the store's digest."""
+        return ledger.head(self._conn)
+
+    def verify_ledger(self) -> "tuple[list[ledger.LedgerFinding], dict[str, int]]":
+        return ledger.verify_ledger(self._conn)
+
+    def ledger_extends(self, digest: str) -> tuple[bool, str]:
+        return ledger.extends(self._conn, digest)
+
+    def schema_differences(self) -> list[tuple[str, str]]:
+        return schema_differences(self._conn)
 
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the main file, so a plain file copy is complete."""

@@ -1,14 +1,23 @@
-"""Named, recorded, forward-only migrations applied inside one transaction."""
+"""Named, recorded, forward-only migrations, each a frozen SQL file, applied in one transaction.
+
+A migration's statements live in ``store/sql/NNNN_name.sql``; the store records the SHA-256 of
+each applied migration, so a store made by a modified QRP (or an edited file) is refused. The
+expected schema of a current store is what replaying every migration into an empty in-memory
+database gives, so no live constant can drift from what the files create.
+"""
 
 from __future__ import annotations
 
 import sqlite3
+from functools import lru_cache
+from importlib import resources
 
 from ..errors import StoreError
 from ..identity import now_iso, sha256_hex
-from .schema import MIGRATIONS
+from .ledger import record_migrations
 
-__all__ = ["apply_migrations", "migration_digest", "CREATE_SCHEMA_MIGRATIONS"]
+__all__ = ["apply_migrations", "migration_digest", "migrations", "expected_schema",
+           "schema_differences", "CREATE_SCHEMA_MIGRATIONS", "MIGRATION_FILES"]
 
 CREATE_SCHEMA_MIGRATIONS = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -18,10 +27,81 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
     applied_at TEXT NOT NULL
 )"""
 
+#: (version, name, file under store/sql/). Append new ones; never edit an applied one.
+MIGRATION_FILES: tuple[tuple[int, str, str], ...] = (
+    (1, "initial governed store", "0001_initial.sql"),
+    (2, "named rules, no replace on any key, ledger", "0002_ledger.sql"),
+)
+
 
 def migration_digest(statements: tuple[str, ...]) -> str:
     """SHA-256 of a migration's statements, so an edited applied migration is detected."""
     return sha256_hex("\n;\n".join(s.strip() for s in statements).encode("utf-8"))
+
+
+def split_statements(text: str) -> tuple[str, ...]:
+    """The statements of a SQL file, without their final ``;``; comment lines between them
+    are dropped (a trigger body's own semicolons stay inside its statement)."""
+    out: list[str] = []
+    buf: list[str] = []
+    for line in text.splitlines():
+        if not buf and (not line.strip() or line.lstrip().startswith("--")):
+            continue
+        buf.append(line)
+        chunk = "\n".join(buf)
+        if sqlite3.complete_statement(chunk):
+            out.append(chunk.strip().removesuffix(";").rstrip())
+            buf = []
+    if buf:
+        raise StoreError("a migration file ends inside a statement",
+                         where="qrp_jupyter/store/sql", fix="reinstall qrp_jupyter")
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def migrations() -> tuple[tuple[int, str, tuple[str, ...]], ...]:
+    """Every migration as (version, name, statements), read from the package's SQL files."""
+    folder = resources.files("qrp_jupyter.store") / "sql"
+    return tuple((v, name, split_statements((folder / fname).read_text(encoding="utf-8")))
+                 for v, name, fname in MIGRATION_FILES)
+
+
+@lru_cache(maxsize=1)
+def expected_schema() -> dict[tuple[str, str], str]:
+    """``{(type, name): sql}`` of every table, index, trigger and view a current store has:
+    the migrations replayed into an empty in-memory database."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        conn.execute(CREATE_SCHEMA_MIGRATIONS)
+        for _, _, statements in migrations():
+            for stmt in statements:
+                conn.execute(stmt)
+        return schema_of(conn)
+    finally:
+        conn.close()
+
+
+def schema_of(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
+    """``{(type, name): sql}`` of the schema objects of ``conn``'s main database (SQLite's own
+    automatic indexes, which have no SQL, are left out)."""
+    return {(t, n): s for t, n, s in conn.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL "
+        "AND name NOT LIKE 'sqlite_%'")}
+
+
+def schema_differences(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(name, problem) for every table, index, trigger or view that is missing from the store,
+    differs from what the migrations create, or is not part of QRP's schema."""
+    expected, stored = expected_schema(), schema_of(conn)
+    out = []
+    for (kind, name), sql in sorted(expected.items()):
+        if (kind, name) not in stored:
+            out.append((name, f"{kind} is missing (dropped?)"))
+        elif stored[(kind, name)] != sql:
+            out.append((name, f"{kind} text differs from QRP's schema (altered?)"))
+    for kind, name in sorted(set(stored) - set(expected)):
+        out.append((name, f"unknown {kind} (not part of QRP's schema)"))
+    return out
 
 
 def apply_migrations(conn: sqlite3.Connection) -> list[int]:
@@ -29,39 +109,46 @@ def apply_migrations(conn: sqlite3.Connection) -> list[int]:
 
     Idempotent: running it on an up-to-date store changes nothing. Returns the versions applied.
     Refuses a store whose recorded migration differs from this code's (someone edited history)
-    or that is newer than this code.
+    or that is newer than this code. The ledger records what was applied in the same
+    transaction (the migration that adds the ledger adopts every row the store already has).
     """
     conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.execute(CREATE_SCHEMA_MIGRATIONS)
-        applied = {v: (name, digest) for v, name, digest in
-                   conn.execute("SELECT version, name, ddl_sha256 FROM schema_migrations")}
-        known = {v for v, _, _ in MIGRATIONS}
-        newer = sorted(set(applied) - known)
-        if newer:
-            raise StoreError(
-                f"this store has schema migrations {newer} that this version of QRP does not know",
-                where="schema_migrations", fix="upgrade qrp_jupyter to open this store")
-        done: list[int] = []
-        for version, name, statements in MIGRATIONS:
-            digest = migration_digest(statements)
-            if version in applied:
-                if applied[version][1] != digest:
-                    raise StoreError(
-                        f"migration {version} ({name!r}) recorded in the store has a different "
-                        f"digest {applied[version][1][:12]} than this code's {digest[:12]}",
-                        where=f"schema_migrations row version={version}",
-                        fix="the store was created by a modified QRP; open it with the version "
-                            "that created it")
-                continue
-            for stmt in statements:
-                conn.execute(stmt)
-            conn.execute(
-                "INSERT INTO schema_migrations (version, name, ddl_sha256, applied_at) "
-                "VALUES (?, ?, ?, ?)", (version, name, digest, now_iso()))
-            done.append(version)
+        done = _apply_pending(conn)
+        record_migrations(conn, done)
         conn.execute("COMMIT")
         return done
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def _apply_pending(conn: sqlite3.Connection) -> list[int]:
+    conn.execute(CREATE_SCHEMA_MIGRATIONS)
+    applied = {v: (name, digest) for v, name, digest in
+               conn.execute("SELECT version, name, ddl_sha256 FROM schema_migrations")}
+    known = {v for v, _, _ in MIGRATION_FILES}
+    newer = sorted(set(applied) - known)
+    if newer:
+        raise StoreError(
+            f"this store has schema migrations {newer} that this version of QRP does not know",
+            where="schema_migrations", fix="upgrade qrp_jupyter to open this store")
+    done: list[int] = []
+    for version, name, statements in migrations():
+        digest = migration_digest(statements)
+        if version in applied:
+            if applied[version][1] != digest:
+                raise StoreError(
+                    f"migration {version} ({name!r}) recorded in the store has a different "
+                    f"digest {applied[version][1][:12]} than this code's {digest[:12]}",
+                    where=f"schema_migrations row version={version}",
+                    fix="the store was created by a modified QRP; open it with the version "
+                        "that created it")
+            continue
+        for stmt in statements:
+            conn.execute(stmt)
+        conn.execute(
+            "INSERT INTO schema_migrations (version, name, ddl_sha256, applied_at) "
+            "VALUES (?, ?, ?, ?)", (version, name, digest, now_iso()))
+        done.append(version)
+    return done

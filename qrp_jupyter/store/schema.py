@@ -1,414 +1,86 @@
-"""The QRP store schema: tables, triggers and views as named SQL text.
+"""What the QRP store enforces, as names: statuses, transitions, protected tables, ledger keys.
 
-Everything the database enforces lives here, in one place, as readable SQL (house style: SQL is
-text, triggers are the last line of defence; Python checks first and gives the friendly error).
-A migration is an ordered tuple of these statements; :mod:`.migrations` applies and records them.
+The SQL itself (tables, triggers, views) is frozen text, one file per migration under
+``store/sql/`` (house style: SQL is readable text; an applied migration is never edited, so a
+store made by any released version keeps opening). The expected schema is what replaying
+those files gives (:func:`qrp_jupyter.store.migrations.expected_schema`); ``verify`` compares
+every table, index, trigger and view of a store with it.
 
-Enforced by the database (DESIGN section 3), each by a constraint or trigger named below:
+Enforced by the database (DESIGN section 3), each by a constraint or a trigger whose message
+names it (``qrp[<trigger name>]: ...``):
 
 * candidate ``status`` is one of five case-exact values (CHECK);
-* legal transitions only (``trg_candidates_transition``); a new candidate starts exploratory;
+* legal transitions only (``trg_candidates_transition``, the SQL form of :data:`TRANSITIONS`);
+  a new candidate starts exploratory with no report;
 * ``candidate``/``accepted`` rows point at an existing, passing report of the same level for the
   same candidate, checked on INSERT and on UPDATE of the status or of the link;
 * the report link only changes together with a promotion (no swapping evidence afterwards);
-* reports, events, lineage, edges, runs, instances, trials, policies, datasets: append-only;
-* artifacts never change, and are never deleted while anything references them;
-* ``governance_events`` are numbered without gaps and each links to its predecessor's hash.
+* reports, events, lineage, edges, runs, instances, trials, policies, dataset names, the
+  ledger and the migration record: append-only;
+* artifacts and datasets never change, and are never deleted while anything references them;
+* no INSERT may meet an existing primary or UNIQUE key of a protected table, which is what
+  stops ``INSERT OR REPLACE`` and upserts (``trg_<table>_no_replace``);
+* ``governance_events`` and ``ledger_blocks`` are numbered without gaps and each links to its
+  predecessor's hash.
 
-Hash correctness (event chain, report ids, blob hashes) cannot be computed by SQLite itself; the
-``verify`` command recomputes every one, which is what makes dropping these triggers visible.
+Hash correctness (event chain, report ids, blob hashes, the ledger) cannot be computed by SQLite
+itself; ``verify`` recomputes every one, which is what makes dropping these triggers visible.
 """
 
 from __future__ import annotations
 
-__all__ = ["STATUSES", "LEVELS", "GENESIS_HASH", "MIGRATIONS", "TABLES", "VIEWS", "TRIGGERS"]
+__all__ = ["STATUSES", "LEVELS", "GENESIS_HASH", "TRANSITIONS", "APPEND_ONLY", "NEVER_CHANGE",
+           "PRIMARY_KEYS", "MUTABLE_COLUMNS", "LEDGERED_TABLES", "is_legal_transition"]
 
 STATUSES = ("exploratory", "candidate", "accepted", "rejected", "retired")
 LEVELS = ("candidate", "accepted")
 GENESIS_HASH = "0" * 64
 
-_HEX64 = "length({col}) = 64 AND {col} NOT GLOB '*[^0-9a-f]*'"
-
-
-def _hex(col: str) -> str:
-    return _HEX64.format(col=col)
-
-
-# --------------------------------------------------------------------------------------------
-# Tables
-# --------------------------------------------------------------------------------------------
-
-CREATE_ARTIFACTS = f"""
-CREATE TABLE artifacts (
-    artifact_id TEXT PRIMARY KEY CHECK ({_hex('artifact_id')}),
-    media_type  TEXT NOT NULL,
-    size        INTEGER NOT NULL CHECK (size >= 0),
-    codec       TEXT NOT NULL CHECK (codec IN ('identity', 'zlib')),
-    data        BLOB NOT NULL,
-    created_at  TEXT NOT NULL
-)"""
-
-CREATE_DATASETS = f"""
-CREATE TABLE datasets (
-    dataset_id_v2 TEXT PRIMARY KEY CHECK ({_hex('dataset_id_v2')}),
-    artifact_id   TEXT NOT NULL REFERENCES artifacts(artifact_id)
-                  CHECK (artifact_id = dataset_id_v2),
-    source        TEXT NOT NULL,
-    summary_json  TEXT NOT NULL,
-    created_at    TEXT NOT NULL
-)"""
-
-CREATE_DATASET_NAMES = """
-CREATE TABLE dataset_names (
-    name          TEXT NOT NULL CHECK (length(name) > 0),
-    dataset_id_v2 TEXT NOT NULL REFERENCES datasets(dataset_id_v2),
-    created_at    TEXT NOT NULL,
-    PRIMARY KEY (name, dataset_id_v2)
-)"""
-
-CREATE_RUNS = f"""
-CREATE TABLE runs (
-    run_key                 TEXT PRIMARY KEY CHECK ({_hex('run_key')}),
-    name                    TEXT,
-    family                  TEXT NOT NULL,
-    dataset_id_v2           TEXT NOT NULL REFERENCES datasets(dataset_id_v2),
-    config_json             TEXT NOT NULL,
-    code_hash               TEXT CHECK (code_hash IS NULL OR ({_hex('code_hash')})),
-    code_source             TEXT,
-    code_entry_point        TEXT,
-    engine_version          TEXT NOT NULL,
-    identity_schema_version INTEGER NOT NULL,
-    created_at              TEXT NOT NULL,
-    CHECK ((code_hash IS NULL) = (code_source IS NULL)),
-    CHECK ((code_hash IS NULL) = (code_entry_point IS NULL))
-)"""
-
-CREATE_RUN_INSTANCES = f"""
-CREATE TABLE run_instances (
-    run_instance_id TEXT PRIMARY KEY CHECK ({_hex('run_instance_id')}),
-    run_key         TEXT NOT NULL REFERENCES runs(run_key),
-    seq             INTEGER NOT NULL CHECK (seq >= 1),
-    purpose         TEXT NOT NULL CHECK (purpose IN ('run', 'replay')),
-    replay_of       TEXT REFERENCES run_instances(run_instance_id),
-    started_at      TEXT NOT NULL,
-    finished_at     TEXT NOT NULL,
-    actor           TEXT NOT NULL,
-    result_json     TEXT NOT NULL,
-    UNIQUE (run_key, seq),
-    CHECK ((purpose = 'replay') = (replay_of IS NOT NULL))
-)"""
-
-CREATE_TRIALS = """
-CREATE TABLE trials (
-    run_key       TEXT NOT NULL REFERENCES runs(run_key),
-    trial_index   INTEGER NOT NULL CHECK (trial_index >= 0),
-    params_json   TEXT NOT NULL,
-    sharpe        REAL,
-    sharpe_annual REAL,
-    total_return  REAL,
-    max_drawdown  REAL,
-    turnover      REAL,
-    n_trades      INTEGER,
-    n_obs         INTEGER NOT NULL,
-    metrics_json  TEXT NOT NULL,
-    PRIMARY KEY (run_key, trial_index)
-)"""
-
-CREATE_POLICIES = f"""
-CREATE TABLE policies (
-    policy_hash  TEXT PRIMARY KEY CHECK ({_hex('policy_hash')}),
-    name         TEXT NOT NULL,
-    version      INTEGER NOT NULL CHECK (version >= 1),
-    payload_json TEXT NOT NULL,
-    created_at   TEXT NOT NULL,
-    UNIQUE (name, version)
-)"""
-
-CREATE_CANDIDATES = f"""
-CREATE TABLE promotion_candidates (
-    candidate_id          TEXT PRIMARY KEY CHECK ({_hex('candidate_id')}),
-    run_key               TEXT NOT NULL REFERENCES runs(run_key),
-    trial_index           INTEGER NOT NULL,
-    run_instance_id       TEXT NOT NULL REFERENCES run_instances(run_instance_id),
-    status                TEXT NOT NULL
-                          CHECK (status IN ('exploratory', 'candidate', 'accepted',
-                                            'rejected', 'retired')),
-    eligibility_report_id TEXT REFERENCES eligibility_reports(eligibility_report_id),
-    created_at            TEXT NOT NULL,
-    updated_at            TEXT NOT NULL,
-    UNIQUE (run_key, trial_index),
-    FOREIGN KEY (run_key, trial_index) REFERENCES trials(run_key, trial_index)
-)"""
-
-CREATE_REPORTS = f"""
-CREATE TABLE eligibility_reports (
-    eligibility_report_id TEXT PRIMARY KEY CHECK ({_hex('eligibility_report_id')}),
-    candidate_id          TEXT NOT NULL REFERENCES promotion_candidates(candidate_id),
-    level                 TEXT NOT NULL CHECK (level IN ('candidate', 'accepted')),
-    passed                INTEGER NOT NULL CHECK (passed IN (0, 1)),
-    policy_hash           TEXT NOT NULL REFERENCES policies(policy_hash),
-    payload_json          TEXT NOT NULL,
-    created_at            TEXT NOT NULL
-)"""
-
-CREATE_EVENTS = f"""
-CREATE TABLE governance_events (
-    seq          INTEGER PRIMARY KEY CHECK (seq >= 1),
-    event_hash   TEXT NOT NULL UNIQUE CHECK ({_hex('event_hash')}),
-    prev_hash    TEXT NOT NULL CHECK ({_hex('prev_hash')}),
-    kind         TEXT NOT NULL,
-    candidate_id TEXT REFERENCES promotion_candidates(candidate_id),
-    payload_json TEXT NOT NULL,
-    created_at   TEXT NOT NULL
-)"""
-
-CREATE_LINEAGE = """
-CREATE TABLE artifact_lineage (
-    lineage_id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    artifact_id           TEXT NOT NULL REFERENCES artifacts(artifact_id),
-    run_instance_id       TEXT REFERENCES run_instances(run_instance_id),
-    eligibility_report_id TEXT REFERENCES eligibility_reports(eligibility_report_id),
-    role                  TEXT NOT NULL CHECK (role IN ('input', 'output')),
-    kind                  TEXT NOT NULL,
-    created_at            TEXT NOT NULL,
-    CHECK ((run_instance_id IS NULL) <> (eligibility_report_id IS NULL))
-)"""
-
-CREATE_EDGES = """
-CREATE TABLE artifact_edges (
-    child_id   TEXT NOT NULL REFERENCES artifacts(artifact_id),
-    parent_id  TEXT NOT NULL REFERENCES artifacts(artifact_id),
-    relation   TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    PRIMARY KEY (child_id, parent_id, relation),
-    CHECK (child_id <> parent_id)
-)"""
-
-CREATE_INDEXES = (
-    "CREATE INDEX idx_runs_family ON runs(family)",
-    "CREATE INDEX idx_run_instances_run_key ON run_instances(run_key)",
-    "CREATE INDEX idx_reports_candidate ON eligibility_reports(candidate_id)",
-    "CREATE INDEX idx_events_candidate ON governance_events(candidate_id)",
-    "CREATE INDEX idx_lineage_artifact ON artifact_lineage(artifact_id)",
-    "CREATE INDEX idx_lineage_instance ON artifact_lineage(run_instance_id)",
-    "CREATE INDEX idx_lineage_report ON artifact_lineage(eligibility_report_id)",
-    "CREATE INDEX idx_edges_parent ON artifact_edges(parent_id)",
-)
-
-TABLES = {
-    "artifacts": CREATE_ARTIFACTS,
-    "datasets": CREATE_DATASETS,
-    "dataset_names": CREATE_DATASET_NAMES,
-    "runs": CREATE_RUNS,
-    "run_instances": CREATE_RUN_INSTANCES,
-    "trials": CREATE_TRIALS,
-    "policies": CREATE_POLICIES,
-    "promotion_candidates": CREATE_CANDIDATES,
-    "eligibility_reports": CREATE_REPORTS,
-    "governance_events": CREATE_EVENTS,
-    "artifact_lineage": CREATE_LINEAGE,
-    "artifact_edges": CREATE_EDGES,
+#: The legal status transitions, the one definition: ``trg_candidates_transition`` (migration 2)
+#: is this table in SQL, and a test compares the two over all 25 status pairs. An UPDATE that
+#: leaves the status as it is (a no-op) is not a transition; the trigger lets it through.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "exploratory": ("candidate", "rejected", "retired"),
+    "candidate": ("accepted", "rejected", "retired"),
+    "accepted": ("rejected", "retired"),
+    "rejected": ("retired",),
+    "retired": (),
 }
-
-# --------------------------------------------------------------------------------------------
-# Triggers
-# --------------------------------------------------------------------------------------------
 
 #: Tables whose rows never change or disappear once written.
 APPEND_ONLY = (
     "runs", "run_instances", "trials", "policies", "dataset_names", "eligibility_reports",
-    "governance_events", "artifact_lineage", "artifact_edges",
+    "governance_events", "artifact_lineage", "artifact_edges", "ledger_blocks",
+    "ledger_entries", "schema_migrations",
 )
+#: Tables whose rows never change, and are deleted only while nothing references them.
+NEVER_CHANGE = ("artifacts", "datasets")
 
+#: Primary key columns of every table the ledger covers, in key order.
+PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "schema_migrations": ("version",),
+    "artifacts": ("artifact_id",),
+    "datasets": ("dataset_id_v2",),
+    "dataset_names": ("name", "dataset_id_v2"),
+    "runs": ("run_key",),
+    "run_instances": ("run_instance_id",),
+    "trials": ("run_key", "trial_index"),
+    "policies": ("policy_hash",),
+    "promotion_candidates": ("candidate_id",),
+    "eligibility_reports": ("eligibility_report_id",),
+    "governance_events": ("seq",),
+    "artifact_lineage": ("lineage_id",),
+    "artifact_edges": ("child_id", "parent_id", "relation"),
+}
+#: Every table whose rows the ledger covers (all but the ledger's own two).
+LEDGERED_TABLES = tuple(PRIMARY_KEYS)
 
-def _append_only(table: str) -> dict[str, str]:
-    return {
-        f"trg_{table}_no_update": f"""
-CREATE TRIGGER trg_{table}_no_update BEFORE UPDATE ON {table}
-BEGIN
-    SELECT RAISE(ABORT, 'qrp: {table} is append-only: rows are never updated');
-END""",
-        f"trg_{table}_no_delete": f"""
-CREATE TRIGGER trg_{table}_no_delete BEFORE DELETE ON {table}
-BEGIN
-    SELECT RAISE(ABORT, 'qrp: {table} is append-only: rows are never deleted');
-END""",
-    }
-
-
-# A passing report of the row's own level, for the row's own candidate.
-_VALID_REPORT = """EXISTS (
-        SELECT 1 FROM eligibility_reports r
-        WHERE r.eligibility_report_id = NEW.eligibility_report_id
-          AND r.candidate_id = NEW.candidate_id
-          AND r.level = NEW.status
-          AND r.passed = 1)"""
-
-_LEGAL_TRANSITION = """(
-        (OLD.status = NEW.status)
-        OR (OLD.status = 'exploratory' AND NEW.status = 'candidate')
-        OR (OLD.status = 'candidate' AND NEW.status = 'accepted')
-        OR (OLD.status IN ('exploratory', 'candidate', 'accepted')
-            AND NEW.status IN ('rejected', 'retired'))
-        OR (OLD.status = 'rejected' AND NEW.status = 'retired'))"""
-
-CANDIDATE_TRIGGERS = {
-    "trg_candidates_insert_start": """
-CREATE TRIGGER trg_candidates_insert_start BEFORE INSERT ON promotion_candidates
-WHEN NEW.status IS NOT 'exploratory' OR NEW.eligibility_report_id IS NOT NULL
-BEGIN
-    SELECT RAISE(ABORT, 'qrp: a new candidate starts as exploratory with no report');
-END""",
-    "trg_candidates_insert_report": f"""
-CREATE TRIGGER trg_candidates_insert_report BEFORE INSERT ON promotion_candidates
-WHEN NEW.status IN ('candidate', 'accepted') AND NOT {_VALID_REPORT}
-BEGIN
-    SELECT RAISE(ABORT, 'qrp: status needs a passing report of that level for this candidate');
-END""",
-    "trg_candidates_transition": f"""
-CREATE TRIGGER trg_candidates_transition BEFORE UPDATE OF status ON promotion_candidates
-WHEN NOT {_LEGAL_TRANSITION}
-BEGIN
-    SELECT RAISE(ABORT, 'qrp: illegal status transition');
-END""",
-    "trg_candidates_update_report": f"""
-CREATE TRIGGER trg_candidates_update_report
-BEFORE UPDATE OF status, eligibility_report_id ON promotion_candidates
-WHEN NEW.status IN ('candidate', 'accepted') AND NOT {_VALID_REPORT}
-BEGIN
-    SELECT RAISE(ABORT, 'qrp: status needs a passing report of that level for this candidate');
-END""",
-    "trg_candidates_link_frozen": """
-CREATE TRIGGER trg_candidates_link_frozen
-BEFORE UPDATE OF status, eligibility_report_id ON promotion_candidates
-WHEN NEW.eligibility_report_id IS NOT OLD.eligibility_report_id
- AND NOT (NEW.status IN ('candidate', 'accepted') AND NEW.status IS NOT OLD.status)
-BEGIN
-    SELECT RAISE(ABORT, 'qrp: the report link changes only together with a promotion');
-END""",
-    "trg_candidates_identity_frozen": """
-CREATE TRIGGER trg_candidates_identity_frozen
-BEFORE UPDATE OF candidate_id, run_key, trial_index, run_instance_id, created_at
-ON promotion_candidates
-BEGIN
-    SELECT RAISE(ABORT, 'qrp: a candidate''s identity columns never change');
-END""",
-    "trg_candidates_no_delete": """
-CREATE TRIGGER trg_candidates_no_delete BEFORE DELETE ON promotion_candidates
-BEGIN
-    SELECT RAISE(ABORT, 'qrp: candidates are never deleted: retire them');
-END""",
+#: The only columns QRP ever updates; each change is a new version in the ledger.
+MUTABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "promotion_candidates": ("status", "eligibility_report_id", "updated_at"),
 }
 
-EVENT_TRIGGERS = {
-    "trg_governance_events_chain": f"""
-CREATE TRIGGER trg_governance_events_chain BEFORE INSERT ON governance_events
-WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM governance_events)
-  OR NEW.prev_hash IS NOT COALESCE(
-        (SELECT event_hash FROM governance_events WHERE seq = NEW.seq - 1),
-        '{GENESIS_HASH}')
-BEGIN
-    SELECT RAISE(ABORT, 'qrp: an event must extend the chain: next seq, previous event_hash');
-END""",
-}
 
-ARTIFACT_TRIGGERS = {
-    "trg_artifacts_no_update": """
-CREATE TRIGGER trg_artifacts_no_update BEFORE UPDATE ON artifacts
-BEGIN
-    SELECT RAISE(ABORT, 'qrp: artifacts are content-addressed and never change');
-END""",
-    "trg_artifacts_no_delete_referenced": """
-CREATE TRIGGER trg_artifacts_no_delete_referenced BEFORE DELETE ON artifacts
-WHEN EXISTS (SELECT 1 FROM artifact_lineage WHERE artifact_id = OLD.artifact_id)
-  OR EXISTS (SELECT 1 FROM artifact_edges
-             WHERE child_id = OLD.artifact_id OR parent_id = OLD.artifact_id)
-  OR EXISTS (SELECT 1 FROM datasets WHERE artifact_id = OLD.artifact_id)
-BEGIN
-    SELECT RAISE(ABORT, 'qrp: a referenced artifact is never deleted');
-END""",
-    "trg_datasets_no_update": """
-CREATE TRIGGER trg_datasets_no_update BEFORE UPDATE ON datasets
-BEGIN
-    SELECT RAISE(ABORT, 'qrp: datasets never change: register new data under a new id');
-END""",
-    "trg_datasets_no_delete_referenced": """
-CREATE TRIGGER trg_datasets_no_delete_referenced BEFORE DELETE ON datasets
-WHEN EXISTS (SELECT 1 FROM runs WHERE dataset_id_v2 = OLD.dataset_id_v2)
-  OR EXISTS (SELECT 1 FROM dataset_names WHERE dataset_id_v2 = OLD.dataset_id_v2)
-BEGIN
-    SELECT RAISE(ABORT, 'qrp: a dataset referenced by a run or a name is never deleted');
-END""",
-}
-
-TRIGGERS: dict[str, str] = {}
-for _t in APPEND_ONLY:
-    TRIGGERS.update(_append_only(_t))
-TRIGGERS.update(CANDIDATE_TRIGGERS)
-TRIGGERS.update(EVENT_TRIGGERS)
-TRIGGERS.update(ARTIFACT_TRIGGERS)
-
-# --------------------------------------------------------------------------------------------
-# Views: the plain-SQL audit path (README shows how to follow them in the sqlite3 shell)
-# --------------------------------------------------------------------------------------------
-
-VIEWS = {
-    "v_candidate_chain": """
-CREATE VIEW v_candidate_chain AS
-SELECT c.candidate_id, c.status, c.trial_index, t.params_json, t.sharpe_annual,
-       c.eligibility_report_id, r.level AS report_level, r.passed AS report_passed,
-       p.name AS policy_name, p.version AS policy_version, r.policy_hash,
-       c.run_instance_id, c.run_key, u.name AS run_name, u.family,
-       u.dataset_id_v2, u.code_hash, u.engine_version, u.config_json
-FROM promotion_candidates c
-JOIN runs u ON u.run_key = c.run_key
-JOIN trials t ON t.run_key = c.run_key AND t.trial_index = c.trial_index
-LEFT JOIN eligibility_reports r ON r.eligibility_report_id = c.eligibility_report_id
-LEFT JOIN policies p ON p.policy_hash = r.policy_hash""",
-    "v_report_rules": """
-CREATE VIEW v_report_rules AS
-SELECT r.eligibility_report_id, r.candidate_id, r.level, r.passed,
-       json_extract(j.value, '$.rule') AS rule,
-       json_extract(j.value, '$.metric') AS metric,
-       json_extract(j.value, '$.value') AS value,
-       json_extract(j.value, '$.op') AS op,
-       json_extract(j.value, '$.threshold') AS threshold,
-       json_extract(j.value, '$.verdict') AS verdict,
-       json_extract(j.value, '$.artifact_id') AS artifact_id
-FROM eligibility_reports r, json_each(r.payload_json, '$.rules') j""",
-    "v_lineage": """
-CREATE VIEW v_lineage AS
-SELECT l.lineage_id, l.role, l.kind, l.artifact_id, a.media_type, a.size,
-       l.run_instance_id, i.run_key, l.eligibility_report_id, l.created_at
-FROM artifact_lineage l
-JOIN artifacts a ON a.artifact_id = l.artifact_id
-LEFT JOIN run_instances i ON i.run_instance_id = l.run_instance_id""",
-    "v_governance_log": """
-CREATE VIEW v_governance_log AS
-SELECT e.seq, e.created_at, e.kind, e.candidate_id,
-       json_extract(e.payload_json, '$.actor') AS actor,
-       json_extract(e.payload_json, '$.from_status') AS from_status,
-       json_extract(e.payload_json, '$.to_status') AS to_status,
-       json_extract(e.payload_json, '$.eligibility_report_id') AS eligibility_report_id,
-       json_extract(e.payload_json, '$.reason') AS reason,
-       e.prev_hash, e.event_hash
-FROM governance_events e ORDER BY e.seq""",
-    "v_trial_registry": """
-CREATE VIEW v_trial_registry AS
-SELECT u.family, t.run_key, t.trial_index, t.params_json, t.n_obs, t.sharpe,
-       t.sharpe_annual, t.n_trades, u.dataset_id_v2, u.created_at
-FROM trials t JOIN runs u ON u.run_key = t.run_key""",
-}
-
-# --------------------------------------------------------------------------------------------
-# Migrations: (version, name, statements). Append new ones; never edit an applied one.
-# --------------------------------------------------------------------------------------------
-
-MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
-    (
-        1,
-        "initial governed store",
-        tuple(TABLES.values()) + CREATE_INDEXES + tuple(TRIGGERS.values())
-        + tuple(VIEWS.values()),
-    ),
-)
+def is_legal_transition(old: str, new: str) -> bool:
+    """Whether a candidate may move from status ``old`` to status ``new`` (``old != new``)."""
+    return new in TRANSITIONS.get(old, ())

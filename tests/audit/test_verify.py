@@ -9,7 +9,9 @@ import pytest
 from qrp_jupyter.audit import render_trace, trace, verify
 from qrp_jupyter.governance import create_candidate, promote
 from qrp_jupyter.identity import canonical_json, hash_payload
-from qrp_jupyter.store.schema import TRIGGERS
+from qrp_jupyter.store.migrations import expected_schema
+
+TRIGGERS = [n for kind, n in expected_schema() if kind == "trigger"]
 
 import insider
 

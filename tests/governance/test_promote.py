@@ -8,7 +8,7 @@ import pytest
 
 from qrp_jupyter.errors import GovernanceError, NotFoundError
 from qrp_jupyter.governance import (DEFAULT_POLICY, Policy, create_candidate, promote, reject,
-                                    register_policy, retire)
+                                    register_policy, retire, add_policy)
 from qrp_jupyter.runs import execute_run
 
 import insider
@@ -165,6 +165,9 @@ def test_a_stricter_policy_version_can_refuse_what_the_default_passes(world):
         {"rule": "huge_sharpe", "metric": "sharpe_annual", "op": ">=", "threshold": 1e9,
          "severity": "blocker", "why": ""}]})
     c = create_candidate(world.store, world.edge.run_instance_id)
+    with pytest.raises(GovernanceError, match="not a built-in or registered policy"):
+        promote(world.store, c["candidate_id"], "candidate", policy=strict)
+    add_policy(world.store, strict, actor="pytest", reason="desk policy")
     res = promote(world.store, c["candidate_id"], "candidate", policy=strict)
     assert not res.passed and res.report["policy"]["name"] == "strict"
     assert promote(world.store, c["candidate_id"], "candidate").passed

@@ -1,0 +1,361 @@
+"""The ledger: one hash-chained block per write transaction, covering every row it wrote.
+
+Modelled on SQL Server's ledger tables (database ledger, per-transaction table hashes,
+database digests, ``sp_verify_database_ledger``). Each write transaction appends one row to
+``ledger_blocks`` and, to ``ledger_entries``, one row per table row it inserted or changed:
+
+* ``row_key``: the JSON list of the row's primary key values;
+* ``row_hash``: SHA-256 of the row's canonical form (:func:`row_canonical`), every column
+  included, a BLOB as the SHA-256 of its bytes;
+* ``op``: ``insert``, or ``update`` for the few mutable columns (:data:`MUTABLE_COLUMNS`), whose
+  new values are kept in ``version_json`` so the history of each such row can be replayed.
+
+A block's ``digests_json`` maps each table it touched to the SHA-256 of that table's entry lines
+(``row_key TAB op TAB row_hash``, sorted by ``row_key``, joined by newlines), and its
+``block_hash`` is the SHA-256 of :func:`block_text`, which includes the previous block's hash.
+The head block's hash is the store's **digest**: recorded outside the file, it pins everything
+before it (:func:`extends`).
+
+Rows are captured with TEMP triggers (they live in the connection, not in the file): QRP's own
+connections record what each transaction wrote, and :func:`seal` turns that into a block right
+before COMMIT. A raw client writes rows no block covers, which :func:`verify_ledger` names.
+Stores made before the ledger existed get one ``adopt`` block over all their rows when the
+ledger's migration is applied; their earlier history is vouched for only by the other hashes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from ..identity import canonical_json, now_iso, sha256_hex
+from .schema import (GENESIS_HASH, LEDGERED_TABLES, MUTABLE_COLUMNS, PRIMARY_KEYS,
+                     is_legal_transition)
+
+__all__ = ["LEDGER_VERSION", "Block", "row_canonical", "row_hash", "row_key", "block_text",
+           "install_capture", "seal", "adopt", "record_migrations", "head", "verify_ledger",
+           "extends", "LedgerFinding"]
+
+LEDGER_VERSION = 1
+_PENDING = "qrp_ledger_pending"
+
+
+@dataclass(frozen=True)
+class Block:
+    block_seq: int
+    block_hash: str
+    created_at: str
+    entry_count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"block_seq": self.block_seq, "block_hash": self.block_hash,
+                "created_at": self.created_at, "entry_count": self.entry_count}
+
+
+@dataclass(frozen=True)
+class LedgerFinding:
+    table: str
+    row: str
+    problem: str
+
+
+# ---------------------------------------------------------------------------------------------
+# Canonical forms
+# ---------------------------------------------------------------------------------------------
+
+def _value(v: Any) -> Any:
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return {"sha256": sha256_hex(bytes(v))}
+    return v
+
+
+def row_canonical(table: str, row: dict[str, Any]) -> str:
+    """The canonical text of one row: ``{"row":{column: value, ...},"table":name}`` as compact
+    JSON with sorted keys; integers and reals stay distinct (SQLite's storage class), a BLOB is
+    ``{"sha256": hex}`` of its bytes, a non-finite real is ``Infinity``/``-Infinity``."""
+    return json.dumps({"table": table, "row": {k: _value(v) for k, v in row.items()}},
+                      sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=True)
+
+
+def row_hash(table: str, row: dict[str, Any]) -> str:
+    return sha256_hex(row_canonical(table, row).encode("utf-8"))
+
+
+def row_key(table: str, row: dict[str, Any]) -> str:
+    """The JSON list of the row's primary key values (compact)."""
+    return json.dumps([row[c] for c in PRIMARY_KEYS[table]], separators=(",", ":"),
+                      ensure_ascii=False)
+
+
+def _lines_digest(lines: Iterable[tuple[str, str, str]]) -> str:
+    text = "\n".join(f"{k}\t{op}\t{h}" for k, op, h in sorted(lines))
+    return sha256_hex(text.encode("utf-8"))
+
+
+def block_text(block_seq: int, prev_block_hash: str, kind: str, entry_count: int,
+               created_at: str, digests_json: str) -> str:
+    """What a block's hash is the SHA-256 of (lines joined by newlines, no final newline)."""
+    return "\n".join((f"qrp-ledger-v{LEDGER_VERSION}", str(block_seq), prev_block_hash, kind,
+                      str(entry_count), created_at, digests_json))
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------------
+
+def install_capture(conn: sqlite3.Connection) -> None:
+    """TEMP triggers that note the rowid of every row this connection inserts or updates in a
+    ledgered table. Idempotent; they vanish with the connection."""
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_PENDING} ("
+                 "tbl TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (tbl, rid))")
+    for t in LEDGERED_TABLES:
+        for when in ("INSERT", "UPDATE"):
+            conn.execute(
+                f"CREATE TEMP TRIGGER IF NOT EXISTS qrp_capture_{t}_{when.lower()} "
+                f"AFTER {when} ON main.{t} BEGIN "
+                f"INSERT OR IGNORE INTO {_PENDING} (tbl, rid) VALUES ('{t}', NEW.rowid); END")
+
+
+def _rows_by_rowid(conn: sqlite3.Connection, table: str, rowids: list[int]
+                   ) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for i in range(0, len(rowids), 500):
+        chunk = rowids[i:i + 500]
+        cur = conn.execute(f"SELECT * FROM {table} WHERE rowid IN "
+                           f"({','.join('?' * len(chunk))})", chunk)
+        names = [d[0] for d in cur.description]
+        out.extend(dict(zip(names, r)) for r in cur.fetchall())
+    return out
+
+
+def _all_rows(conn: sqlite3.Connection, table: str) -> Iterable[dict[str, Any]]:
+    cur = conn.execute(f"SELECT * FROM {table}")
+    names = [d[0] for d in cur.description]
+    for r in cur:
+        yield dict(zip(names, r))
+
+
+def _entries_for(conn: sqlite3.Connection, table: str, rows: list[dict[str, Any]],
+                 *, first: bool) -> list[tuple[str, str, str, str | None]]:
+    mutable = MUTABLE_COLUMNS.get(table)
+    out = []
+    for row in rows:
+        key = row_key(table, row)
+        op = "insert"
+        if not first and conn.execute(
+                "SELECT 1 FROM ledger_entries WHERE table_name = ? AND row_key = ? LIMIT 1",
+                (table, key)).fetchone():
+            op = "update"
+        version = canonical_json({c: row[c] for c in mutable}) if mutable else None
+        out.append((key, op, row_hash(table, row), version))
+    return out
+
+
+def _append_block(conn: sqlite3.Connection, kind: str,
+                  entries: dict[str, list[tuple[str, str, str, str | None]]]) -> Block | None:
+    entries = {t: e for t, e in entries.items() if e}
+    if not entries:
+        return None
+    last = conn.execute("SELECT block_seq, block_hash FROM ledger_blocks "
+                        "ORDER BY block_seq DESC LIMIT 1").fetchone()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    digests = canonical_json({t: _lines_digest((k, op, h) for k, op, h, _ in e)
+                              for t, e in entries.items()})
+    count = sum(len(e) for e in entries.values())
+    created = now_iso()
+    bhash = sha256_hex(block_text(seq, prev, kind, count, created, digests).encode("utf-8"))
+    conn.execute("INSERT INTO ledger_blocks (block_seq, prev_block_hash, kind, entry_count, "
+                 "digests_json, block_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 (seq, prev, kind, count, digests, bhash, created))
+    conn.executemany(
+        "INSERT INTO ledger_entries (block_seq, table_name, row_key, op, row_hash, "
+        "version_json) VALUES (?, ?, ?, ?, ?, ?)",
+        [(seq, t, k, op, h, v) for t, e in entries.items() for k, op, h, v in e])
+    return Block(seq, bhash, created, count)
+
+
+def _has_ledger(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                        "AND name = 'ledger_blocks'").fetchone() is not None
+
+
+def seal(conn: sqlite3.Connection) -> Block | None:
+    """Inside the open write transaction: append the block over every row this connection
+    wrote since the last seal, and forget them. No rows written, no block."""
+    pending = conn.execute(f"SELECT tbl, rid FROM temp.{_PENDING} ORDER BY tbl, rid").fetchall()
+    if not pending:
+        return None
+    by_table: dict[str, list[int]] = {}
+    for t, rid in pending:
+        by_table.setdefault(t, []).append(rid)
+    entries = {t: _entries_for(conn, t, _rows_by_rowid(conn, t, rids), first=False)
+               for t, rids in by_table.items()}
+    block = _append_block(conn, "write", entries)
+    conn.execute(f"DELETE FROM temp.{_PENDING}")
+    return block
+
+
+def discard_pending(conn: sqlite3.Connection) -> None:
+    """After a ROLLBACK: nothing that was noted was written."""
+    conn.execute(f"DELETE FROM temp.{_PENDING}")
+
+
+def adopt(conn: sqlite3.Connection) -> Block | None:
+    """The first block of a store: every row it already holds (the migration that added the
+    ledger, on a new store only its own migration rows)."""
+    entries = {t: _entries_for(conn, t, list(_all_rows(conn, t)), first=True)
+               for t in LEDGERED_TABLES}
+    return _append_block(conn, "adopt", entries)
+
+
+def record_migrations(conn: sqlite3.Connection, versions: list[int]) -> None:
+    """Called by the migration runner inside its transaction after applying ``versions``:
+    the ledger's first migration adopts the store; later ones add a block over their
+    ``schema_migrations`` rows."""
+    if not versions or not _has_ledger(conn):
+        return
+    if conn.execute("SELECT 1 FROM ledger_blocks LIMIT 1").fetchone() is None:
+        adopt(conn)
+        return
+    rows = [r for r in _all_rows(conn, "schema_migrations") if r["version"] in versions]
+    _append_block(conn, "write", {"schema_migrations":
+                                  _entries_for(conn, "schema_migrations", rows, first=False)})
+
+
+def head(conn: sqlite3.Connection) -> Block | None:
+    """The newest block: its hash is the store's digest."""
+    r = conn.execute("SELECT block_seq, block_hash, created_at, entry_count FROM ledger_blocks "
+                     "ORDER BY block_seq DESC LIMIT 1").fetchone()
+    return Block(*r) if r else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Verifying
+# ---------------------------------------------------------------------------------------------
+
+def _check_blocks(conn: sqlite3.Connection, entries: dict[int, dict[str, list]],
+                  out: list[LedgerFinding]) -> list[tuple]:
+    blocks = conn.execute("SELECT block_seq, prev_block_hash, kind, entry_count, digests_json, "
+                          "block_hash, created_at FROM ledger_blocks ORDER BY block_seq"
+                          ).fetchall()
+    prev = GENESIS_HASH
+    for i, (seq, prev_hash, kind, count, digests_json, bhash, created) in enumerate(blocks, 1):
+        where = f"block_seq={seq}"
+        if seq != i:
+            out.append(LedgerFinding("ledger_blocks", where,
+                                     f"block {i} is missing (the chain jumps to {seq})"))
+        if prev_hash != prev:
+            out.append(LedgerFinding("ledger_blocks", where, "prev_block_hash is not the "
+                                     "previous block's hash (a block was removed or rewritten)"))
+        if kind == "adopt" and i != 1:
+            out.append(LedgerFinding("ledger_blocks", where, "an adopt block after the first"))
+        got = entries.get(seq, {})
+        recomputed = canonical_json({t: _lines_digest((k, op, h) for k, op, h in e)
+                                     for t, e in sorted(got.items())})
+        if recomputed != digests_json:
+            out.append(LedgerFinding("ledger_blocks", where, "its entries do not hash to its "
+                                     "digests (an entry was added, changed or removed)"))
+        n = sum(len(e) for e in got.values())
+        if n != count:
+            out.append(LedgerFinding("ledger_blocks", where,
+                                     f"entry_count {count} but {n} entries"))
+        if sha256_hex(block_text(seq, prev_hash, kind, count, created,
+                                 digests_json).encode("utf-8")) != bhash:
+            out.append(LedgerFinding("ledger_blocks", where,
+                                     "block_hash does not match its contents"))
+        prev = bhash
+    return blocks
+
+
+def _check_versions(table: str, key: str, row: dict[str, Any], history: list,
+                    adopted: int | None, out: list[LedgerFinding]) -> None:
+    """Replay a mutable row: every version hashes to its entry with today's immutable
+    columns, the first is a new candidate (unless the row was adopted, with whatever status it
+    had, by block ``adopted``), and each status change is a legal transition."""
+    cols = MUTABLE_COLUMNS[table]
+    prev_status = None
+    for seq, op, h, version_json in history:
+        try:
+            version = json.loads(version_json or "null")
+            old = {**row, **{c: version[c] for c in cols}}
+        except (ValueError, TypeError, KeyError):
+            out.append(LedgerFinding(table, key, f"version in block {seq} is unreadable"))
+            return
+        if row_hash(table, old) != h:
+            out.append(LedgerFinding(table, key, f"the version recorded in block {seq} does "
+                                     "not hash to its entry (history rewritten)"))
+        status = old.get("status")
+        if prev_status is None:
+            fresh = status == "exploratory" and old.get("eligibility_report_id") is None
+            if seq != adopted and not fresh:
+                out.append(LedgerFinding(table, key, f"first version (block {seq}) is not a "
+                                         "new exploratory candidate"))
+        elif status != prev_status and not is_legal_transition(prev_status, status):
+            out.append(LedgerFinding(table, key, f"block {seq} records the illegal transition "
+                                     f"{prev_status} -> {status}"))
+        prev_status = status
+
+
+def verify_ledger(conn: sqlite3.Connection) -> tuple[list[LedgerFinding], dict[str, int]]:
+    """Recompute the whole ledger from the rows: blocks and their chain, every entry, and every
+    row of every ledgered table. Returns findings (table, row, problem) and counts."""
+    out: list[LedgerFinding] = []
+    if not _has_ledger(conn):
+        return [LedgerFinding("ledger_blocks", "-", "the store has no ledger")], {}
+    by_block: dict[int, dict[str, list]] = {}
+    history: dict[str, dict[str, list]] = {}
+    for seq, t, k, op, h, v in conn.execute(
+            "SELECT block_seq, table_name, row_key, op, row_hash, version_json "
+            "FROM ledger_entries ORDER BY table_name, row_key, block_seq"):
+        by_block.setdefault(seq, {}).setdefault(t, []).append((k, op, h))
+        history.setdefault(t, {}).setdefault(k, []).append((seq, op, h, v))
+    blocks = _check_blocks(conn, by_block, out)
+    known = {b[0] for b in blocks}
+    adopted = blocks[0][0] if blocks and blocks[0][2] == "adopt" else None
+    for seq in sorted(set(by_block) - known):
+        out.append(LedgerFinding("ledger_entries", f"block_seq={seq}",
+                                 "entries of a block that does not exist"))
+    rows_checked = 0
+    for table in LEDGERED_TABLES:
+        recorded = history.pop(table, {})
+        for row in _all_rows(conn, table):
+            rows_checked += 1
+            key = row_key(table, row)
+            hist = recorded.pop(key, None)
+            if not hist:
+                out.append(LedgerFinding(table, key, "no ledger block covers this row "
+                                         "(written outside QRP: a forged append?)"))
+                continue
+            if hist[0][1] != "insert" or any(op != "update" for _, op, _, _ in hist[1:]):
+                out.append(LedgerFinding(table, key, "its ledger history does not start with "
+                                         "one insert"))
+            if len(hist) > 1 and table not in MUTABLE_COLUMNS:
+                out.append(LedgerFinding(table, key, f"the ledger records {len(hist) - 1} "
+                                         "update(s) of a row that never changes"))
+            if row_hash(table, row) != hist[-1][2]:
+                out.append(LedgerFinding(table, key, f"row changed since ledger block "
+                                         f"{hist[-1][0]} recorded it"))
+            elif table in MUTABLE_COLUMNS:
+                _check_versions(table, key, row, hist, adopted, out)
+        for key, hist in recorded.items():
+            out.append(LedgerFinding(table, key, f"row recorded in ledger block "
+                                     f"{hist[-1][0]} has vanished (deleted)"))
+    for t in history:
+        out.append(LedgerFinding("ledger_entries", t,
+                                 "entries for a table the ledger does not cover"))
+    return out, {"ledger blocks": len(blocks), "ledgered rows": rows_checked}
+
+
+def extends(conn: sqlite3.Connection, digest: str) -> tuple[bool, str]:
+    """Whether the store's ledger still contains the block whose hash is ``digest`` (a head
+    recorded earlier). Together with a clean :func:`verify_ledger`, which re-derives every block
+    hash from the rows and the chain, that proves nothing before it was rewritten."""
+    digest = digest.strip().lower()
+    r = conn.execute("SELECT block_seq FROM ledger_blocks WHERE block_hash = ?",
+                     (digest,)).fetchone()
+    if r is None:
+        return False, (f"no ledger block has hash {digest[:12]}…: history before that digest "
+                       "was rewritten, or it is another store's digest")
+    return True, f"block {r[0]} has hash {digest[:12]}…"
