@@ -14,39 +14,7 @@ import pytest
 
 from qrp_jupyter.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED
 
-CONFIG = """\
-name = "cli"
-family = "cli-fam"
-[data]
-dataset = "syn"
-[strategy]
-kind = "ts_momentum"
-[strategy.grid]
-lookback = [1, 2]
-[walk_forward]
-n_folds = 2
-[nulls.reality_check]
-reps = 99
-"""
-
-
-def qrp(*args, env_extra=None, cwd=None):
-    env = {**os.environ, "QRP_ACTOR": "cli-test", **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "qrp_jupyter.cli", *args], capture_output=True,
-                          text=True, env=env, cwd=cwd)
-
-
-@pytest.fixture
-def cli_db(tmp_path):
-    db = tmp_path / "cli.sqlite"
-    assert qrp("init", "--db", str(db)).returncode == EXIT_OK
-    r = qrp("data", "add", "--synthetic", "--bars", "1500", "--seed", "3", "--edge", "0.2",
-            "--name", "syn", "--db", str(db), "--json")
-    assert r.returncode == EXIT_OK, r.stderr
-    assert len(json.loads(r.stdout)["dataset_id_v2"]) == 64
-    (tmp_path / "run.toml").write_text(CONFIG)
-    return db
-
+from qrp_cli import CONFIG, qrp
 
 def test_run_candidates_promote_audit_verify_replay(cli_db, tmp_path):
     db = str(cli_db)
