@@ -224,7 +224,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.notebook:
         rep = verify_notebook(_store(args), args.notebook)
     else:
-        rep = verify(_store(args), digests=digests)
+        store = _store(args)
+        rep = verify(store, digests=digests)
+        if args.replay:
+            from .governance import verify_replays
+            verify_replays(store, rep)
     _emit(args, rep.to_dict(), rep.text())
     return EXIT_OK if rep.ok else EXIT_PROBLEMS
 
@@ -373,6 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "still extends it (repeatable)")
     sp.add_argument("--digests", metavar="FILE", action="append",
                     help="a file of recorded digests, one per line")
+    sp.add_argument("--replay", action="store_true",
+                    help="also re-execute, from the store alone, every run behind a candidate "
+                         "or accepted status and compare its result hashes")
     sp.set_defaults(func=cmd_verify)
 
     pol = sub.add_parser("policy", help="register a promotion policy (a recorded action)")

@@ -39,6 +39,8 @@ class VerifyReport:
     path: str
     problems: list[Problem] = field(default_factory=list)
     checked: dict[str, int] = field(default_factory=dict)
+    #: ``verify --replay``: one entry per re-executed run instance (match, reason, seconds).
+    replays: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -48,13 +50,19 @@ class VerifyReport:
         self.problems.append(Problem(table, row, problem))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "path": self.path, "checked": self.checked,
-                "problems": [p.to_dict() for p in self.problems]}
+        out = {"ok": self.ok, "path": self.path, "checked": self.checked,
+               "problems": [p.to_dict() for p in self.problems]}
+        if self.replays:
+            out["replays"] = self.replays
+        return out
 
     def text(self) -> str:
         lines = [f"verify {self.path}: " + ("OK" if self.ok else
                                            f"{len(self.problems)} problem(s)")]
         lines.append("  checked: " + ", ".join(f"{k} {v}" for k, v in self.checked.items()))
+        for r in self.replays:
+            lines.append(f"  replay {r['run_instance_id'][:12]}: "
+                         f"{'IDENTICAL' if r['match'] else 'DIFFERENT'} in {r['seconds']:.2f} s")
         for p in self.problems:
             lines.append(f"  - {p.table} [{p.row}]: {p.problem}")
         return "\n".join(lines)

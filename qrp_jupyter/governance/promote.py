@@ -238,6 +238,11 @@ def promote(store: Store, cand_ref: str, to: str, *, policy: Policy = DEFAULT_PO
     _check_level(to)
     _check_transition(cand, to)
     require_usable_policy(store, policy)
+    # Fail closed on evidence rows edited outside QRP (a run's result_json decides which
+    # artifacts are read): the ledger must vouch for each as it is now.
+    store.require_intact("promotion_candidates", cand["candidate_id"])
+    store.require_intact("run_instances", cand["run_instance_id"])
+    store.require_intact("runs", cand["run_key"])
     artifacts = _instance_result(store, cand["run_instance_id"])["artifacts"]
     # Heavy, read-only: done before taking the write lock.
     level_docs = _level_docs(store, cand["run_instance_id"], policy, to)

@@ -204,6 +204,15 @@ class Store:
     def ledger_extends(self, digest: str) -> tuple[bool, str]:
         return ledger.extends(self._conn, digest)
 
+    def require_intact(self, table: str, *key_values: Any) -> None:
+        """Raise :class:`IntegrityProblem` unless the ledger vouches for this row as it is now
+        (the check a write makes before acting on a row as evidence)."""
+        problem = ledger.row_problem(self._conn, table, list(key_values))
+        if problem:
+            raise IntegrityProblem(problem, where=f"{table} row {key_values[0]}",
+                                   fix="the store was edited outside QRP: run `qrp verify` "
+                                       "and restore the file from a backup")
+
     def schema_differences(self) -> list[tuple[str, str]]:
         return schema_differences(self._conn)
 

@@ -36,7 +36,7 @@ from .schema import (GENESIS_HASH, LEDGERED_TABLES, MUTABLE_COLUMNS, PRIMARY_KEY
 
 __all__ = ["LEDGER_VERSION", "Block", "row_canonical", "row_hash", "row_key", "block_text",
            "install_capture", "seal", "adopt", "record_migrations", "head", "verify_ledger",
-           "extends", "LedgerFinding"]
+           "extends", "row_problem", "LedgerFinding"]
 
 LEDGER_VERSION = 1
 _PENDING = "qrp_ledger_pending"
@@ -346,6 +346,28 @@ def verify_ledger(conn: sqlite3.Connection) -> tuple[list[LedgerFinding], dict[s
         out.append(LedgerFinding("ledger_entries", t,
                                  "entries for a table the ledger does not cover"))
     return out, {"ledger blocks": len(blocks), "ledgered rows": rows_checked}
+
+
+def row_problem(conn: sqlite3.Connection, table: str, key_values: list[Any]) -> str | None:
+    """Why the row of ``table`` with primary key ``key_values`` cannot be trusted (missing,
+    covered by no block, or changed since its block), or None when the ledger vouches for it.
+    The cheap check a writer makes before acting on a row as evidence."""
+    cols = PRIMARY_KEYS[table]
+    cur = conn.execute(f"SELECT * FROM {table} WHERE "
+                       + " AND ".join(f"{c} = ?" for c in cols), key_values)
+    names = [d[0] for d in cur.description]
+    r = cur.fetchone()
+    if r is None:
+        return f"{table} row {key_values} is missing"
+    row = dict(zip(names, r))
+    got = conn.execute("SELECT row_hash, block_seq FROM ledger_entries WHERE table_name = ? "
+                       "AND row_key = ? ORDER BY block_seq DESC LIMIT 1",
+                       (table, row_key(table, row))).fetchone()
+    if got is None:
+        return f"{table} row {key_values} is covered by no ledger block (written outside QRP)"
+    if got[0] != row_hash(table, row):
+        return f"{table} row {key_values} changed since ledger block {got[1]} recorded it"
+    return None
 
 
 def extends(conn: sqlite3.Connection, digest: str) -> tuple[bool, str]:

@@ -156,6 +156,22 @@ def test_result_json_pointed_at_another_runs_artifacts_is_caught(books):
                "row changed since ledger block")
 
 
+def test_promote_refuses_evidence_rows_edited_outside_qrp(world):
+    """The real `qrp promote` must not read another run's artifacts through an edited
+    result_json: it fails closed before evaluating anything, and writes nothing."""
+    from qrp_jupyter.errors import IntegrityProblem
+    noise = create_candidate(world.store, world.noise.run_instance_id)
+    with insider(world) as c, without(c, "trg_run_instances_no_update"):
+        good = c.execute("SELECT result_json FROM run_instances WHERE run_instance_id = ?",
+                         (world.edge.run_instance_id,)).fetchone()[0]
+        c.execute("UPDATE run_instances SET result_json = ? WHERE run_instance_id = ?",
+                  (good, world.noise.run_instance_id))
+    before = digest_of(world)
+    with pytest.raises(IntegrityProblem, match="run_instances row .* changed since ledger"):
+        promote(world.store, noise["candidate_id"], "candidate")
+    assert digest_of(world) == before
+
+
 @pytest.mark.parametrize("table, where", [
     ("runs", "run_key = '{rk}'"),
     ("trials", "run_key = '{rk}' AND trial_index = 0"),
