@@ -9,6 +9,9 @@ Usage (from the repo root, with the venv active)::
                                             # (bench_nulls.py + bench_vectorbt.py); writes
                                             # benchmarks/results/issue3.json
     python benchmarks/run_all.py --nulls    # (or --vectorbt) just one of the two sections
+    python benchmarks/run_all.py --issue9   # the ledger only (bench_ledger.py): write overhead,
+                                            # verify on 1,000 runs, verify --replay per run;
+                                            # writes benchmarks/results/issue9.json
     python benchmarks/run_all.py --issue4   # the Jupyter layer only (bench_jupyter.py):
                                             # %load_ext time, first %%qrp_run with a cold and
                                             # a warm numba cache; writes
@@ -80,8 +83,17 @@ def main(argv=None) -> int:
     ap.add_argument("--issue4", action="store_true",
                     help="run the Jupyter-layer benchmark (bench_jupyter.py) only; write "
                          "benchmarks/results/issue4.json")
+    ap.add_argument("--issue9", action="store_true",
+                    help="run the ledger benchmark (bench_ledger.py) only; write "
+                         "benchmarks/results/issue9.json")
     args = ap.parse_args(argv)
 
+    if args.issue9:
+        C.set_numba_threads()
+        doc = run_child("bench_ledger.py", ["--runs", "40", "--write-samples", "6"]
+                        if args.quick else [], dict(os.environ))
+        doc["suite"] = "qrp_jupyter benchmarks (issue 9: the ledger)"
+        return _write_and_emit(doc, args, "issue9.json")
     if args.issue4:
         # Not pinned here: bench_jupyter.py sizes NUMBA_NUM_THREADS as the governed kernel
         # does (the CPUs available), unless the caller set it.

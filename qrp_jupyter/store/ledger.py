@@ -5,8 +5,8 @@ database digests, ``sp_verify_database_ledger``). Each write transaction appends
 ``ledger_blocks`` and, to ``ledger_entries``, one row per table row it inserted or changed:
 
 * ``row_key``: the JSON list of the row's primary key values;
-* ``row_hash``: SHA-256 of the row's canonical form (:func:`row_canonical`), every column
-  included, a BLOB as the SHA-256 of its bytes;
+* ``row_hash``: SHA-256 of the row's canonical form (:func:`row_canonical`: the JSON array of
+  the table name and every column's value), a BLOB as the SHA-256 of its bytes;
 * ``op``: ``insert``, or ``update`` for the few mutable columns (:data:`MUTABLE_COLUMNS`), whose
   new values are kept in ``version_json`` so the history of each such row can be replayed.
 
@@ -26,6 +26,7 @@ ledger's migration is applied; their earlier history is vouched for only by the 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -65,28 +66,43 @@ class LedgerFinding:
 # Canonical forms
 # ---------------------------------------------------------------------------------------------
 
-def _value(v: Any) -> Any:
+def _blob(v: Any) -> Any:
     if isinstance(v, (bytes, bytearray, memoryview)):
         return {"sha256": sha256_hex(bytes(v))}
-    return v
+    raise TypeError(f"a {type(v).__name__} has no canonical row form")
+
+
+# Built once: json.dumps with options builds a new encoder on every call.
+_ROW_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=True,
+                             default=_blob)
+_KEY_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_blob)
 
 
 def row_canonical(table: str, row: dict[str, Any]) -> str:
-    """The canonical text of one row: ``{"row":{column: value, ...},"table":name}`` as compact
-    JSON with sorted keys; integers and reals stay distinct (SQLite's storage class), a BLOB is
-    ``{"sha256": hex}`` of its bytes, a non-finite real is ``Infinity``/``-Infinity``."""
-    return json.dumps({"table": table, "row": {k: _value(v) for k, v in row.items()}},
-                      sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=True)
+    """The canonical text of one row: the compact JSON array ``[table, value, ...]`` with the
+    values in the table's declared column order (``row`` as a cursor gives it; ``verify``
+    checks the columns are QRP's). Integers and reals stay distinct (SQLite's storage class), a
+    BLOB is ``{"sha256": hex}`` of its bytes, a non-finite real is ``Infinity``/``-Infinity``."""
+    return _ROW_JSON.encode([table, *row.values()])
 
 
 def row_hash(table: str, row: dict[str, Any]) -> str:
     return sha256_hex(row_canonical(table, row).encode("utf-8"))
 
 
+_PLAIN = re.compile(r"[0-9a-f]{64}")
+
+
 def row_key(table: str, row: dict[str, Any]) -> str:
     """The JSON list of the row's primary key values (compact)."""
-    return json.dumps([row[c] for c in PRIMARY_KEYS[table]], separators=(",", ":"),
-                      ensure_ascii=False)
+    cols = PRIMARY_KEYS[table]
+    if len(cols) == 1:  # fast paths with the encoder's exact output: a hex id, an integer
+        v = row[cols[0]]
+        if type(v) is int:
+            return f"[{v}]"
+        if type(v) is str and _PLAIN.fullmatch(v):
+            return f'["{v}"]'
+    return _KEY_JSON.encode([row[c] for c in cols])
 
 
 def _lines_digest(lines: Iterable[tuple[str, str, str]]) -> str:
