@@ -102,7 +102,7 @@ def _prepare_path(db: str | None, overwrite: bool) -> Path:
 
 def run_demo(db: str | None = None, *, overwrite: bool = False, as_json: bool = False) -> int:
     """Run the golden path; returns the process exit code (0 when every step held)."""
-    from .audit import render_trace, trace, verify
+    from .audit import ledger_digest, render_trace, trace, verify
     from .data import synthetic
     from .governance import create_candidate, promote
     from .runs import execute_run, register_dataset
@@ -173,8 +173,9 @@ def run_demo(db: str | None = None, *, overwrite: bool = False, as_json: bool = 
     accepted = results["edge->accepted"].passed
     refused = not results["noise->candidate"].passed
     ok = accepted and refused and t["ok"] and rep.ok
+    digest = ledger_digest(store)["digest"]
     out.update({"accepted": accepted, "noise_refused": refused, "audit_ok": t["ok"],
-                "verify_ok": rep.ok, "ok": ok,
+                "verify_ok": rep.ok, "ok": ok, "ledger_digest": digest,
                 "events": [{k: r[k] for k in ("seq", "kind", "event_hash")}
                            for r in store.all("governance_events.chain")]})
     store.close()
@@ -184,6 +185,9 @@ def run_demo(db: str | None = None, *, overwrite: bool = False, as_json: bool = 
         _say(f"\n{'DEMO OK' if ok else 'DEMO FAILED'} in {time.perf_counter() - t0:.1f}s: "
              f"edge accepted={accepted}, noise refused={refused}, audit={t['ok']}, "
              f"verify={rep.ok}", quiet=False)
+        _say(f"Ledger digest (record it where others can see it; later "
+             f"`qrp verify --digest` proves nothing before it changed):\n  {digest}",
+             quiet=False)
         _say(f"The store is at {path.resolve()}\n"
              f"  try: qrp --help | qrp candidates --db {path} | "
              f"sqlite3 {path} '{SHELL_EXAMPLE}'", quiet=False)

@@ -87,8 +87,12 @@ def _demo(tmp_path, name):
 def test_demo_is_deterministic_under_pinned_time(tmp_path):
     a, b = _demo(tmp_path, "a.sqlite"), _demo(tmp_path, "b.sqlite")
     assert a["ok"] and a["accepted"] and a["noise_refused"] and a["verify_ok"]
-    for key in ("datasets", "runs", "promotions", "events"):
+    for key in ("datasets", "runs", "promotions", "events", "ledger_digest"):
         assert a[key] == b[key], key
+    # The same ledger head means every row of both stores hashed alike; it is what
+    # `qrp digest` prints last.
+    r = qrp("digest", "--db", str(tmp_path / "a.sqlite"))
+    assert r.stdout.strip().splitlines()[-1] == a["ledger_digest"]
     # Every timestamp the system wrote is the pinned one.
     con = sqlite3.connect(tmp_path / "a.sqlite")
     stamps = {r[0] for r in con.execute("SELECT created_at FROM governance_events UNION "
