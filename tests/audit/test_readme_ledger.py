@@ -4,8 +4,6 @@ QRP stored, on a real store."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -14,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from qrp_jupyter.governance import create_candidate, promote
+from tools import required_program
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -26,12 +25,7 @@ def _block(after: str, fence: str) -> str:
 
 
 def _sqlite3_cli() -> str:
-    exe = shutil.which("sqlite3")
-    if exe is None:
-        if os.environ.get("CI"):
-            pytest.fail("the sqlite3 shell is not installed, and CI must run the README recipe")
-        pytest.skip("the sqlite3 shell is not installed (apt-get install sqlite3)")
-    return exe
+    return required_program("sqlite3", install="apt-get install sqlite3")
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,20 +11,15 @@ import pytest
 import qrp_kernel
 from kshell import assert_one_line_usage_error, run
 from qrp_kernel.widgets import LineageWidget, merge_bundles
+from tools import required_program
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 LINEAGE_JS = Path(qrp_kernel.__file__).parent / "static" / "lineage.js"
 
 
 def _node() -> str:
-    """The node executable. CI must have it (the JS is checked there, never skipped); a
-    developer machine without node skips the JS checks."""
-    node = shutil.which("node")
-    if node is None:
-        if os.environ.get("CI"):
-            pytest.fail("node is not installed, and CI must run the widget's JS checks")
-        pytest.skip("node is not installed")
-    return node
+    """The node executable: the widget's JS is checked under CI, never skipped."""
+    return required_program("node", install="Node.js 20 from your package manager")
 
 
 def test_lineage_magic_returns_the_widget_with_the_core_payload(ip, world, counts):
