@@ -20,6 +20,11 @@ Algorithms (accuracy measured against ``math`` in ``tests/determinism/test_detma
 * :func:`ndtr`: the standard normal CDF through :func:`erfc` (fdlibm ``s_erf.c``).
 
 The array versions (:func:`exp_array`, :func:`log_array`) loop in index order.
+
+Reductions: numpy's ``sum``/``mean``/``std``/``var``/``dot`` use pairwise or SIMD-blocked sums
+and BLAS, whose order (hence rounding) depends on the build, the CPU and the thread count.
+:func:`mean`, :func:`col_means`, :func:`central_sums`, :func:`dot` and :func:`variance` add in
+index order, one accumulator, so their result is a function of the data alone.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import numpy as np
 from ._numba import jit
 
 __all__ = ["exp", "log", "log1p", "expm1", "pow_pos", "ndtri", "erfc", "ndtr",
-           "exp_array", "log_array"]
+           "exp_array", "log_array", "mean", "col_means", "central_sums", "dot", "variance"]
 
 # -- exp (fdlibm e_exp.c) ---------------------------------------------------------------------
 _LN2_HI = 6.93147180369123816490e-01
@@ -327,3 +332,79 @@ def log_array(x) -> np.ndarray:
     """Element-wise :func:`log` of a float array (any shape)."""
     a = np.ascontiguousarray(x, dtype=np.float64)
     return _log_array(a.ravel()).reshape(a.shape)
+
+
+# -- fixed-order reductions -------------------------------------------------------------------
+
+@jit
+def _sum(x: np.ndarray) -> float:
+    acc = 0.0
+    for i in range(x.shape[0]):
+        acc += x[i]
+    return acc
+
+
+@jit
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    acc = 0.0
+    for i in range(a.shape[0]):
+        acc += a[i] * b[i]
+    return acc
+
+
+@jit
+def _col_means(x: np.ndarray) -> np.ndarray:
+    n, k = x.shape
+    acc = np.zeros(k)
+    for t in range(n):
+        for j in range(k):
+            acc[j] += x[t, j]
+    for j in range(k):
+        acc[j] = acc[j] / n
+    return acc
+
+
+@jit
+def _central_sums(x: np.ndarray, centre: float) -> np.ndarray:
+    out = np.zeros(3)
+    for i in range(x.shape[0]):
+        d = x[i] - centre
+        d2 = d * d
+        out[0] += d2
+        out[1] += d2 * d
+        out[2] += d2 * d2
+    return out
+
+
+def _vector(x) -> np.ndarray:
+    return np.ascontiguousarray(x, dtype=np.float64).ravel()
+
+
+def mean(x) -> float:
+    """Mean of all elements, summed in index order (NaN for an empty array)."""
+    v = _vector(x)
+    return _sum(v) / v.shape[0] if v.shape[0] else math.nan
+
+
+def col_means(x) -> np.ndarray:
+    """(k,) column means of a (T, k) array, each column summed in row order."""
+    a = np.ascontiguousarray(x, dtype=np.float64)
+    if a.ndim == 1:
+        a = a[:, None]
+    return _col_means(a)
+
+
+def central_sums(x, centre: float) -> np.ndarray:
+    """``[sum d^2, sum d^3, sum d^4]`` with ``d = x - centre``, in index order."""
+    return _central_sums(_vector(x), float(centre))
+
+
+def dot(a, b) -> float:
+    """``sum(a * b)`` in index order (not BLAS)."""
+    return _dot(_vector(a), _vector(b))
+
+
+def variance(x, ddof: int = 0) -> float:
+    """Two-pass variance ``sum((x - mean)^2) / (n - ddof)`` in index order."""
+    v = _vector(x)
+    return float(_central_sums(v, mean(v))[0]) / (v.shape[0] - ddof)

@@ -84,3 +84,41 @@ def test_erfc_and_ndtr():
     z = np.random.default_rng(6).uniform(-8, 8, 2000)
     ref = [0.5 * math.erfc(-v / math.sqrt(2.0)) for v in z]
     np.testing.assert_allclose([D.ndtr(v) for v in z], ref, rtol=1e-14, atol=1e-300)
+
+
+# --- fixed-order reductions against exactly rounded sums (math.fsum) --------------------------
+
+def _fsum_mean(x):
+    return math.fsum(x) / len(x)
+
+
+@pytest.mark.parametrize("n", [1, 2, 17, 5000])
+def test_reductions_match_exact_sums(n):
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal(n) * 0.01 + 0.001
+    y = rng.standard_normal(n)
+    assert D.mean(x) == pytest.approx(_fsum_mean(x), rel=1e-12, abs=1e-18)
+    assert D.dot(x, y) == pytest.approx(math.fsum(x * y), rel=1e-10, abs=1e-15)
+    c = _fsum_mean(x)
+    want = [math.fsum((x - c) ** p) for p in (2, 3, 4)]
+    np.testing.assert_allclose(D.central_sums(x, c), want, rtol=1e-10, atol=1e-30)
+    if n > 1:
+        assert D.variance(x, ddof=1) == pytest.approx(math.fsum((x - c) ** 2) / (n - 1),
+                                                      rel=1e-10)
+    m = rng.standard_normal((n, 3))
+    np.testing.assert_allclose(D.col_means(m), [_fsum_mean(m[:, j]) for j in range(3)],
+                               rtol=1e-12, atol=1e-15)
+    # In index order: the result is that of a plain left-to-right loop, bit for bit.
+    acc = 0.0
+    for v in x:
+        acc += float(v)
+    assert D.mean(x) == acc / n
+
+
+def test_reductions_edge_cases():
+    assert math.isnan(D.mean(np.array([])))
+    assert D.col_means(np.empty((0, 2))).shape == (2,)
+    assert math.isnan(D.mean([1.0, math.nan])) and D.mean([2.5]) == 2.5
+    assert D.variance([3.0, 3.0, 3.0]) == 0.0
+    np.testing.assert_array_equal(D.central_sums([1.0, 1.0], 1.0), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(D.col_means([1.0, 2.0, 6.0]), [3.0])
