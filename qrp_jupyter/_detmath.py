@@ -383,7 +383,7 @@ def _vector(x) -> np.ndarray:
 def mean(x) -> float:
     """Mean of all elements, summed in index order (NaN for an empty array)."""
     v = _vector(x)
-    return _sum(v) / v.shape[0] if v.shape[0] else math.nan
+    return float(_sum(v)) / v.shape[0] if v.shape[0] else math.nan
 
 
 def col_means(x) -> np.ndarray:
@@ -391,6 +391,8 @@ def col_means(x) -> np.ndarray:
     a = np.ascontiguousarray(x, dtype=np.float64)
     if a.ndim == 1:
         a = a[:, None]
+    if a.shape[0] == 0:
+        return np.full(a.shape[1], math.nan)
     return _col_means(a)
 
 
@@ -401,7 +403,7 @@ def central_sums(x, centre: float) -> np.ndarray:
 
 def dot(a, b) -> float:
     """``sum(a * b)`` in index order (not BLAS)."""
-    return _dot(_vector(a), _vector(b))
+    return float(_dot(_vector(a), _vector(b)))
 
 
 def variance(x, ddof: int = 0) -> float:

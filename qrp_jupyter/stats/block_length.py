@@ -45,7 +45,7 @@ def _bandwidth(acov: np.ndarray, n: int) -> int | None:
     """
     m_max = _max_lag(n)
     have = acov.shape[0] - 1
-    small = np.abs(acov[1:] / acov[0]) < _BAND_C * math.sqrt(D.log(n) / _LN10 / n)
+    small = np.abs(acov[1:] / acov[0]) < _BAND_C * math.sqrt(D.log(float(n)) / _LN10 / n)
     for m_hat in range(1, m_max - _K_N + 2):
         if m_hat + _K_N - 1 > have:
             return None
@@ -68,7 +68,7 @@ def _block_lengths(acov: np.ndarray, n: int, big_m: int) -> tuple[float, float]:
     for const in (2.0, 4.0 / 3.0):  # D_SB = 2 sigma^4 (PPW 2009), D_CB = 4/3 sigma^4
         d_hat = const * sigma2 * sigma2
         if d_hat > 0.0:
-            b = D.pow_pos(2.0 * g_hat * g_hat / d_hat, 1.0 / 3.0) * D.pow_pos(n, 1.0 / 3.0)
+            b = D.pow_pos(2.0 * g_hat * g_hat / d_hat, 1.0 / 3.0) * D.pow_pos(float(n), 1.0 / 3.0)
         else:  # zero long-run variance estimate: no finite optimum, use the cap
             b = math.inf if g_hat != 0.0 else math.nan
         out.append(min(b, b_max) if not math.isnan(b) else b)
