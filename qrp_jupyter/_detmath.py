@@ -149,7 +149,12 @@ def expm1(x: float) -> float:
 
 @jit
 def pow_pos(a: float, b: float) -> float:
-    """``a**b`` for ``a > 0`` as ``exp(b log a)`` (relative error grows with ``|b log a|``)."""
+    """``a**b`` for ``a >= 0`` as ``exp(b log a)`` (relative error grows with ``|b log a|``);
+    ``a**0 = 1`` and ``0**b`` is 0 (``b > 0``) or inf (``b < 0``), as for ``math.pow``."""
+    if b == 0.0:
+        return 1.0
+    if a == 0.0:
+        return 0.0 if b > 0.0 else math.inf
     return exp(b * log(a))
 
 

@@ -11,7 +11,8 @@ transform is a numba kernel built on QRP's own ``exp``/``log`` (:mod:`qrp_jupyte
 Per asset, one ``numpy.random.default_rng`` on child *k* of ``SeedSequence(seed).spawn(n)``
 (assets in sorted order) draws, in this order, for ``n`` bars:
 
-1. ``rng.random(n)``: regime switches (leave the state when ``u >= stay``);
+1. ``rng.random(n)``: regime switches (leave the state when ``u >= stay``, with the per-bar
+   persistence ``stay = exp(h log p)`` for bars of ``h`` hours);
 2. ``n`` normals for the innovations ``e_t``;
 3. ``rng.random(n)``: jump counts, Poisson by inversion of the CDF;
 4. ``4 n`` normals, read as ``n`` rows of 4: Student-t(3) jump sizes

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._detmath import log
+from .._detmath import log, pow_pos
 from .._numba import jit, pjit, prange
 
 __all__ = ["PARALLEL_MIN_WORK", "autocovariances", "block_sum_means", "block_sum_moments",
@@ -245,7 +245,7 @@ def _sb_variance_row(x, q):
         g0 += xt * xt
         lin1 += xt * y
         lin2 += xt * z
-        q_head = q ** t
+        q_head = pow_pos(q, float(t))  # not q ** t: numba lowers that to libm's pow
         wrap1 += q_head * xt * v
         wrap2 += q_head * xt * (w + t * v)
         y = q * (xt + y)

@@ -122,3 +122,17 @@ def test_reductions_edge_cases():
     assert D.variance([3.0, 3.0, 3.0]) == 0.0
     np.testing.assert_array_equal(D.central_sums([1.0, 1.0], 1.0), [0.0, 0.0, 0.0])
     np.testing.assert_array_equal(D.col_means([1.0, 2.0, 6.0]), [3.0])
+
+
+
+def test_pow_pos_integer_exponents():
+    # pow_pos replaces numba's ``float ** int`` (a libm pow) in the bootstrap variance kernel.
+    rng = np.random.default_rng(7)
+    q = 1.0 - 1.0 / rng.uniform(1.5, 200.0, 500)
+    n = rng.integers(0, 20_000, 500)
+    np.testing.assert_allclose([D.pow_pos(a, float(k)) for a, k in zip(q, n)],
+                               [math.pow(a, int(k)) for a, k in zip(q, n)], rtol=2e-13,
+                               atol=1e-300)
+    assert D.pow_pos(0.3, 0.0) == 1.0 and D.pow_pos(1.0, 5e4) == 1.0
+    assert D.pow_pos(0.0, 0.0) == 1.0 and D.pow_pos(0.0, 3.0) == 0.0
+    assert D.pow_pos(0.0, -1.0) == math.inf
