@@ -135,7 +135,12 @@ def _dump(db: Path) -> dict[str, list]:
             " ORDER BY name")]
         out = {}
         for t in tables:
-            rows = con.execute(f'SELECT * FROM "{t}" ORDER BY rowid').fetchall()
+            try:
+                rows = con.execute(f'SELECT * FROM "{t}" ORDER BY rowid').fetchall()
+            except sqlite3.OperationalError:  # a WITHOUT ROWID table: order by every column
+                width = len(con.execute(f'SELECT * FROM "{t}" LIMIT 0').description)
+                order = ", ".join(str(i + 1) for i in range(width))
+                rows = con.execute(f'SELECT * FROM "{t}" ORDER BY {order}').fetchall()
             out[t] = [[v.hex() if isinstance(v, bytes) else v for v in row] for row in rows]
         return out
     finally:
