@@ -53,7 +53,9 @@ def build_world(path):
     from qrp_jupyter.runs import execute_run, register_dataset
 
     s = Store(path)
-    register_dataset(s, synthetic(n_bars=WORLD_BARS, seed=7, edge=0.15), name="edge")
+    # Seed 5: with generator 2 the best trial's PBO is 0.0 (seed 7 gave 0.38: four correlated
+    # lookbacks rank by noise on some paths), so the golden path does not rest on a near tie.
+    register_dataset(s, synthetic(n_bars=WORLD_BARS, seed=5, edge=0.15), name="edge")
     register_dataset(s, synthetic(n_bars=WORLD_BARS, seed=11, edge=0.0), name="noise")
     edge = execute_run(s, EDGE_TOML, source="edge.toml")
     noise = execute_run(s, NOISE_TOML, source="noise.toml")

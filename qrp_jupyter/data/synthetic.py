@@ -1,4 +1,28 @@
-"""Synthetic candles with known properties: the embedded default for the demo and the tests."""
+"""Synthetic candles with known properties: the embedded default for the demo and the tests.
+
+Draw protocol (version :data:`GENERATOR_VERSION`)
+-------------------------------------------------
+The candles are the same bits on every machine: numpy's distribution samplers
+(``standard_normal``, ``standard_t``, ``poisson``, ...) call libm and numpy's ``exp``/``log``
+dispatch on the CPU's SIMD features, so neither is used. Only the raw streams of the
+``Generator`` are (``random`` and ``integers``: integer and bit operations, exact), and every
+transform is a numba kernel built on QRP's own ``exp``/``log`` (:mod:`qrp_jupyter._detmath`).
+
+Per asset, one ``numpy.random.default_rng`` on child *k* of ``SeedSequence(seed).spawn(n)``
+(assets in sorted order) draws, in this order, for ``n`` bars:
+
+1. ``rng.random(n)``: regime switches (leave the state when ``u >= stay``, with the per-bar
+   persistence ``stay = exp(h log p)`` for bars of ``h`` hours);
+2. ``n`` normals for the innovations ``e_t``;
+3. ``rng.random(n)``: jump counts, Poisson by inversion of the CDF;
+4. ``4 n`` normals, read as ``n`` rows of 4: Student-t(3) jump sizes
+   ``z0 / sqrt((z1^2 + z2^2 + z3^2) / 3)``;
+5. ``n`` normals each for the high excursion, the low excursion and the volume.
+
+"Normals" are ``ndtri((k + 1/2) 2**-52)`` with ``k = rng.integers(0, 2**52, m)``: an exact
+uniform on the open interval (0, 1), mapped by Wichura's AS 241 inverse normal CDF. Version 1
+(before QRP 0.3) used numpy's samplers; its data differed between CPUs.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +31,16 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .._detmath import pow_pos
 from ..errors import DataError
+from . import _synthetic_kernels as K
 from .dataset import Dataset, build
 from .validate import Origin, parse_interval
 
-__all__ = ["synthetic"]
+__all__ = ["GENERATOR_VERSION", "synthetic"]
+
+#: Version of the draw protocol above; recorded in every synthetic dataset's ``source``.
+GENERATOR_VERSION = 2
 
 _HOUR_NS = 3_600 * 10**9
 # Hourly parameters; other intervals are scaled from these (volatility by sqrt(time), switching
@@ -21,47 +50,35 @@ _STAY_CALM, _STAY_STORM = 0.995, 0.98       # per-hour persistence: ~200 h calm,
 _JUMP_RATE = 1 / 500                        # jumps per hour (~17 a year)
 _JUMP_SCALE, _JUMP_DF = 0.015, 3            # Student-t(3) jump sizes, scale 1.5%
 _START_PRICE = 100.0
+_BASE_VOLUME = 1_000.0
+
+
+def _normals(rng: np.random.Generator, m: int) -> np.ndarray:
+    return K.normals(rng.integers(0, 2**K.OPEN_UNIFORM_BITS, m, dtype=np.int64))
 
 
 def _path(rng: np.random.Generator, n: int, hours: float, edge: float
           ) -> tuple[np.ndarray, np.ndarray]:
-    """Log returns and the per-bar volatility of one asset."""
-    stay = np.array([_STAY_CALM, _STAY_STORM]) ** hours
+    """Log returns and the per-bar volatility of one asset (steps 1-4 of the protocol)."""
+    stay_calm, stay_storm = pow_pos(_STAY_CALM, hours), pow_pos(_STAY_STORM, hours)
     vol = np.array([_VOL_CALM, _VOL_STORM]) * np.sqrt(hours)
-    # Two-state Markov chain, drawn as uniforms so the loop is cheap and the stream fixed.
-    u = rng.random(n)
-    state = np.empty(n, dtype=np.int64)
-    s = 0
-    for t in range(n):
-        if u[t] >= stay[s]:
-            s = 1 - s
-        state[t] = s
-    sigma = vol[state]
+    sigma = vol[K.regimes(rng.random(n), stay_calm, stay_storm)]
     # AR(1) on the *standardised* innovations keeps each bar's variance at sigma^2 whatever the
     # edge, so edge changes predictability and nothing else.
-    e = rng.standard_normal(n)
-    z = np.empty(n)
-    z[0] = e[0]
-    scale = np.sqrt(1.0 - edge * edge)
-    for t in range(1, n):
-        z[t] = edge * z[t - 1] + scale * e[t]
-    jumps = rng.poisson(_JUMP_RATE * hours, n) * rng.standard_t(_JUMP_DF, n) * _JUMP_SCALE
+    e = _normals(rng, n)
+    counts = K.poisson(rng.random(n), _JUMP_RATE * hours)
+    sizes = K.student_t(_normals(rng, (_JUMP_DF + 1) * n).reshape(n, _JUMP_DF + 1))
+    jumps = counts * sizes * _JUMP_SCALE
     # Drift -sigma^2/2 makes the price a martingale, so edge=0 has no trend to find either.
-    return -0.5 * sigma**2 + sigma * z + jumps, sigma
+    return K.log_returns(sigma, e, edge, jumps), sigma
 
 
 def _candles(rng: np.random.Generator, r: np.ndarray, sigma: np.ndarray
              ) -> dict[str, np.ndarray]:
-    close = _START_PRICE * np.exp(np.cumsum(r))
-    open_ = np.concatenate(([_START_PRICE], close[:-1]))
-    # high/low bracket open and close by a small positive excursion; multiplying by a factor
-    # >= 1 (<= 1) can never round below (above) the bracketed value.
-    up = np.exp(np.abs(rng.standard_normal(r.size)) * 0.5 * sigma)
-    down = np.exp(-np.abs(rng.standard_normal(r.size)) * 0.5 * sigma)
-    # Volume rises with volatility, as in real markets, around a lognormal base.
-    volume = np.exp(rng.normal(np.log(1_000.0), 0.5, r.size)) * (sigma / sigma.min())
-    return {"open": open_, "high": np.maximum(open_, close) * up,
-            "low": np.minimum(open_, close) * down, "close": close, "volume": volume}
+    """Step 5: candles around the compounded closes."""
+    z_high, z_low, z_volume = _normals(rng, r.size), _normals(rng, r.size), _normals(rng, r.size)
+    o, h, lo, c, v = K.candles(r, sigma, z_high, z_low, z_volume, _START_PRICE, _BASE_VOLUME)
+    return {"open": o, "high": h, "low": lo, "close": c, "volume": v}
 
 
 def synthetic(*, n_bars: int = 17520, interval: str = "1h", assets: Sequence[str] = ("SYN",),
@@ -105,7 +122,9 @@ def synthetic(*, n_bars: int = 17520, interval: str = "1h", assets: Sequence[str
     the regime changes (measured: about ``0.93 * edge``). Candles: ``open`` is the previous close
     (100.0 for the first bar), ``high``/``low`` lie above/below ``max``/``min(open, close)`` by
     a half-normal excursion of half a bar's volatility, ``volume`` is lognormal, scaled up in
-    the turbulent regime. The result passes the same validation as real data.
+    the turbulent regime. The result passes the same validation as real data. The draws follow
+    the module's draw protocol (version :data:`GENERATOR_VERSION`, recorded in ``source``):
+    the same seed gives the same bits on every CPU.
 
     Examples
     --------
@@ -113,7 +132,7 @@ def synthetic(*, n_bars: int = 17520, interval: str = "1h", assets: Sequence[str
     >>> ds.dataset_id_v2 == synthetic(n_bars=100, seed=7, edge=0.1).dataset_id_v2
     True
     >>> ds.source
-    'synthetic(seed=7, edge=0.1, n_bars=100, interval=1h)'
+    'synthetic(seed=7, edge=0.1, n_bars=100, interval=1h, generator=2)'
     """
     if isinstance(n_bars, bool) or not isinstance(n_bars, (int, np.integer)) or n_bars < 2:
         raise DataError(f"n_bars={n_bars!r} must be an integer >= 2", where="synthetic(n_bars=)",
@@ -143,5 +162,6 @@ def synthetic(*, n_bars: int = 17520, interval: str = "1h", assets: Sequence[str
         rng = np.random.default_rng(child)
         r, sigma = _path(rng, int(n_bars), hours, float(edge))
         arrays[asset] = (ts, _candles(rng, r, sigma), Origin(asset, label="synthetic row {}"))
-    source = f"synthetic(seed={seed}, edge={edge}, n_bars={n_bars}, interval={interval})"
+    source = (f"synthetic(seed={seed}, edge={edge}, n_bars={n_bars}, interval={interval}, "
+              f"generator={GENERATOR_VERSION})")
     return build(arrays, name=name, source=source)

@@ -46,7 +46,7 @@ from .walkforward import (
 )
 
 #: Part of every ``run_key``: bump whenever any engine result could change.
-ENGINE_VERSION = "0.2.0"
+ENGINE_VERSION = "0.3.0"
 
 __all__ = [
     "ENGINE_VERSION",

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import stats
+from .._detmath import variance
 from ..errors import DataError, GovernanceError
 from ..identity import candidate_id as make_candidate_id
 from ..identity import canonical_json, hash_payload, now_iso, sha256_hex, to_plain
@@ -119,7 +120,8 @@ def _sharpe_evidence(store: Store, cand: dict[str, Any], artifacts: dict[str, st
     reg = store.all("trials.registry", (family,))
     srs = np.array([r["sharpe"] for r in reg if r["sharpe"] is not None], dtype=float)
     n_trials = int(len(srs))
-    sr_var = float(np.var(srs, ddof=1)) if n_trials > 1 else 0.0
+    # In index order (not numpy's pairwise/SIMD sum): the DSR verdict must not depend on the CPU.
+    sr_var = variance(srs, ddof=1) if n_trials > 1 else 0.0
     sr = float(mom["sr"])
     hac = mintrl = var_term = lags = None
     if not math.isfinite(sr):

@@ -20,16 +20,35 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._detmath import log, pow_pos
 from .._numba import jit, pjit, prange
 
 __all__ = ["PARALLEL_MIN_WORK", "autocovariances", "block_sum_means", "block_sum_moments",
-           "shifted_maxima", "stationary_bootstrap_variance", "suffix_maxima", "weighted_means"]
+           "geometric_lengths", "shifted_maxima", "stationary_bootstrap_variance",
+           "suffix_maxima", "weighted_means"]
 
 # Element operations (multiply-adds) from which a kernel runs in parallel.
 PARALLEL_MIN_WORK = 1 << 21
 # Replicates whose observation counts are built and applied together in `weighted_means`: one
 # pass over the data then serves this many replicates from L1. It does not change any result.
 _REP_GROUP = 8
+# Spacing of the open uniforms (k + 1/2) 2**-52 of the bootstrap's draw protocol.
+_OPEN_UNIFORM_ULP = 2.0 ** -52
+
+
+# ------------------------------------------------------------------ block lengths
+@jit
+def geometric_lengths(k, lam):
+    """``1 + floor(-log((k + 1/2) 2**-52) / lam)``: geometric lengths from 52-bit integers.
+
+    ``(k + 1/2) 2**-52`` is an exact uniform on the open interval (0, 1), so ``-log`` of it is a
+    finite standard exponential; ``log`` is QRP's own, the same bits on every CPU.
+    """
+    out = np.empty(k.shape[0], dtype=np.int64)
+    for i in range(k.shape[0]):
+        e = -log((float(k[i]) + 0.5) * _OPEN_UNIFORM_ULP)
+        out[i] = np.int64(e / lam) + 1  # truncation is floor for e >= 0
+    return out
 
 
 # ------------------------------------------------------------------ autocovariances
@@ -226,7 +245,7 @@ def _sb_variance_row(x, q):
         g0 += xt * xt
         lin1 += xt * y
         lin2 += xt * z
-        q_head = q ** t
+        q_head = pow_pos(q, float(t))  # not q ** t: numba lowers that to libm's pow
         wrap1 += q_head * xt * v
         wrap2 += q_head * xt * (w + t * v)
         y = q * (xt + y)

@@ -39,6 +39,7 @@ import math
 
 import numpy as np
 
+from .._detmath import log
 from .._numba import jit, pjit, prange
 from ._kernels import PARALLEL_MIN_WORK
 
@@ -160,7 +161,7 @@ def _score_split(sr_is, sr_oos, c, logits, best, rank, is_sr, oos_sr):
         below += np.int64(sr_oos[j] < v)
         equal += np.int64(sr_oos[j] == v)
     r = below + 0.5 * (equal + 1)
-    logits[c] = math.log(r / (n_cols + 1 - r))
+    logits[c] = log(r / (n_cols + 1 - r))  # QRP's own log: not libm's
     best[c] = k
     rank[c] = r / (n_cols + 1)
     is_sr[c] = top

@@ -6,6 +6,7 @@ when ``adjusted[i] <= alpha``; that reproduces each step-down / step-up procedur
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -96,7 +97,7 @@ def adjust_pvalues(p: Any, *, method: str = "holm") -> np.ndarray:
     else:
         factor = float(m)
         if method == "by":
-            factor *= float(np.sum(1.0 / position))
+            factor *= math.fsum(1.0 / position)  # exactly rounded: no SIMD order
         # factor / position >= 1 before rounding and so after: adjusted >= p holds in floats too
         adjusted = np.minimum.accumulate(np.minimum(1.0, ps * (factor / position))[::-1])[::-1]
     out = np.empty(m)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _detmath as D
 from ._inputs import as_panel
 from ._kernels import autocovariances
 
@@ -27,6 +28,7 @@ _BAND_C = 2.0
 _K_N = 5
 # Lags computed for every series before the persistent ones get all m_max (a speed-up only).
 _FIRST_LAGS = 32
+_LN10 = D.log(10.0)
 
 
 def _max_lag(n: int) -> int:
@@ -43,7 +45,7 @@ def _bandwidth(acov: np.ndarray, n: int) -> int | None:
     """
     m_max = _max_lag(n)
     have = acov.shape[0] - 1
-    small = np.abs(acov[1:] / acov[0]) < _BAND_C * math.sqrt(math.log10(n) / n)
+    small = np.abs(acov[1:] / acov[0]) < _BAND_C * math.sqrt(D.log(float(n)) / _LN10 / n)
     for m_hat in range(1, m_max - _K_N + 2):
         if m_hat + _K_N - 1 > have:
             return None
@@ -58,14 +60,15 @@ def _block_lengths(acov: np.ndarray, n: int, big_m: int) -> tuple[float, float]:
     lags = np.arange(1, big_m + 1, dtype=np.float64)
     ratio = lags / big_m
     lam = np.where(ratio <= 0.5, 1.0, 2.0 * (1.0 - ratio))  # trapezoidal flat-top window
-    g_hat = 2.0 * float(np.sum(lam * lags * acov[1:big_m + 1]))
-    sigma2 = float(acov[0] + 2.0 * np.sum(lam * acov[1:big_m + 1]))
+    # Sums in index order and QRP's own pow: the chosen block length must not depend on the CPU.
+    g_hat = 2.0 * D.dot(lam * lags, acov[1:big_m + 1])
+    sigma2 = float(acov[0] + 2.0 * D.dot(lam, acov[1:big_m + 1]))
     b_max = float(math.ceil(min(3.0 * math.sqrt(n), n / 3.0)))
     out = []
     for const in (2.0, 4.0 / 3.0):  # D_SB = 2 sigma^4 (PPW 2009), D_CB = 4/3 sigma^4
         d_hat = const * sigma2 * sigma2
         if d_hat > 0.0:
-            b = (2.0 * g_hat * g_hat / d_hat) ** (1.0 / 3.0) * n ** (1.0 / 3.0)
+            b = D.pow_pos(2.0 * g_hat * g_hat / d_hat, 1.0 / 3.0) * D.pow_pos(float(n), 1.0 / 3.0)
         else:  # zero long-run variance estimate: no finite optimum, use the cap
             b = math.inf if g_hat != 0.0 else math.nan
         out.append(min(b, b_max) if not math.isnan(b) else b)
@@ -120,7 +123,7 @@ def optimal_block_length(x: Any) -> pd.DataFrame:
     data = panel.values
     n, k = data.shape
     m_max = _max_lag(n)
-    demeaned = np.ascontiguousarray((data - data.mean(axis=0)).T)
+    demeaned = np.ascontiguousarray((data - D.col_means(data)).T)
     # a constant column (exactly, not up to the rounding of its mean) has no block length
     constant = data.max(axis=0) == data.min(axis=0)
     # Most series settle within a few lags: compute _FIRST_LAGS lags for all, m_max only for the

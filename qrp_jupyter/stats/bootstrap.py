@@ -10,10 +10,14 @@ Draw protocol (version :data:`DRAW_PROTOCOL`; part of every stored result's repr
 Replicates are drawn one after another from the one numpy ``Generator``. For each replicate:
 
 1. lengths: if ``b == 1`` every block has length 1 and nothing is drawn; otherwise draw batches
-   ``e = rng.standard_exponential(batch)`` with ``batch = ceil(T/b + 4 sqrt(T/b)) + 1`` until
-   the lengths ``1 + floor(e / lam)``, ``lam = -log1p(-1/b)``, add up to at least T; keep the
-   fewest that do and shorten the last so they add up to exactly T. (``P(L > j) = P(e >= j lam)
-   = (1 - 1/b)^j``: geometric on 1, 2, ... with mean b, without a logarithm per draw.)
+   ``k = rng.integers(0, 2**52, batch)`` with ``batch = ceil(T/b + 4 sqrt(T/b)) + 1`` until
+   the lengths ``1 + floor(e / lam)``, ``e = -log((k + 1/2) 2**-52)``, ``lam = -log1p(-1/b)``,
+   add up to at least T; keep the fewest that do and shorten the last so they add up to exactly
+   T. (``e`` is standard exponential and ``P(L > j) = P(e >= j lam) = (1 - 1/b)^j``: geometric
+   on 1, 2, ... with mean b.) ``log`` and ``log1p`` are QRP's own
+   (:mod:`qrp_jupyter._detmath`), so the lengths are the same on every CPU; version 1 used
+   numpy's ``standard_exponential``, whose ziggurat calls libm's ``exp``/``log1p`` in its rare
+   branches.
 2. starts: ``rng.integers(0, T, size=n_blocks)`` (int64).
 
 The mean of a replicate is then a sum of block sums, computed by a numba kernel. Two exact
@@ -30,14 +34,15 @@ from typing import Any
 
 import numpy as np
 
+from .. import _detmath as D
 from ._inputs import as_panel, check_int
-from ._kernels import block_sum_means, block_sum_moments, weighted_means
+from ._kernels import block_sum_means, block_sum_moments, geometric_lengths, weighted_means
 from ._kernels import stationary_bootstrap_variance as _closed_form_variance
 
 __all__ = ["DRAW_PROTOCOL", "draw_blocks", "stationary_bootstrap_means",
            "stationary_bootstrap_moments", "stationary_bootstrap_variance"]
 
-DRAW_PROTOCOL = 1
+DRAW_PROTOCOL = 2
 
 # Mean block length from which the prefix-sum kernel is used (measured crossover, 2-core AMD EPYC:
 # T = 17,520, k = 100; both kernels give the same means up to rounding).
@@ -47,10 +52,7 @@ _BLOCK_BUDGET = 1 << 21
 
 
 def _geometric(rng: np.random.Generator, batch: int, lam: float) -> np.ndarray:
-    # floor(e / lam) + 1 (the cast truncates, which is floor for e >= 0)
-    lengths = (rng.standard_exponential(batch) / lam).astype(np.int64)
-    lengths += 1
-    return lengths
+    return geometric_lengths(rng.integers(0, 2**52, batch, dtype=np.int64), lam)
 
 
 def _one_replicate(rng: np.random.Generator, n_obs: int, block_size: int,
@@ -77,7 +79,7 @@ def draw_blocks(rng: np.random.Generator, n_obs: int, block_size: int,
     Follows the draw protocol of this module; the chunking does not affect the draws.
     """
     batch = int(math.ceil(n_obs / block_size + 4.0 * math.sqrt(n_obs / block_size))) + 1
-    lam = -math.log1p(-1.0 / block_size) if block_size > 1 else math.inf
+    lam = -float(D.log1p(-1.0 / block_size)) if block_size > 1 else math.inf
     starts, lengths, counts = [], [], [0]
     held = 0
     for _ in range(reps):
@@ -129,7 +131,7 @@ def stationary_bootstrap_variance(x: Any, *, block_size: int) -> np.ndarray:
     True
     """
     data, block_size = _checked_panel(x, block_size)
-    centred = np.ascontiguousarray((data - data.mean(axis=0)).T)
+    centred = np.ascontiguousarray((data - D.col_means(data)).T)
     return np.maximum(_closed_form_variance(centred, block_size), 0.0)
 
 
@@ -187,7 +189,7 @@ def stationary_bootstrap_means(x: Any, *, block_size: int, reps: int,
     """
     data, block_size, reps = _checked(x, block_size, reps, rng)
     n_obs = data.shape[0]
-    shift = data.mean(axis=0)
+    shift = D.col_means(data)
     centred = np.ascontiguousarray(data - shift)
     use_prefix = block_size >= _PREFIX_MIN_BLOCK
     if use_prefix:
@@ -232,7 +234,7 @@ def stationary_bootstrap_moments(x: Any, *, block_size: int, reps: int,
     """
     data, block_size, reps = _checked(x, block_size, reps, rng)
     n_obs = data.shape[0]
-    table = _prefix_table(np.ascontiguousarray(data - data.mean(axis=0)))
+    table = _prefix_table(np.ascontiguousarray(data - D.col_means(data)))
     means, variances = [], []
     for starts, lengths, offsets in draw_blocks(rng, n_obs, block_size, reps):
         m, v = block_sum_moments(table, starts, lengths, offsets)

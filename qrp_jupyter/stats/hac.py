@@ -1,6 +1,7 @@
 """Newey-West HAC t-statistic of a mean (DESIGN section 5).
 
 ``t = mean * sqrt(n) / sqrt(long-run variance)``, the long-run variance from the Bartlett kernel.
+Sums run in index order and ``erfc``/``pow`` are QRP's own: the same bits on every CPU.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _detmath as D
 from ..errors import ConfigError, DataError
 from ._inputs import as_series, check_int
 from ._kernels import autocovariances
@@ -29,7 +31,15 @@ def newey_west_lags(n_obs: int) -> int:
     272, 5 for n = 273 to 620, 8 for n = 2520, 10 for n = 8760 (a year of hourly bars).
     """
     n_obs = check_int(n_obs, "n_obs", minimum=1)
-    return min(int(math.floor(4.0 * (n_obs / 100.0) ** (2.0 / 9.0))), n_obs - 1)
+    # Exact: L <= 4 (n / 100)^(2/9)  <=>  L^9 100^2 <= 4^9 n^2, in integers, so no rounding of
+    # a pow (which differs between libms) can move L at the boundaries (n = 51200 gives 16).
+    lags = int(4.0 * D.pow_pos(n_obs / 100.0, 2.0 / 9.0))
+    bound = 262_144 * n_obs * n_obs
+    while lags > 0 and lags ** 9 * 10_000 > bound:
+        lags -= 1
+    while (lags + 1) ** 9 * 10_000 <= bound:
+        lags += 1
+    return min(lags, n_obs - 1)
 
 
 def bartlett_lrv(centred: np.ndarray, lags: int) -> float:
@@ -37,7 +47,7 @@ def bartlett_lrv(centred: np.ndarray, lags: int) -> float:
     1-D series, ``g_j = T^-1 sum_t x_t x_{t-j}``; the Bartlett weights keep it >= 0."""
     gamma = autocovariances(np.ascontiguousarray(centred[None, :]), lags)[0]
     weights = 1.0 - np.arange(1, lags + 1) / (lags + 1.0)
-    return float(gamma[0] + 2.0 * np.dot(weights, gamma[1:]))
+    return float(gamma[0] + 2.0 * D.dot(weights, gamma[1:]))
 
 
 def hac_tstat(x: Any, *, lags: int | None = None, small_sample: bool = False) -> HACResult:
@@ -105,7 +115,7 @@ def hac_tstat(x: Any, *, lags: int | None = None, small_sample: bool = False) ->
         raise DataError(f"x is constant ({values[0]!r} in all {n_obs} periods); its HAC "
                         "t-statistic is undefined", where="x",
                         fix="check the series varies (a strategy that never traded?)")
-    mean = float(values.mean())
+    mean = D.mean(values)
     lrv = bartlett_lrv(values - mean, lags)
     if small_sample:
         lrv *= n_obs / (n_obs - 1.0)
@@ -115,7 +125,7 @@ def hac_tstat(x: Any, *, lags: int | None = None, small_sample: bool = False) ->
                         fix="use fewer lags or a longer series")
     std_error = math.sqrt(lrv / n_obs)
     tstat = mean * math.sqrt(n_obs) / math.sqrt(lrv)
-    pvalue = math.erfc(abs(tstat) / math.sqrt(2.0))
+    pvalue = float(D.erfc(abs(tstat) / math.sqrt(2.0)))
     return HACResult(tstat=tstat, mean=mean, n_obs=n_obs, long_run_variance=lrv,
                      std_error=std_error, pvalue=pvalue, lags=lags, lag_rule=rule,
                      small_sample=bool(small_sample))

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _detmath as D
 from ._kernels import shifted_maxima
 from .bootstrap import DRAW_PROTOCOL
 from .multiple_testing import (
@@ -31,7 +32,7 @@ __all__ = ["spa"]
 def consistent_threshold(n_obs: int) -> float:
     """``sqrt(2 log log T)``, Hansen's (2005) threshold in standard errors; 0 when
     ``log log T <= 0`` (T <= 2), where the consistent rule becomes the lower one."""
-    return math.sqrt(2.0 * math.log(math.log(n_obs))) if n_obs > math.e else 0.0
+    return math.sqrt(2.0 * D.log(D.log(float(n_obs)))) if n_obs > math.e else 0.0
 
 
 def null_means(boot: DifferentialBootstrap) -> tuple[np.ndarray, dict[str, int]]:

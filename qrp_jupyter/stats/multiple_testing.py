@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _detmath as D
 from ..errors import ConfigError, DataError
 from ..identity import resolve_seed
 from ._inputs import Panel, as_panel, check_int
@@ -244,7 +245,7 @@ def bootstrap_differentials(returns: Any, benchmark: Any = None, *, reps: int,
         replicate_omega.flags.writeable = False
     deviations.flags.writeable = False
     return DifferentialBootstrap(
-        means=d.mean(axis=0), deviations=deviations, omega=omega,
+        means=D.col_means(d), deviations=deviations, omega=omega,
         replicate_omega=replicate_omega, n_obs=n_obs,
         columns=panel.columns, block_size=chosen, block_size_method=method,
         block_size_estimate=estimate, reps=reps, seed_record=record,

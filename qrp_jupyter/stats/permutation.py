@@ -35,6 +35,10 @@ Draw protocol (version :data:`DRAW_PROTOCOL`)
 One numpy ``Generator`` from ``qrp_jupyter.identity.resolve_seed`` (salt
 ``"permutation_test"``); replicate r draws ``rng.permutation(n_blocks)`` once, in replicate
 order, and nothing else.
+
+Arithmetic: the log returns and the rebuilt prices use QRP's own ``log``/``exp``
+(:mod:`qrp_jupyter._detmath`) in a sequential kernel, not numpy's SIMD-dispatched ones, so the
+null distribution is the same bits on every CPU.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .._detmath import exp, log
+from .._numba import jit
 from ..engine import grid_metrics
 from ..engine._inputs import as_close
 from ..errors import ConfigError
@@ -76,10 +82,33 @@ def permuted_path(close: np.ndarray, order: np.ndarray, block_size: int = 1) -> 
     block_size))``. The path starts at ``close[0]`` and, up to rounding, ends at
     ``close[-1]``.
     """
-    lr = np.diff(np.log(close))
-    out = np.empty_like(close)
-    out[0] = close[0]
-    out[1:] = close[0] * np.exp(np.cumsum(lr[_block_order(order, block_size, lr.shape[0])]))
+    c = np.ascontiguousarray(close, dtype=np.float64)
+    lr = _log_returns(c)
+    return _rebuild(c[0], lr, _block_order(np.asarray(order, dtype=np.int64), block_size,
+                                           lr.shape[0]))
+
+
+@jit
+def _log_returns(close: np.ndarray) -> np.ndarray:
+    """``log(close[t + 1]) - log(close[t])`` (QRP's own log: the same bits on every CPU)."""
+    out = np.empty(close.shape[0] - 1)
+    prev = log(close[0])
+    for t in range(out.shape[0]):
+        cur = log(close[t + 1])
+        out[t] = cur - prev
+        prev = cur
+    return out
+
+
+@jit
+def _rebuild(start: float, lr: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``start`` then ``start * exp(cumsum(lr[idx]))``, summed in order."""
+    out = np.empty(idx.shape[0] + 1)
+    out[0] = start
+    level = 0.0
+    for j in range(idx.shape[0]):
+        level += lr[idx[j]]
+        out[j + 1] = start * exp(level)
     return out
 
 

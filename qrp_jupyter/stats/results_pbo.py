@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _detmath as D
 from .results import _plain_label
 
 __all__ = ["HACResult", "PBOResult"]
@@ -135,9 +136,9 @@ class PBOResult:
             "metric": self.metric,
             "rank_convention": self.rank_convention,
             "trimming": self.trimming,
-            "logit_mean": float(np.mean(self.logits)),
+            "logit_mean": D.mean(self.logits),
             "logit_quantiles": self.logit_quantiles(),
-            "mean_oos_rank": float(np.mean(self.oos_rank)),
+            "mean_oos_rank": D.mean(self.oos_rank),
             "prob_oos_loss": self.prob_oos_loss,
             "top_in_sample_best": self.top_in_sample_best(),
         }
@@ -155,7 +156,7 @@ class PBOResult:
                        f"{self.rows_dropped} oldest rows dropped"),
             ("metric", "per-period Sharpe ratio (ddof=1)"),
             ("median logit", f"{q['0.50']:.4g}"),
-            ("mean OOS relative rank", f"{float(np.mean(self.oos_rank)):.4f}"),
+            ("mean OOS relative rank", f"{D.mean(self.oos_rank):.4f}"),
             ("P(OOS Sharpe < 0)", f"{self.prob_oos_loss:.4f}"),
             ("most frequent IS best", winner),
         ]

@@ -2,18 +2,20 @@
 
 Conventions (DESIGN section 5): Sharpe ratios are per period (mean over the ``ddof=1`` standard
 deviation, no annualization, no risk-free rate: pass excess returns); kurtosis is raw (normal = 3).
-Every function returns a plain ``float``; probabilities are in [0, 1].
+Every function returns a plain ``float``; probabilities are in [0, 1]. Sums run in index order
+and the normal CDF and quantile are QRP's own (:mod:`qrp_jupyter._detmath`), so every value is
+the same on every CPU.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 
+from .. import _detmath as D
 from ..errors import ConfigError, DataError
 from ._inputs import as_series, check_int, check_real
 from .hac import bartlett_lrv, newey_west_lags
@@ -22,12 +24,15 @@ __all__ = ["EULER_GAMMA", "deflated_sharpe", "expected_max_sharpe", "min_track_r
            "probabilistic_sharpe", "sharpe_moments", "sharpe_variance_term"]
 
 EULER_GAMMA = 0.5772156649015329
-_STD_NORMAL = NormalDist()
 
 
 def _norm_cdf(z: float) -> float:
     # erfc keeps precision in the lower tail, where 1 - cdf would round to 0
-    return 0.5 * math.erfc(-z / math.sqrt(2.0))
+    return float(D.ndtr(z))
+
+
+def _norm_ppf(p: float) -> float:
+    return float(D.ndtri(p))
 
 
 def sharpe_moments(returns_1d: Any) -> dict[str, float | int]:
@@ -46,18 +51,19 @@ def sharpe_moments(returns_1d: Any) -> dict[str, float | int]:
         Fewer than 2 observations, a non-finite value, or a constant series (no Sharpe ratio).
     """
     x = as_series(returns_1d, name="returns_1d", min_rows=2)
-    mean = float(x.mean())
-    dev = x - mean
-    m2 = float(np.mean(dev * dev))
+    n = x.shape[0]
+    mean = D.mean(x)
+    s2, s3, s4 = (float(v) for v in D.central_sums(x, mean))
+    m2 = s2 / n
     if not m2 > 0.0 or float(x.max()) == float(x.min()):
         raise DataError(f"returns_1d is constant ({x[0]!r} in all {x.shape[0]} periods); its "
                         "Sharpe ratio is undefined", where="returns_1d",
                         fix="check the strategy traded at all")
-    std = float(x.std(ddof=1))
+    std = math.sqrt(s2 / (n - 1))
     return {
         "sr": mean / std,
-        "skew": float(np.mean(dev ** 3)) / m2 ** 1.5,
-        "kurtosis": float(np.mean(dev ** 4)) / (m2 * m2),
+        "skew": (s3 / n) / (m2 * math.sqrt(m2)),
+        "kurtosis": (s4 / n) / (m2 * m2),
         "n_obs": int(x.shape[0]),
     }
 
@@ -93,10 +99,10 @@ def _series_variance_term(returns_1d: Any, lags: int | None) -> tuple[dict[str, 
     if lags == 0:
         return m, _variance_term(m["sr"], m["skew"], m["kurtosis"])
     x = as_series(returns_1d, name="returns_1d", min_rows=2)
-    dev = x - x.mean()
-    a = dev / math.sqrt(float(np.mean(dev * dev)))
+    dev = x - D.mean(x)
+    a = dev / math.sqrt(D.dot(dev, dev) / dev.shape[0])
     z = a - 0.5 * m["sr"] * (a * a - 1.0)
-    var_term = bartlett_lrv(z - z.mean(), lags)
+    var_term = bartlett_lrv(z - D.mean(z), lags)
     if not var_term > 0.0:
         raise DataError(f"the long-run variance of the Sharpe ratio's influence function is "
                         f"{var_term!r} with {lags} lags", where="returns_1d",
@@ -198,8 +204,8 @@ def expected_max_sharpe(n_trials: int, sr_variance: float) -> float:
     sr_variance = check_real(sr_variance, "sr_variance", minimum=0.0)
     if n_trials == 1:
         return 0.0
-    z1 = _STD_NORMAL.inv_cdf(1.0 - 1.0 / n_trials)
-    z2 = _STD_NORMAL.inv_cdf(1.0 - 1.0 / (n_trials * math.e))
+    z1 = _norm_ppf(1.0 - 1.0 / n_trials)
+    z2 = _norm_ppf(1.0 - 1.0 / (n_trials * math.e))
     return math.sqrt(sr_variance) * ((1.0 - EULER_GAMMA) * z1 + EULER_GAMMA * z2)
 
 
@@ -335,5 +341,6 @@ def min_track_record_length(returns_or_sr: Any, *, sr_benchmark: float = 0.0, pr
         sr = m["sr"]
     if sr <= sr_benchmark:
         return math.inf
-    z = _STD_NORMAL.inv_cdf(prob)
-    return 1.0 + var_term * (z / (sr - sr_benchmark)) ** 2
+    z = _norm_ppf(prob)
+    ratio = z / (sr - sr_benchmark)
+    return 1.0 + var_term * (ratio * ratio)

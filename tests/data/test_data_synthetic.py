@@ -32,7 +32,7 @@ def test_same_seed_same_data_different_seed_different_data():
     np.testing.assert_array_equal(a.close(), b.close())
     assert synthetic(n_bars=500, seed=8, edge=0.1).dataset_id_v2 != a.dataset_id_v2
     assert synthetic(n_bars=500, seed=7, edge=0.0).dataset_id_v2 != a.dataset_id_v2
-    assert a.source == "synthetic(seed=7, edge=0.1, n_bars=500, interval=1h)"
+    assert a.source == "synthetic(seed=7, edge=0.1, n_bars=500, interval=1h, generator=2)"
 
 
 def test_no_global_rng_is_used_or_disturbed():

@@ -35,6 +35,13 @@ def bootstrap_means(x, starts, lengths, offsets, *, recenter=False):
     return np.array(out)
 
 
+def geometric_lengths(k, lam):
+    """Block lengths ``1 + floor(E / lam)`` of the exponentials ``E = -log(U)``,
+    ``U = (k + 1/2) / 2**52``."""
+    return np.array([1 + math.floor(-math.log((int(v) + 0.5) / 2.0**52) / lam) for v in k],
+                    dtype=np.int64)
+
+
 def collect_draws(chunks):
     """Concatenate the CSR chunks of ``draw_blocks`` into one (starts, lengths, offsets)."""
     starts, lengths, offsets = [], [], [0]

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qrp_jupyter.stats._kernels import autocovariances, block_sum_means, weighted_means
+from qrp_jupyter.stats._kernels import (autocovariances, block_sum_means, geometric_lengths,
+                                        weighted_means)
 from qrp_jupyter.stats.bootstrap import draw_blocks
 
 from . import naive
@@ -122,3 +123,15 @@ def test_serial_and_parallel_kernels_agree_bit_for_bit(block_size):
                                   k._weighted_serial(x, starts, lengths, offsets))
     xt = np.ascontiguousarray((x - x.mean(axis=0)).T)
     np.testing.assert_array_equal(k._acov_parallel(xt, 30), k._acov_serial(xt, 30))
+
+
+@pytest.mark.parametrize("block_size", [2, 5, 48])
+def test_geometric_lengths_match_twin(block_size):
+    lam = -np.log1p(-1.0 / block_size)
+    k = np.concatenate([[0, 1, 2**51, 2**52 - 1],
+                        np.random.default_rng(block_size).integers(0, 2**52, 5000)])
+    got = geometric_lengths(k, lam)
+    # Equal except where -log(U) / lam falls within rounding of an integer (never, here).
+    np.testing.assert_array_equal(got, naive.geometric_lengths(k, lam))
+    assert got.min() >= 1 and abs(got[4:].mean() - block_size) < 0.1 * block_size
+    assert geometric_lengths(k[:0], lam).shape == (0,)

@@ -183,7 +183,7 @@ def test_result_object_renders_and_serialises():
     canonical_json(d)  # plain, finite types only
     assert d["pvalue"] == res.pvalue and d["block_size_method"] == res.block_size_method
     assert d["seed_record"]["salt"] == "reality_check"
-    assert d["benchmark"] == "zero" and d["bootstrap"] == "stationary" and d["draw_protocol"] == 1
+    assert d["benchmark"] == "zero" and d["bootstrap"] == "stationary" and d["draw_protocol"] == 2
     assert set(d["null_quantiles"]) == {"0.90", "0.95", "0.99"}
     text = res.summary()
     assert "Reality Check" in text and "studentized" in text and f"{res.pvalue:.4f}" in text
