@@ -265,6 +265,14 @@ def promote(store: Store, cand_ref: str, to: str, *, policy: Policy = DEFAULT_PO
             **verdict, "evidence": used, "evaluated_at": now_iso(), "actor": actor,
         })
         report_id = sha256_hex(canonical_json(report).encode("utf-8"))
+        if store.exists("eligibility_reports", "eligibility_report_id", report_id):
+            # Same candidate, policy, evidence and clock: this very evaluation is on record
+            # (only possible with QRP_DETERMINISTIC_TIME pinned).
+            raise GovernanceError(
+                f"this evaluation of candidate {cand['candidate_id'][:12]} at {to!r} is already "
+                f"recorded as report {report_id[:12]}", where="eligibility_reports",
+                fix="nothing changed since that evaluation; unset QRP_DETERMINISTIC_TIME to "
+                    "record a new attempt")
         promotion.insert_report(store, eligibility_report_id=report_id,
                                 candidate_id=cand["candidate_id"], level=to,
                                 passed=report["passed"], policy_hash=policy_hash,

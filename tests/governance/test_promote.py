@@ -195,3 +195,18 @@ reps = 99
     fc = next(r for r in res.report["rules"] if r["rule"] == "fold_causality")
     assert fc["verdict"] == "missing"
     assert "fold_causality: fold_causality_valid could not be computed" in res.report["blockers"]
+
+
+def test_the_same_evaluation_twice_under_a_pinned_clock_is_a_clear_refusal(world, monkeypatch,
+                                                                           counts):
+    """Pinned time makes a repeated attempt byte-identical: it is on record already, said so
+    plainly (not a constraint error), and nothing is written."""
+    monkeypatch.setenv("QRP_DETERMINISTIC_TIME", "2024-05-05T00:00:00Z")
+    c = create_candidate(world.store, world.noise.run_instance_id)
+    first = promote(world.store, c["candidate_id"], "candidate")
+    assert not first.passed
+    before = counts(world.store)
+    with pytest.raises(GovernanceError, match=f"already recorded as report "
+                                              f"{first.eligibility_report_id[:12]}"):
+        promote(world.store, c["candidate_id"], "candidate")
+    assert counts(world.store) == before
