@@ -213,6 +213,34 @@ class Store:
                                    fix="the store was edited outside QRP: run `qrp verify` "
                                        "and restore the file from a backup")
 
+    def as_of(self, block_seq: int) -> "Store":
+        """A private, read-only, in-memory copy of this store as ledger block ``block_seq``
+        left it (:func:`.ledger.rewind`): what a saved output recorded at that head was made
+        from. Close it when done.
+
+        Raises
+        ------
+        NotFoundError
+            When the ledger has no block ``block_seq``.
+        """
+        if not isinstance(block_seq, int) or isinstance(block_seq, bool) or \
+                self.one("ledger_blocks.get", (block_seq,)) is None:
+            raise NotFoundError(f"the ledger has no block {block_seq!r}", where="ledger_blocks",
+                                fix="pass the block_seq of a head recorded from this store")
+        copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        try:
+            self._conn.backup(copy)
+            ledger.rewind(copy, block_seq)
+        except sqlite3.Error as exc:
+            copy.close()
+            raise store_error(exc, "ledger.rewind") from exc
+        snap = Store.__new__(Store)
+        snap.path, snap._depth, snap._conn = self.path, 0, copy
+        copy.execute(STATEMENTS["connection.foreign_keys_on"])
+        ledger.install_capture(copy)
+        copy.execute(STATEMENTS["connection.query_only"])
+        return snap
+
     def schema_differences(self) -> list[tuple[str, str]]:
         return schema_differences(self._conn)
 

@@ -37,7 +37,7 @@ from .schema import (GENESIS_HASH, LEDGERED_TABLES, MUTABLE_COLUMNS, PRIMARY_KEY
 
 __all__ = ["LEDGER_VERSION", "Block", "row_canonical", "row_hash", "row_key", "block_text",
            "install_capture", "seal", "adopt", "record_migrations", "head", "verify_ledger",
-           "extends", "row_problem", "LedgerFinding"]
+           "extends", "row_problem", "rewind", "LedgerFinding"]
 
 LEDGER_VERSION = 1
 _PENDING = "qrp_ledger_pending"
@@ -397,3 +397,45 @@ def extends(conn: sqlite3.Connection, digest: str) -> tuple[bool, str]:
         return False, (f"no ledger block has hash {digest[:12]}…: history before that digest "
                        "was rewritten, or it is another store's digest")
     return True, f"block {r[0]} has hash {digest[:12]}…"
+
+
+# ---------------------------------------------------------------------------------------------
+# The store as of a recorded head
+# ---------------------------------------------------------------------------------------------
+
+def rewind(conn: sqlite3.Connection, block_seq: int) -> None:
+    """Turn ``conn`` (a private copy of a store) into the store as ledger block ``block_seq``
+    left it: every row no block up to it covers is removed (rows written later, or outside
+    QRP), each mutable row gets back the version recorded last up to that block, and later
+    blocks go. Triggers are dropped for the edit and restored with their own text, so the copy
+    has QRP's schema. Only ever called on a copy: it deletes rows."""
+    triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                            "ORDER BY name").fetchall()
+    for name, _ in triggers:
+        conn.execute(f'DROP TRIGGER "{name}"')
+    versions: dict[tuple[str, str], str | None] = {}
+    for t, k, v in conn.execute("SELECT table_name, row_key, version_json FROM ledger_entries "
+                                "WHERE block_seq <= ? ORDER BY block_seq", (block_seq,)):
+        versions[(t, k)] = v
+    for table in LEDGERED_TABLES:
+        mutable = MUTABLE_COLUMNS.get(table, ())
+        cur = conn.execute(f"SELECT rowid AS qrp_rowid, * FROM {table}")
+        names = [d[0] for d in cur.description]
+        gone, restore = [], []
+        for r in cur.fetchall():
+            row = dict(zip(names, r))
+            rid = row.pop("qrp_rowid")
+            key = (table, row_key(table, row))
+            if key not in versions:
+                gone.append((rid,))
+            elif mutable:
+                version = json.loads(versions[key] or "{}")
+                restore.append(tuple(version.get(c, row[c]) for c in mutable) + (rid,))
+        conn.executemany(f"DELETE FROM {table} WHERE rowid = ?", gone)
+        if restore:
+            sets = ", ".join(f"{c} = ?" for c in mutable)
+            conn.executemany(f"UPDATE {table} SET {sets} WHERE rowid = ?", restore)
+    conn.execute("DELETE FROM ledger_entries WHERE block_seq > ?", (block_seq,))
+    conn.execute("DELETE FROM ledger_blocks WHERE block_seq > ?", (block_seq,))
+    for _, sql in triggers:
+        conn.execute(sql)

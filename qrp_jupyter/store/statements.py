@@ -22,6 +22,7 @@ CONNECTION = {
     "journal_wal": "PRAGMA journal_mode = WAL",
     "synchronous_full": "PRAGMA synchronous = FULL",
     "foreign_keys_on": "PRAGMA foreign_keys = ON",
+    "query_only": "PRAGMA query_only = ON",
     "begin": "BEGIN IMMEDIATE",
     "commit": "COMMIT",
     "rollback": "ROLLBACK",
@@ -260,6 +261,10 @@ WHERE candidate_id IN (SELECT value FROM json_each(?1))
 ORDER BY seq""",
 }
 
+LEDGER_BLOCKS = {
+    "get": "SELECT block_seq, block_hash FROM ledger_blocks WHERE block_seq = ?",
+}
+
 #: The first query a reviewer types in the ``sqlite3`` shell (the demo suggests it).
 SHELL_EXAMPLE = "SELECT * FROM v_governance_log"
 
@@ -322,6 +327,7 @@ STATEMENTS: dict[str, str] = {
                 run_instances=RUN_INSTANCES, trials=TRIALS, artifact_lineage=ARTIFACT_LINEAGE,
                 artifact_edges=ARTIFACT_EDGES, policies=POLICIES,
                 promotion_candidates=PROMOTION_CANDIDATES,
-                eligibility_reports=ELIGIBILITY_REPORTS, governance_events=GOVERNANCE_EVENTS),
+                eligibility_reports=ELIGIBILITY_REPORTS, governance_events=GOVERNANCE_EVENTS,
+                ledger_blocks=LEDGER_BLOCKS),
     **_generated(),
 }
