@@ -219,7 +219,8 @@ def _digests(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .audit import verify, verify_notebook
+    from .audit import verify
+    from .views import verify_notebook  # ids, provenance, and every output re-rendered
     digests = _digests(args)
     if args.notebook:
         rep = verify_notebook(_store(args), args.notebook)
@@ -253,10 +254,9 @@ def cmd_policy_add(args: argparse.Namespace) -> int:
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from .audit import ledger_digest
+    from .audit import digest_text, ledger_digest
     d = ledger_digest(_store(args))
-    _emit(args, d, f"ledger head of {d['db']}: block {d['block_seq']}, written "
-                   f"{d['created_at']}\n{d['digest']}")
+    _emit(args, d, digest_text(d))
     return EXIT_OK
 
 

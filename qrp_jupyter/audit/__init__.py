@@ -3,7 +3,7 @@ QRP outputs saved in a notebook against it."""
 
 from .notebook import NotebookProblem, NotebookReport, verify_notebook
 from .trace import render_trace, trace
-from .verify import Problem, VerifyReport, ledger_digest, verify
+from .verify import Problem, VerifyReport, digest_text, ledger_digest, verify
 
-__all__ = ["trace", "render_trace", "verify", "ledger_digest", "VerifyReport", "Problem", "verify_notebook",
-           "NotebookReport", "NotebookProblem"]
+__all__ = ["trace", "render_trace", "verify", "ledger_digest", "digest_text", "VerifyReport",
+           "Problem", "verify_notebook", "NotebookReport", "NotebookProblem"]

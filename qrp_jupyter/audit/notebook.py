@@ -1,27 +1,50 @@
 """``verify_notebook``: check the QRP outputs saved in a notebook against the database.
 
 A saved notebook is evidence only if what it shows is what the store holds. Every output whose
-data carries a QRP media type is checked: the ``run_key`` exists and consumed the quoted
-``dataset_id_v2``; the ``run_instance_id`` belongs to that run; every artifact hash exists,
-belongs to the instance's lineage under its kind, and its bytes hash to it; lineage node hashes
-exist; audit report ids hash to their reports; and the static ``text/html`` beside the payload
-quotes the same ``run_key`` and ``dataset_id_v2`` (editing either one is caught). The notebook
-is read with :mod:`json` (nbformat 4 structure); no Jupyter package is imported.
+data carries a QRP media type is checked:
+
+* its ids: the ``run_key`` exists and consumed the quoted ``dataset_id_v2``; the
+  ``run_instance_id`` belongs to that run; every artifact hash exists, belongs to the instance's
+  lineage under its kind, and its bytes hash to it; lineage node hashes exist; report ids hash
+  to their reports; the static ``text/html`` quotes the payload's ``run_key`` and
+  ``dataset_id_v2``;
+* its provenance: ``source_sha256`` is the SHA-256 of the source of the cell it sits in (an
+  output pasted under another cell, or a cell edited after it ran, is caught), and the store
+  still extends the ledger head it recorded (``ledger``);
+* with ``rerender`` (what :func:`qrp_jupyter.views.verify_notebook`, the CLI and
+  ``%qrp_verify --notebook`` pass): the output rendered again from the store as of that head
+  (:meth:`Store.as_of`) with its recorded ``render`` inputs equals what is saved, ``text/plain``
+  and ``text/html`` byte for byte and the payload as parsed JSON (numbers by value, because
+  JupyterLab rewrites ``1.0`` as ``1`` when it saves), so a forged number or verdict is caught
+  even when every id in it is real.
+
+A cell whose last line runs a QRP magic that always answers with a payload (``%%qrp_run``,
+``%qrp_promote``, ``%qrp_audit``, ``%qrp_lineage``, ``%qrp_candidates``, ``%qrp_verify``) and
+shows a result without one holds a forged or stripped output: that is a problem too. The
+notebook is read with :mod:`json` (nbformat 4 structure); no Jupyter package is imported.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import NotFoundError, QrpError
 from ..identity import hash_payload, sha256_hex
-from ..lineage.mime import MIME_AUDIT, MIME_LINEAGE, MIME_RUN, MIME_TYPES, MIME_VERSION
+from ..lineage.mime import (MIME_AUDIT, MIME_CANDIDATES, MIME_LINEAGE, MIME_REPORT, MIME_RUN,
+                            MIME_TYPES, MIME_VERIFY, MIME_VERSION)
 from ..store import GENESIS_HASH, Store, decode_blob
 
-__all__ = ["verify_notebook", "NotebookReport", "NotebookProblem"]
+__all__ = ["verify_notebook", "NotebookReport", "NotebookProblem", "Rerender", "json_difference",
+           "cell_source"]
+
+#: ``rerender(store_as_of_head, saved_payload, source_hash=..., base=...) -> bundle``.
+Rerender = Callable[..., dict[str, Any]]
+#: Magics whose output always carries a QRP payload, found on a cell's last code line.
+_PAYLOAD_MAGICS = re.compile(r"^%(qrp_(?:promote|audit|lineage|candidates|verify))\b")
 
 
 @dataclass(frozen=True)
@@ -50,7 +73,7 @@ class NotebookReport:
     path: str
     problems: list[NotebookProblem] = field(default_factory=list)
     checked: dict[str, int] = field(default_factory=lambda: {
-        "cells": 0, "qrp_outputs": 0, "payloads": 0, "hashes": 0})
+        "cells": 0, "qrp_outputs": 0, "payloads": 0, "hashes": 0, "rerendered": 0})
 
     @property
     def ok(self) -> bool:
@@ -89,7 +112,18 @@ class _Checker:
     def __init__(self, store: Store, report: NotebookReport):
         self.store, self.report = store, report
         self._blobs: dict[str, str | None] = {}
+        self._heads: dict[int, Store] = {}
         self.at: tuple[int | None, int | None, str | None] = (None, None, None)
+
+    def as_of(self, block_seq: int) -> Store:
+        """The store as ledger block ``block_seq`` left it, made once per head."""
+        if block_seq not in self._heads:
+            self._heads[block_seq] = self.store.as_of(block_seq)
+        return self._heads[block_seq]
+
+    def close(self) -> None:
+        for snap in self._heads.values():
+            snap.close()
 
     def problem(self, text: str) -> None:
         self.report.problems.append(NotebookProblem(*self.at, text))
@@ -232,21 +266,129 @@ class _Checker:
             self.exists("governance_events", "event_hash", e["event_hash"], f"event #{e['seq']}")
 
 
+    def check_report(self, p: dict[str, Any]) -> None:
+        self.report_id(p["eligibility_report_id"])
+        self.exists("promotion_candidates", "candidate_id", p["candidate_id"], "candidate_id")
+        if self.run(p["run_key"], p["dataset_id_v2"]):
+            self.instance(p["run_instance_id"], p["run_key"])
+
+    def check_candidates(self, p: dict[str, Any]) -> None:
+        for c in p["candidates"]:
+            self.exists("promotion_candidates", "candidate_id", c["candidate_id"],
+                        "candidate_id")
+
+    def check_verify(self, p: dict[str, Any]) -> None:
+        """A verify result quotes no id of its own: re-rendering is its whole check."""
+
+    # -- provenance ----------------------------------------------------------------------------
+    def provenance(self, p: dict[str, Any], cell_hash: str) -> bool:
+        """The output names its cell and a head this store extends; whether to re-render."""
+        render, led = p.get("render"), p.get("ledger")
+        if not isinstance(render, dict) or not isinstance(led, dict) \
+                or "source_sha256" not in p:
+            self.problem("the output records no provenance (render, ledger, source_sha256), "
+                         "so it cannot be re-rendered from the store: re-run the cell with "
+                         "this QRP version and save the notebook")
+            return False
+        if p["source_sha256"] != cell_hash:
+            self.problem(f"source_sha256 {p['source_sha256']} is not the SHA-256 of this "
+                         f"cell's source ({cell_hash}): the output was pasted under another "
+                         "cell, or the cell was edited after it ran")
+        seq, digest = led.get("block_seq"), led.get("digest")
+        self.report.checked["hashes"] += 1
+        row = self.store.one("ledger_blocks.get", (seq,)) \
+            if isinstance(seq, int) and not isinstance(seq, bool) else None
+        if row is not None and row["block_hash"] == digest:
+            return True
+        found, why = self.store.ledger_extends(str(digest))
+        self.problem(f"the store does not extend the ledger head the output recorded (block "
+                     f"{seq}, digest {digest}): "
+                     + (f"{why}, not block {seq}" if found else why))
+        return False
+
+    def compare(self, data: dict[str, Any], mime: str, fresh: dict[str, Any]) -> None:
+        """What is saved equals the store's rendering: text byte for byte, payload as JSON."""
+        self.report.checked["rerendered"] += 1
+        for key in ("text/plain", "text/html"):
+            saved = _text(data.get(key))
+            if saved != fresh[key]:
+                i = next((k for k, (a, b) in enumerate(zip(saved, fresh[key])) if a != b),
+                         min(len(saved), len(fresh[key])))
+                self.problem(f"the {key} differs from the store's rendering at character {i}: "
+                             f"saved {_clip(saved[i:i + 40])!r}, store "
+                             f"{_clip(fresh[key][i:i + 40])!r}")
+        where = json_difference(_payload(data[mime]), fresh[mime])
+        if where is not None:
+            path, saved, store = where
+            self.problem(f"the payload differs from the store's rendering at {path}: saved "
+                         f"{_clip(json.dumps(saved))}, store {_clip(json.dumps(store))}")
+
+
 _CHECKS = {MIME_RUN: _Checker.check_run, MIME_LINEAGE: _Checker.check_lineage,
-           MIME_AUDIT: _Checker.check_audit}
+           MIME_AUDIT: _Checker.check_audit, MIME_REPORT: _Checker.check_report,
+           MIME_CANDIDATES: _Checker.check_candidates, MIME_VERIFY: _Checker.check_verify}
+#: Media types whose payload and text/html quote a run_key and a dataset_id_v2.
+_QUOTES_IDS = (MIME_RUN, MIME_LINEAGE, MIME_AUDIT, MIME_REPORT)
+
+
+def _clip(text: str, n: int = 80) -> str:
+    return text if len(text) <= n else text[: n - 1] + "~"
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def json_difference(saved: Any, fresh: Any, path: str = "$") -> tuple[str, Any, Any] | None:
+    """The first place two parsed JSON values differ, as ``(path, saved, fresh)``, or None.
+
+    Numbers compare by value (``1 == 1.0``: JupyterLab writes ``1.0`` back as ``1``); a
+    boolean equals only a boolean; keys and lengths must match exactly.
+    """
+    if _number(saved) and _number(fresh):
+        return None if saved == fresh else (path, saved, fresh)
+    if type(saved) is not type(fresh):
+        return path, saved, fresh
+    if isinstance(saved, dict):
+        for k in sorted(set(saved) | set(fresh)):
+            if k not in saved or k not in fresh:
+                return f"{path}.{k}", saved.get(k), fresh.get(k)
+            found = json_difference(saved[k], fresh[k], f"{path}.{k}")
+            if found:
+                return found
+        return None
+    if isinstance(saved, list):
+        for i, (a, b) in enumerate(zip(saved, fresh)):
+            found = json_difference(a, b, f"{path}[{i}]")
+            if found:
+                return found
+        return None if len(saved) == len(fresh) else (f"{path} (length)", len(saved),
+                                                      len(fresh))
+    return None if saved == fresh else (path, saved, fresh)
 
 
 def _text(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else value if isinstance(value, str) else ""
 
 
-def _check_output(checker: _Checker, mime: str, data: dict[str, Any]) -> None:
-    payload = data[mime]
-    if isinstance(payload, (str, list)):
+def _payload(value: Any) -> Any:
+    """A saved payload: JSON itself, or (older front ends) its text."""
+    if isinstance(value, (str, list)):
         try:
-            payload = json.loads(_text(payload))
+            return json.loads(_text(value))
         except ValueError:
-            payload = None
+            return None
+    return value
+
+
+def cell_source(cell: dict[str, Any]) -> str:
+    """A saved cell's source as one string (Jupyter saves it as a list of lines)."""
+    return _text(cell.get("source"))
+
+
+def _check_output(checker: _Checker, mime: str, data: dict[str, Any], cell_hash: str,
+                  rerender: Rerender | None, base: Path) -> None:
+    payload = _payload(data[mime])
     if not isinstance(payload, dict):
         checker.problem("the payload is not a JSON object")
         return
@@ -265,13 +407,62 @@ def _check_output(checker: _Checker, mime: str, data: dict[str, Any]) -> None:
     if not html:
         checker.problem("no text/html beside the payload (the static fallback is missing)")
         return
-    for key in ("run_key", "dataset_id_v2"):
+    for key in ("run_key", "dataset_id_v2") if mime in _QUOTES_IDS else ():
         if str(payload.get(key)) not in html:
             checker.problem(f"the text/html does not quote the payload's {key} "
                             f"{payload.get(key)} (one of them was edited)")
+    if not checker.provenance(payload, cell_hash) or rerender is None:
+        return
+    block = payload["ledger"]["block_seq"]
+    try:
+        fresh = rerender(checker.as_of(block), payload, source_hash=payload["source_sha256"],
+                         base=base)
+    except QrpError as exc:
+        checker.problem(f"cannot be re-rendered from the store as of ledger block {block}: "
+                        f"{exc.what}")
+        return
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        checker.problem(f"cannot be re-rendered from the store as of ledger block {block}: "
+                        f"malformed render inputs ({exc!r})")
+        return
+    checker.compare(data, mime, fresh)
 
 
-def verify_notebook(store: Store, path: str | Path) -> NotebookReport:
+def _shows_payload_magic(cell: dict[str, Any]) -> str | None:
+    """The QRP magic whose result the cell shows (its last code line), if it always has a
+    payload: ``%%qrp_run`` or one of :data:`_PAYLOAD_MAGICS`."""
+    lines = [ln.strip() for ln in cell_source(cell).splitlines()]
+    if lines and lines[0].startswith("%%qrp_run"):
+        return "%%qrp_run"
+    code = [ln for ln in lines if ln and not ln.startswith("#")]
+    m = _PAYLOAD_MAGICS.match(code[-1]) if code else None
+    return f"%{m.group(1)}" if m else None
+
+
+def _check_results_have_payloads(checker: _Checker, ci: int, cell: dict[str, Any],
+                                 outputs: list[Any]) -> None:
+    magic = _shows_payload_magic(cell)
+    kinds = [o.get("output_type") for o in outputs if isinstance(o, dict)]
+    if magic is None or "error" in kinds:
+        return
+    for oi, out in enumerate(outputs):
+        if not isinstance(out, dict):
+            continue
+        data = out.get("data") if isinstance(out.get("data"), dict) else {}
+        if out.get("output_type") in ("display_data", "execute_result") \
+                and not any(m in data for m in MIME_TYPES):
+            checker.at = (ci, oi, None)
+            checker.problem(f"the cell runs {magic}, whose result always carries a QRP "
+                            "payload, but this output has none (forged or stripped)")
+    if not any(isinstance(o, dict) and isinstance(o.get("data"), dict) and m in o["data"]
+               for o in outputs for m in MIME_TYPES):
+        checker.at = (ci, None, None)
+        checker.problem(f"the cell runs {magic} but shows no output with a QRP payload "
+                        "(forged or stripped)")
+
+
+def verify_notebook(store: Store, path: str | Path, *,
+                    rerender: Rerender | None = None) -> NotebookReport:
     """Check every QRP output saved in the notebook at ``path`` against ``store``.
 
     Parameters
@@ -280,6 +471,11 @@ def verify_notebook(store: Store, path: str | Path) -> NotebookReport:
         The QRP store the notebook's outputs came from; nothing is written.
     path
         A saved ``.ipynb`` (nbformat 4 JSON).
+    rerender
+        Renders a saved payload again from the store as of its recorded head; without it,
+        outputs are checked for their ids and provenance only. The full check is
+        :func:`qrp_jupyter.views.verify_notebook`, which passes QRP's renderer (the audit layer
+        sits below the views and cannot import them).
 
     Returns
     -------
@@ -299,19 +495,27 @@ def verify_notebook(store: Store, path: str | Path) -> NotebookReport:
     nb = _read(path)
     report = NotebookReport(path=str(path))
     checker = _Checker(store, report)
-    for ci, cell in enumerate(nb["cells"]):
-        report.checked["cells"] += 1
-        outputs = cell.get("outputs") if isinstance(cell, dict) else None
-        for oi, out in enumerate(outputs if isinstance(outputs, list) else []):
-            data = out.get("data") if isinstance(out, dict) else None
-            if not isinstance(data, dict):
+    try:
+        for ci, cell in enumerate(nb["cells"]):
+            report.checked["cells"] += 1
+            if not isinstance(cell, dict):
                 continue
-            found = [m for m in MIME_TYPES if m in data]
-            report.checked["qrp_outputs"] += bool(found)
-            for mime in found:
-                report.checked["payloads"] += 1
-                checker.at = (ci, oi, mime)
-                _check_output(checker, mime, data)
+            outputs = cell.get("outputs")
+            outputs = outputs if isinstance(outputs, list) else []
+            cell_hash = sha256_hex(cell_source(cell).encode("utf-8"))
+            for oi, out in enumerate(outputs):
+                data = out.get("data") if isinstance(out, dict) else None
+                if not isinstance(data, dict):
+                    continue
+                found = [m for m in MIME_TYPES if m in data]
+                report.checked["qrp_outputs"] += bool(found)
+                for mime in found:
+                    report.checked["payloads"] += 1
+                    checker.at = (ci, oi, mime)
+                    _check_output(checker, mime, data, cell_hash, rerender, path.parent)
+            _check_results_have_payloads(checker, ci, cell, outputs)
+    finally:
+        checker.close()
     if not report.checked["payloads"]:
         checker.at = (None, None, None)
         checker.problem("nothing to verify: no output holds a QRP payload ("

@@ -21,7 +21,7 @@ from ..policies import (BUILTIN_POLICIES, METRIC_SOURCES, RULE_FIELDS, evaluate_
                         metric_value, registered_policy_hashes)
 from ..store.migrations import expected_schema
 
-__all__ = ["verify", "ledger_digest", "VerifyReport", "Problem"]
+__all__ = ["verify", "ledger_digest", "digest_text", "VerifyReport", "Problem"]
 
 
 @dataclass(frozen=True)
@@ -351,6 +351,12 @@ def ledger_digest(store: Store) -> dict[str, Any]:
                                    "store), or restore it from a backup")
     return {"db": store.path, "block_seq": b.block_seq, "created_at": b.created_at,
             "entry_count": b.entry_count, "digest": b.block_hash}
+
+
+def digest_text(d: dict[str, Any]) -> str:
+    """:func:`ledger_digest` as ``qrp digest`` prints it: the last line is the 64-hex digest."""
+    return (f"ledger head of {d['db']}: block {d['block_seq']}, written {d['created_at']}\n"
+            f"{d['digest']}")
 
 
 def verify(store: Store, *, digests: Sequence[str] = ()) -> VerifyReport:

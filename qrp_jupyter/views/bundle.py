@@ -11,10 +11,13 @@ from typing import Any, Callable
 
 from ..audit import render_trace, trace
 from ..errors import ConfigError
-from ..lineage import MIME_AUDIT, MIME_LINEAGE, MIME_RUN, MIME_VERSION, lineage_payload
+from ..lineage import (MIME_AUDIT, MIME_CANDIDATES, MIME_LINEAGE, MIME_REPORT, MIME_RUN,
+                       MIME_VERIFY, MIME_VERSION, lineage_payload)
 from ..store import Store
-from .html import audit_html, lineage_html, run_html
+from .governance import candidates_html, candidates_text, report_html, report_text
+from .html import _wrap, audit_html, lineage_html, run_html
 from .run import run_payload
+from .svg import esc
 
 __all__ = ["bundle", "run_bundle", "lineage_bundle", "audit_bundle", "audit_payload",
            "run_text", "lineage_text"]
@@ -83,22 +86,40 @@ def lineage_text(p: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _verify_html(p: dict[str, Any]) -> str:
+    return _wrap("verify", f"qrp verify: {p['subject']} {p['target']}",
+                 [f"<pre>{esc(p['text'])}</pre>"])
+
+
 _RENDER: dict[str, tuple[Callable[[dict], str], Callable[[dict], str]]] = {
     MIME_RUN: (run_text, run_html),
     MIME_LINEAGE: (lineage_text, lineage_html),
     MIME_AUDIT: (render_trace, audit_html),
+    MIME_REPORT: (report_text, report_html),
+    MIME_CANDIDATES: (candidates_text, candidates_html),
+    MIME_VERIFY: (lambda p: p["text"], _verify_html),
 }
+
+
+def _ledger_line(payload: dict[str, Any]) -> str | None:
+    """The head an output was rendered at, as a line its text and HTML both end with."""
+    led = payload.get("ledger")
+    if not isinstance(led, dict):
+        return None
+    return f"ledger head: block {led.get('block_seq')} digest {led.get('digest')}"
 
 
 def bundle(payload: dict[str, Any]) -> dict[str, Any]:
     """The mime bundle of a payload: exactly ``text/plain``, ``text/html`` and ``mime``.
 
-    Made from the payload alone, so a payload saved in a notebook re-renders identically.
+    Made from the payload alone, so a payload saved in a notebook re-renders identically. A
+    payload stamped with the ledger head it was rendered at (``ledger``) ends its text and its
+    HTML with that head.
 
     Raises
     ------
     ConfigError
-        When ``payload["mime"]`` is not one of the three QRP media types.
+        When ``payload["mime"]`` is not one of the QRP media types.
     """
     mime = payload.get("mime") if isinstance(payload, dict) else None
     if mime not in _RENDER:
@@ -106,7 +127,12 @@ def bundle(payload: dict[str, Any]) -> dict[str, Any]:
                           fix=f"use a payload made by run_payload, lineage_payload or "
                               f"audit_payload ({', '.join(_RENDER)})")
     text, html = _RENDER[mime]
-    return {"text/plain": text(payload), "text/html": html(payload), mime: payload}
+    plain, rich = text(payload), html(payload)
+    line = _ledger_line(payload)
+    if line is not None:  # the digest, visible in the saved notebook
+        plain += "\n" + line
+        rich = rich[: -len("</div>")] + f'<div style="color:#777777">{esc(line)}</div></div>'
+    return {"text/plain": plain, "text/html": rich, mime: payload}
 
 
 def run_bundle(store: Store, ref: str, **limits: int) -> dict[str, Any]:

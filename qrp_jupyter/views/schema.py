@@ -1,4 +1,4 @@
-"""The field lists of QRP's three JSON payloads, as data that the docs, the tests and any
+"""The field lists of QRP's JSON payloads, as data that the docs, the tests and any
 reader share.
 
 A schema node is a plain dict: ``type`` (``string``, ``hex64``, ``integer``, ``number``,
@@ -14,9 +14,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..lineage import MIME_AUDIT, MIME_LINEAGE, MIME_RUN, MIME_VERSION, NODE_KINDS
+from ..lineage import (MIME_AUDIT, MIME_CANDIDATES, MIME_LINEAGE, MIME_REPORT, MIME_RUN,
+                       MIME_VERIFY, MIME_VERSION, NODE_KINDS)
 
 __all__ = ["SCHEMAS", "RUN_SCHEMA", "LINEAGE_SCHEMA", "AUDIT_SCHEMA", "PREVIEW_SCHEMA",
+           "REPORT_SCHEMA", "CANDIDATES_SCHEMA", "VERIFY_SCHEMA",
            "validate_payload", "schema_problems", "schema_rows", "schema_markdown"]
 
 
@@ -41,6 +43,24 @@ def _header(mime: str) -> dict[str, dict[str, Any]]:
                                    enum=[MIME_VERSION]),
             "mime": _t("string", "the payload's own media type", enum=[mime])}
 
+
+def _provenance(render: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The fields every output of the magics carries so it can be re-rendered (optional: a
+    payload built directly by a ``*_payload`` function has none; ``verify --notebook``
+    requires them)."""
+    return {
+        "render": _obj("what the output was rendered from, with the store", render,
+                       optional=True),
+        "ledger": _obj("the ledger head the output was rendered at", {
+            "block_seq": _t("integer", "block number"),
+            "digest": _hex("the block's hash: the store's digest then"),
+        }, nullable=True, optional=True),
+        "source_sha256": _hex("SHA-256 of the UTF-8 source of the cell that made the output",
+                              nullable=True, optional=True),
+    }
+
+
+_REF = {"ref": _hex("full id of what is shown")}
 
 _RULE = _obj("one rule of the policy, evaluated", {
     "rule": _t("string", "rule name, e.g. data_snooping"),
@@ -153,6 +173,9 @@ RUN_SCHEMA = _obj("application/vnd.qrp.run+json: one run instance's results", {
         "attestation_id": _hex("the fold_causality artifact"),
     }, nullable=True),
     "eligibility": PREVIEW_SCHEMA,
+    **_provenance({"ref": _hex("the run_instance_id shown"),
+                   "max_trials": _t("integer", "trials shown"),
+                   "max_points": _t("integer", "most points per equity curve")}),
 })
 
 LINEAGE_SCHEMA = _obj("application/vnd.qrp.lineage+json: a lineage DAG with its layout", {
@@ -182,6 +205,7 @@ LINEAGE_SCHEMA = _obj("application/vnd.qrp.lineage+json: a lineage DAG with its 
         "target": _t("string", "downstream node id"),
         "relation": _t("string", "relation name(s), joined with + when several"),
     })),
+    **_provenance({"ref": _hex("full id of the root")}),
 })
 
 _CHECK = _obj("one verification", {"check": _t("string", "what was verified"),
@@ -259,9 +283,61 @@ AUDIT_SCHEMA = _obj("application/vnd.qrp.audit+json: a candidate's verified evid
         "event_hash": _hex("SHA-256(prev_hash || payload)"),
     })),
     "checks": _arr("every verification made, with verdict", _CHECK),
+    **_provenance({"ref": _hex("the candidate_id audited")}),
 })
 
-SCHEMAS = {MIME_RUN: RUN_SCHEMA, MIME_LINEAGE: LINEAGE_SCHEMA, MIME_AUDIT: AUDIT_SCHEMA}
+REPORT_SCHEMA = _obj("application/vnd.qrp.report+json: a promotion's eligibility report", {
+    **_header(MIME_REPORT),
+    "eligibility_report_id": _hex("id = SHA-256 of `report` in canonical JSON"),
+    "candidate_id": _hex("the candidate evaluated"),
+    **_ID,
+    "run_instance_id": _hex("the instance the candidate came from"),
+    "level": _t("string", "level evaluated", enum=["candidate", "accepted"]),
+    "passed": _t("boolean", "promoted (true) or refused (false)"),
+    "report": _obj("the stored report exactly: rules with value, threshold and verdict, "
+                   "blockers, warnings, evidence, policy, actor, time"),
+    **_provenance({"ref": _hex("the eligibility_report_id shown")}),
+})
+
+CANDIDATES_SCHEMA = _obj("application/vnd.qrp.candidates+json: every promotion candidate", {
+    **_header(MIME_CANDIDATES),
+    "candidates": _arr("every candidate, by family, run_key, trial", _obj("candidate", {
+        "candidate_id": _hex("id"),
+        "status": _t("string", "status at the recorded head",
+                     enum=["exploratory", "candidate", "accepted", "rejected", "retired"]),
+        "run_key": _hex("run"),
+        "trial_index": _t("integer", "trial"),
+        "params": _obj("trial parameters"),
+        "sharpe_annual": _t("number", "in-sample annualized Sharpe", nullable=True),
+        "family": _t("string", "research family"),
+        "run_name": _t("string", "run name", nullable=True),
+        "eligibility_report_id": _hex("the report its status rests on", nullable=True),
+    })),
+    **_provenance({}),
+})
+
+VERIFY_SCHEMA = _obj("application/vnd.qrp.verify+json: a verify result", {
+    **_header(MIME_VERIFY),
+    "subject": _t("string", "what was verified", enum=["store", "notebook"]),
+    "target": _t("string", "the store or notebook path, as the user gave it (a label)"),
+    "ok": _t("boolean", "no problem found"),
+    "checked": _t("map", "what was checked -> how many", values=_t("integer", "count")),
+    "problems": _arr("every problem found", _obj("problem (free-form: table, row, problem; "
+                                                 "or cell, output, mime, problem)")),
+    "text": _t("string", "the result as `qrp verify` prints it"),
+    **_provenance({
+        "subject": _t("string", "store or notebook", enum=["store", "notebook"]),
+        "target": _t("string", "as above"),
+        "digests": _arr("recorded ledger digests checked (store)", _hex("digest"),
+                        optional=True),
+        "notebook_sha256": _hex("SHA-256 of the verified notebook's bytes (notebook)",
+                                optional=True),
+    }),
+})
+
+SCHEMAS = {MIME_RUN: RUN_SCHEMA, MIME_LINEAGE: LINEAGE_SCHEMA, MIME_AUDIT: AUDIT_SCHEMA,
+           MIME_REPORT: REPORT_SCHEMA, MIME_CANDIDATES: CANDIDATES_SCHEMA,
+           MIME_VERIFY: VERIFY_SCHEMA}
 
 
 # ---------------------------------------------------------------------------------------------

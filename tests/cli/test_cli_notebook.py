@@ -12,7 +12,9 @@ import pytest
 
 from qrp_jupyter.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_PROBLEMS
 from qrp_jupyter.lineage import lineage_payload
-from qrp_jupyter.views import lineage_bundle, run_bundle
+from qrp_jupyter.views import MIME_LINEAGE, MIME_RUN, lineage_bundle
+
+import saved_notebook as snb
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
@@ -25,12 +27,11 @@ def qrp(*args):
 
 @pytest.fixture
 def notebook(world, tmp_path):
-    bundles = [run_bundle(world.store, world.edge.run_key),
-               lineage_bundle(world.store, world.edge.run_instance_id)]
-    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
-        {"cell_type": "code", "execution_count": i + 1, "metadata": {}, "source": "x",
-         "outputs": [{"output_type": "display_data", "metadata": {}, "data": b}]}
-        for i, b in enumerate(bundles)]}
+    inst = world.edge.run_instance_id
+    cells = [snb.qrp_cell(world.store, "%%qrp_run\n", MIME_RUN,
+                          {"ref": inst, "max_trials": 10, "max_points": 400}),
+             snb.qrp_cell(world.store, f"%qrp_lineage {inst}", MIME_LINEAGE, {"ref": inst})]
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}
     path = tmp_path / "nb.ipynb"
     path.write_text(json.dumps(nb), encoding="utf-8")
     return path
@@ -50,7 +51,20 @@ def test_verify_notebook_passes_then_fails_on_an_edited_hash(world, notebook):
     assert bad.returncode == EXIT_PROBLEMS
     out = json.loads(bad.stdout)
     assert not out["ok"] and {p["cell"] for p in out["problems"]} == {0, 1}
-    assert all("0" * 64 in p["problem"] for p in out["problems"])
+    assert {p["cell"] for p in out["problems"] if "0" * 64 in p["problem"]} == {0, 1}
+
+
+def test_verify_notebook_re_renders_a_forged_number_with_real_ids_exit_4(world, notebook):
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    summary = nb["cells"][0]["outputs"][0]["data"][MIME_RUN]["summary"]
+    summary["best_sharpe_annual"] = 99.0
+    notebook.write_text(json.dumps(nb), encoding="utf-8")
+    bad = qrp("verify", "--notebook", str(notebook), "--db", world.store.path, "--json")
+    assert bad.returncode == EXIT_PROBLEMS, bad.stdout + bad.stderr
+    [p] = json.loads(bad.stdout)["problems"]
+    assert (p["cell"], p["output"], p["mime"]) == (0, 0, MIME_RUN)
+    assert p["problem"].startswith("the payload differs from the store's rendering at "
+                                   "$.summary.best_sharpe_annual: saved 99.0")
 
 
 def test_verify_notebook_bad_files_exit_2_with_what_where_fix(world, tmp_path):

@@ -1,0 +1,130 @@
+"""Payloads of the governance outputs: a promotion's eligibility report
+(``application/vnd.qrp.report+json``) and the candidate listing
+(``application/vnd.qrp.candidates+json``), with their text and static HTML.
+
+Both are read from the store alone: the report is the immutable stored report (its id is the
+SHA-256 of it), the listing is every candidate with the status it has in the store given.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from ..errors import NotFoundError
+from ..governance import list_candidates
+from ..lineage import MIME_CANDIDATES, MIME_REPORT, MIME_VERSION
+from ..store import Store
+from .html import _rules, _table, _verdict, _wrap
+from .svg import esc
+
+__all__ = ["report_payload", "report_text", "report_html", "candidates_payload",
+           "candidates_text", "candidates_html", "REFUSED_NEXT"]
+
+#: What a refusal asks of the quant, shown under its blockers.
+REFUSED_NEXT = ("next: the refusal is recorded as evidence; the status is unchanged. Improve "
+                "the research (a new run), or end the candidate with --to rejected --reason")
+
+
+def report_payload(store: Store, report_id: str) -> dict[str, Any]:
+    """JSON for ``application/vnd.qrp.report+json``: one stored eligibility report (a
+    promotion, passed or refused), with the ids a verifier needs at the top level.
+
+    Raises
+    ------
+    NotFoundError
+        When no report has the id ``report_id``.
+    """
+    row = store.one("eligibility_reports.get", (report_id,))
+    if row is None:
+        raise NotFoundError(f"no eligibility report {report_id!r} in {store.path}",
+                            where="eligibility_reports",
+                            fix="pass the eligibility_report_id of a promotion of this store")
+    report = json.loads(row["payload_json"])
+    run = store.one("runs.get", (report["run_key"],))
+    return {"qrp_mime_version": MIME_VERSION, "mime": MIME_REPORT,
+            "eligibility_report_id": row["eligibility_report_id"],
+            "candidate_id": row["candidate_id"], "run_key": report["run_key"],
+            "dataset_id_v2": run["dataset_id_v2"] if run is not None else None,
+            "run_instance_id": report["run_instance_id"], "level": row["level"],
+            "passed": bool(row["passed"]), "report": report}
+
+
+def _report_head(p: dict[str, Any]) -> str:
+    pol = p["report"]["policy"]
+    return (f"{'PROMOTED' if p['passed'] else 'REFUSED'}: candidate {p['candidate_id'][:12]} "
+            f"-> {p['level']} (eligibility_report_id {p['eligibility_report_id']}; policy "
+            f"{pol['name']} v{pol['version']})")
+
+
+def _report_notes(p: dict[str, Any]) -> list[str]:
+    r = p["report"]
+    notes = [f"blocker: {b}" for b in r["blockers"]] + [f"warning: {w}" for w in r["warnings"]]
+    return notes + ([] if p["passed"] else [REFUSED_NEXT])
+
+
+def report_text(p: dict[str, Any]) -> str:
+    """Plain text of a report payload: the verdict, every rule, then blockers in words."""
+    rows = [(rule["verdict"], rule["rule"], rule["metric"],
+             f"{rule['value']:.4g}" if isinstance(rule["value"], float) else str(rule["value"]),
+             f"{rule['op']} {rule['threshold']}", rule["severity"])
+            for rule in p["report"]["rules"]]
+    return "\n".join([_report_head(p)]
+                     + ["  [{:>7}] {:<16} {} = {} (needs {}; {})".format(*row) for row in rows]
+                     + [f"  {n}" for n in _report_notes(p)])
+
+
+def report_html(p: dict[str, Any]) -> str:
+    """Static HTML of a report payload."""
+    r = p["report"]
+    return _wrap("report", _report_head(p), [
+        _verdict(p["passed"], r["blockers"], r["warnings"]), _rules(r),
+        _table(["id", "value"], [("candidate_id", p["candidate_id"]),
+                                 ("eligibility_report_id", p["eligibility_report_id"]),
+                                 ("run_key", p["run_key"]),
+                                 ("run_instance_id", p["run_instance_id"]),
+                                 ("dataset_id_v2", p["dataset_id_v2"])]),
+        "" if p["passed"] else f"<div>{esc(REFUSED_NEXT)}</div>",
+    ])
+
+
+def _finite(v: Any) -> float | None:
+    return float(v) if v is not None and math.isfinite(float(v)) else None
+
+
+def candidates_payload(store: Store) -> dict[str, Any]:
+    """JSON for ``application/vnd.qrp.candidates+json``: every candidate of the store with its
+    status, trial and evidence link (the listing of ``qrp candidates``)."""
+    return {"qrp_mime_version": MIME_VERSION, "mime": MIME_CANDIDATES,
+            "candidates": [{"candidate_id": r["candidate_id"], "status": r["status"],
+                            "run_key": r["run_key"], "trial_index": r["trial_index"],
+                            "params": json.loads(r["params_json"]),
+                            "sharpe_annual": _finite(r["sharpe_annual"]),
+                            "family": r["family"], "run_name": r["run_name"],
+                            "eligibility_report_id": r["eligibility_report_id"]}
+                           for r in list_candidates(store)]}
+
+
+_CANDIDATE_HEAD = ["candidate_id", "status", "trial", "params", "Sharpe (annual)", "family",
+                   "run", "eligibility_report_id"]
+
+
+def _candidate_rows(p: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [(c["candidate_id"], c["status"], c["trial_index"],
+             json.dumps(c["params"], sort_keys=True), c["sharpe_annual"], c["family"],
+             c["run_name"], c["eligibility_report_id"]) for c in p["candidates"]]
+
+
+def candidates_text(p: dict[str, Any]) -> str:
+    """Plain text of a candidate listing: one line per candidate, full ids."""
+    lines = [f"QRP candidates: {len(p['candidates'])}"]
+    lines += ["  " + "  ".join("-" if v is None else f"{v:.4g}" if isinstance(v, float)
+                               else str(v) for v in row) for row in _candidate_rows(p)]
+    return "\n".join(lines)
+
+
+def candidates_html(p: dict[str, Any]) -> str:
+    """Static HTML of a candidate listing."""
+    return _wrap("candidates", f"QRP candidates: {len(p['candidates'])}",
+                 [_table(_CANDIDATE_HEAD, _candidate_rows(p))])
