@@ -29,11 +29,19 @@ def load_ipython_extension(ipython) -> None:
 
     The instance joins ``ipython.configurables`` (so ``%config QrpMagics`` finds it) and takes
     its settings from the shell's config (``c.QrpMagics.db = ...`` in ``ipython_config.py``).
+    A ``pre_run_cell`` hook lets it see the source of the cell being run, whose hash every QRP
+    output records.
     """
     from .magics import QrpMagics
 
-    ipython.register_magics(QrpMagics(shell=ipython))
+    magics = QrpMagics(shell=ipython)
+    ipython.register_magics(magics)
+    ipython.events.register("pre_run_cell", magics.note_cell)
 
 
 def unload_ipython_extension(ipython) -> None:
-    """Nothing to undo: the magics hold no resources between cells (stores are per call)."""
+    """Remove the ``pre_run_cell`` hook; the magics hold no other resources (stores are per
+    call)."""
+    magics = ipython.magics_manager.registry.get("QrpMagics")
+    if magics is not None and magics.note_cell in ipython.events.callbacks["pre_run_cell"]:
+        ipython.events.unregister("pre_run_cell", magics.note_cell)

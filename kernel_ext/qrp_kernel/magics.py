@@ -28,7 +28,10 @@ _DB_HELP = "store path for this call (default: QrpMagics.db)"
 @magics_class
 class QrpMagics(Magics):
     """Governed research from a notebook: ``%%qrp_run``, ``%qrp_promote``, ``%qrp_audit``,
-    ``%qrp_lineage``, ``%qrp_runs``, ``%qrp_candidates``, ``%qrp_verify``."""
+    ``%qrp_lineage``, ``%qrp_runs``, ``%qrp_candidates``, ``%qrp_verify``, ``%qrp_digest``."""
+
+    #: Source of the cell being run (IPython's ``ExecutionInfo.raw_cell``), or None.
+    cell_source: str | None = None
 
     db = Unicode(help="Path of the QRP store (SQLite). Default: $QRP_DB, else ./qrp.sqlite."
                  ).tag(config=True)
@@ -47,6 +50,11 @@ class QrpMagics(Magics):
         return str(default_db_path())
 
     # -- helpers ------------------------------------------------------------------------------
+    def note_cell(self, info: Any) -> None:
+        """``pre_run_cell`` hook: remember the cell's complete source as executed, which is
+        what Jupyter saves as its ``source``; every QRP output records its SHA-256."""
+        self.cell_source = getattr(info, "raw_cell", None)
+
     def _args(self, func: Callable[..., Any], line: str, magic: str) -> Any:
         """Parse ``line`` with ``func``'s ``@magic_arguments`` parser; one-line errors.
 
@@ -171,7 +179,11 @@ class QrpMagics(Magics):
     @line_magic
     @magic_arguments()
     @argument("--notebook", default=None, metavar="PATH",
-              help="check a saved notebook's embedded hashes against the store instead")
+              help="check a saved notebook's QRP outputs against the store instead (each "
+                   "rendered again from the store and compared byte for byte)")
+    @argument("--digest", action="append", default=None, metavar="HEX",
+              help="a ledger digest recorded earlier (%%qrp_digest, `qrp digest`): prove the "
+                   "store still extends it (repeatable)")
     @argument("--db", default=None, help=_DB_HELP)
     def qrp_verify(self, line: str = ""):
         """Check every hash and invariant in the store (or a saved notebook against it).
@@ -184,3 +196,15 @@ class QrpMagics(Magics):
 
         with self._errors("%qrp_verify"):
             return verify_magic(self, args)
+
+    @line_magic
+    @magic_arguments()
+    @argument("--db", default=None, help=_DB_HELP)
+    def qrp_digest(self, line: str = ""):
+        """Print the store's ledger head (its last line is the 64-hex digest to record outside
+        the file, for `%qrp_verify --digest`) and return it as a dict."""
+        args = self._args(self.qrp_digest, line, "%qrp_digest")
+        from .cmd.verify import digest_magic
+
+        with self._errors("%qrp_digest"):
+            return digest_magic(self, args)

@@ -1,15 +1,16 @@
 """``RunResult``: what ``%%qrp_run`` returns — identities, summary, and lazy access to the store.
 
-The rich display is the core's run bundle (:func:`qrp_jupyter.views.run_bundle`): ``text/plain``,
+The rich display is the core's run bundle (:func:`qrp_jupyter.views.render_bundle`): ``text/plain``,
 a static ``text/html`` (best trials, equity curves, the null distribution with the observed
 statistic marked, an eligibility preview) and ``application/vnd.qrp.run+json``, which embeds the
-``run_key``, ``dataset_id_v2`` and artifact hashes that ``qrp verify --notebook`` checks.
+``run_key``, ``dataset_id_v2`` and artifact hashes, the ledger head it was rendered at and the
+hash of the cell that displays it, so that ``qrp verify --notebook`` can render it again.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 __all__ = ["RunResult"]
 
@@ -29,7 +30,8 @@ class RunResult:
         The store the run was recorded in; data is read from it on demand.
     """
 
-    def __init__(self, outcome: Any, *, db: str, max_trials: int = 10, max_points: int = 400):
+    def __init__(self, outcome: Any, *, db: str, max_trials: int = 10, max_points: int = 400,
+                 cell: Callable[[], str | None] = lambda: None):
         self.run_key: str = outcome.run_key
         self.run_instance_id: str = outcome.run_instance_id
         self.dataset_id_v2: str = outcome.dataset_id_v2
@@ -39,7 +41,8 @@ class RunResult:
         self.db = db
         self.max_trials, self.max_points = max_trials, max_points
         self._outcome = outcome
-        self._bundle: dict[str, Any] | None = None
+        self._cell = cell  # the source of the cell showing the result, when it is shown
+        self._bundles: dict[str | None, dict[str, Any]] = {}
 
     def _store(self):
         from qrp_jupyter.store import open_store
@@ -79,17 +82,20 @@ class RunResult:
         from .cmd.promote import promote_run
 
         with self._store() as store:
-            return promote_run(store, self.run_instance_id, to, trial=trial)
+            return promote_run(store, self.run_instance_id, to, trial=trial,
+                               source=self._cell())
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
-        if self._bundle is None:
-            from qrp_jupyter.views import run_bundle
+        """The run bundle, rendered once per cell that shows it (each records its cell)."""
+        source = self._cell()
+        if source not in self._bundles:
+            from qrp_jupyter.views import MIME_RUN, render_bundle
 
+            render = {"ref": self.run_instance_id, "max_trials": self.max_trials,
+                      "max_points": self.max_points}
             with self._store() as store:
-                self._bundle = run_bundle(store, self.run_instance_id,
-                                          max_trials=self.max_trials,
-                                          max_points=self.max_points)
-        return dict(self._bundle)
+                self._bundles[source] = render_bundle(store, MIME_RUN, render, source=source)
+        return dict(self._bundles[source])
 
     def __repr__(self) -> str:
         return (f"RunResult(run_key={self.run_key[:12]}..., "

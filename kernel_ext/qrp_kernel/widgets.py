@@ -61,11 +61,15 @@ class LineageWidget(anywidget.AnyWidget):
         self._static = dict(static or {})
 
     @classmethod
-    def from_store(cls, store: Any, ref: str) -> "LineageWidget":
-        """The widget for a run or candidate ``ref`` (id or unique prefix) in ``store``."""
-        from qrp_jupyter.views import MIME_LINEAGE, lineage_bundle
+    def from_store(cls, store: Any, ref: str, *, source: str | None = None
+                   ) -> "LineageWidget":
+        """The widget for a run or candidate ``ref`` (id or unique prefix) in ``store``;
+        ``source`` is the cell's source, whose hash the static output records."""
+        from qrp_jupyter.lineage import resolve_lineage_ref
+        from qrp_jupyter.views import MIME_LINEAGE, render_bundle
 
-        bundle = lineage_bundle(store, ref)
+        _, root = resolve_lineage_ref(store, ref)
+        bundle = render_bundle(store, MIME_LINEAGE, {"ref": root}, source=source)
         return cls(bundle[MIME_LINEAGE], static=bundle)
 
     def _repr_mimebundle_(self, **kwargs: Any):

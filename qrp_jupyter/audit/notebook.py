@@ -34,8 +34,8 @@ from typing import Any, Callable
 
 from ..errors import NotFoundError, QrpError
 from ..identity import hash_payload, sha256_hex
-from ..lineage.mime import (MIME_AUDIT, MIME_CANDIDATES, MIME_LINEAGE, MIME_REPORT, MIME_RUN,
-                            MIME_TYPES, MIME_VERIFY, MIME_VERSION)
+from ..lineage.mime import (MIME_AUDIT, MIME_CANDIDATES, MIME_EVENT, MIME_LINEAGE, MIME_REPORT,
+                            MIME_RUN, MIME_TYPES, MIME_VERIFY, MIME_VERSION)
 from ..store import GENESIS_HASH, Store, decode_blob
 
 __all__ = ["verify_notebook", "NotebookReport", "NotebookProblem", "Rerender", "json_difference",
@@ -277,6 +277,13 @@ class _Checker:
             self.exists("promotion_candidates", "candidate_id", c["candidate_id"],
                         "candidate_id")
 
+    def check_event(self, p: dict[str, Any]) -> None:
+        if self.exists("governance_events", "event_hash", p["event_hash"], "event_hash"):
+            row = self.store.one("governance_events.by_hash", (p["event_hash"],))
+            if row["candidate_id"] != p["candidate_id"]:
+                self.problem(f"event {p['event_hash']} is of candidate {row['candidate_id']}, "
+                             f"not of candidate_id {p['candidate_id']}")
+
     def check_verify(self, p: dict[str, Any]) -> None:
         """A verify result quotes no id of its own: re-rendering is its whole check."""
 
@@ -326,7 +333,8 @@ class _Checker:
 
 _CHECKS = {MIME_RUN: _Checker.check_run, MIME_LINEAGE: _Checker.check_lineage,
            MIME_AUDIT: _Checker.check_audit, MIME_REPORT: _Checker.check_report,
-           MIME_CANDIDATES: _Checker.check_candidates, MIME_VERIFY: _Checker.check_verify}
+           MIME_CANDIDATES: _Checker.check_candidates, MIME_VERIFY: _Checker.check_verify,
+           MIME_EVENT: _Checker.check_event}
 #: Media types whose payload and text/html quote a run_key and a dataset_id_v2.
 _QUOTES_IDS = (MIME_RUN, MIME_LINEAGE, MIME_AUDIT, MIME_REPORT)
 

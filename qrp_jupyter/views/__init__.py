@@ -7,11 +7,11 @@ with what it was rendered from (:mod:`.provenance`), so :func:`verify_notebook` 
 saved notebook's outputs again from the store and compare them byte for byte.
 """
 
-from ..lineage import (MIME_AUDIT, MIME_CANDIDATES, MIME_LINEAGE, MIME_REPORT, MIME_RUN,
-                       MIME_TYPES, MIME_VERIFY, MIME_VERSION, lineage_payload)
+from ..lineage import (MIME_AUDIT, MIME_CANDIDATES, MIME_EVENT, MIME_LINEAGE, MIME_REPORT,
+                       MIME_RUN, MIME_TYPES, MIME_VERIFY, MIME_VERSION, lineage_payload)
 from .bundle import (audit_bundle, audit_payload, bundle, lineage_bundle, lineage_text,
                      run_bundle, run_text)
-from .governance import candidates_payload, report_payload
+from .governance import candidates_payload, event_payload, report_payload
 from .html import audit_html, lineage_html, run_html
 from .provenance import (PROVENANCE_FIELDS, render_bundle, render_payload, rerender,
                          source_sha256)
@@ -21,8 +21,9 @@ from .verification import verify_notebook, verify_payload, verify_render
 
 __all__ = [
     "MIME_RUN", "MIME_LINEAGE", "MIME_AUDIT", "MIME_REPORT", "MIME_CANDIDATES", "MIME_VERIFY",
-    "MIME_TYPES", "MIME_VERSION",
-    "run_payload", "lineage_payload", "audit_payload", "report_payload", "candidates_payload",
+    "MIME_EVENT", "MIME_TYPES", "MIME_VERSION",
+    "run_payload", "lineage_payload", "audit_payload", "report_payload", "event_payload",
+    "candidates_payload",
     "verify_payload", "verify_render",
     "bundle", "run_bundle", "lineage_bundle", "audit_bundle",
     "run_text", "lineage_text", "run_html", "lineage_html", "audit_html",

@@ -11,10 +11,11 @@ from typing import Any, Callable
 
 from ..audit import render_trace, trace
 from ..errors import ConfigError
-from ..lineage import (MIME_AUDIT, MIME_CANDIDATES, MIME_LINEAGE, MIME_REPORT, MIME_RUN,
-                       MIME_VERIFY, MIME_VERSION, lineage_payload)
+from ..lineage import (MIME_AUDIT, MIME_CANDIDATES, MIME_EVENT, MIME_LINEAGE, MIME_REPORT,
+                       MIME_RUN, MIME_VERIFY, MIME_VERSION, lineage_payload)
 from ..store import Store
-from .governance import candidates_html, candidates_text, report_html, report_text
+from .governance import (candidates_html, candidates_text, event_html, event_text, report_html,
+                         report_text)
 from .html import _wrap, audit_html, lineage_html, run_html
 from .run import run_payload
 from .svg import esc
@@ -98,6 +99,7 @@ _RENDER: dict[str, tuple[Callable[[dict], str], Callable[[dict], str]]] = {
     MIME_REPORT: (report_text, report_html),
     MIME_CANDIDATES: (candidates_text, candidates_html),
     MIME_VERIFY: (lambda p: p["text"], _verify_html),
+    MIME_EVENT: (event_text, event_html),
 }
 
 

@@ -1,9 +1,11 @@
 """Payloads of the governance outputs: a promotion's eligibility report
-(``application/vnd.qrp.report+json``) and the candidate listing
+(``application/vnd.qrp.report+json``), the end of a candidate's life
+(``application/vnd.qrp.event+json``) and the candidate listing
 (``application/vnd.qrp.candidates+json``), with their text and static HTML.
 
-Both are read from the store alone: the report is the immutable stored report (its id is the
-SHA-256 of it), the listing is every candidate with the status it has in the store given.
+All are read from the store alone: the report and the event are immutable stored rows (the
+report's id is the SHA-256 of it, the event is a link of the hash chain), the listing is every
+candidate with the status it has in the store given.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from typing import Any
 
 from ..errors import NotFoundError
 from ..governance import list_candidates
-from ..lineage import MIME_CANDIDATES, MIME_REPORT, MIME_VERSION
+from ..lineage import MIME_CANDIDATES, MIME_EVENT, MIME_REPORT, MIME_VERSION
 from ..store import Store
 from .html import _rules, _table, _verdict, _wrap
 from .svg import esc
 
-__all__ = ["report_payload", "report_text", "report_html", "candidates_payload",
-           "candidates_text", "candidates_html", "REFUSED_NEXT"]
+__all__ = ["report_payload", "report_text", "report_html", "event_payload", "event_text",
+           "event_html", "candidates_payload", "candidates_text", "candidates_html",
+           "REFUSED_NEXT"]
 
 #: What a refusal asks of the quant, shown under its blockers.
 REFUSED_NEXT = ("next: the refusal is recorded as evidence; the status is unchanged. Improve "
@@ -87,6 +90,52 @@ def report_html(p: dict[str, Any]) -> str:
                                  ("dataset_id_v2", p["dataset_id_v2"])]),
         "" if p["passed"] else f"<div>{esc(REFUSED_NEXT)}</div>",
     ])
+
+
+def event_payload(store: Store, event_hash: str) -> dict[str, Any]:
+    """JSON for ``application/vnd.qrp.event+json``: one governance event (a candidate
+    rejected or retired, with its reason) as the hash chain holds it.
+
+    Raises
+    ------
+    NotFoundError
+        When no event has the hash ``event_hash``.
+    """
+    row = store.one("governance_events.by_hash", (event_hash,))
+    if row is None:
+        raise NotFoundError(f"no governance event {event_hash!r} in {store.path}",
+                            where="governance_events",
+                            fix="pass the event_hash of an event of this store")
+    cand = store.one("promotion_candidates.get", (row["candidate_id"],))
+    run = store.one("runs.get", (cand["run_key"],)) if cand is not None else None
+    return {"qrp_mime_version": MIME_VERSION, "mime": MIME_EVENT,
+            "event_hash": row["event_hash"], "seq": row["seq"], "kind": row["kind"],
+            "candidate_id": row["candidate_id"],
+            "run_key": cand["run_key"] if cand is not None else None,
+            "dataset_id_v2": run["dataset_id_v2"] if run is not None else None,
+            "event": json.loads(row["payload_json"])}
+
+
+def _event_head(p: dict[str, Any]) -> str:
+    return f"candidate {p['candidate_id'][:12]} is now {p['event'].get('to_status')}"
+
+
+def event_text(p: dict[str, Any]) -> str:
+    """Plain text of an event payload: the new status, the reason, the event's hash."""
+    e = p["event"]
+    return "\n".join([_event_head(p), f"  reason: {e.get('reason')}",
+                      f"  event #{p['seq']} {p['kind']} by {e.get('actor')} at {e.get('at')}",
+                      f"  event_hash {p['event_hash']}"])
+
+
+def event_html(p: dict[str, Any]) -> str:
+    """Static HTML of an event payload."""
+    e = p["event"]
+    return _wrap("event", _event_head(p), [_table(["field", "value"], [
+        ("candidate_id", p["candidate_id"]), ("from", e.get("from_status")),
+        ("to", e.get("to_status")), ("reason", e.get("reason")), ("actor", e.get("actor")),
+        ("at", e.get("at")), ("seq", p["seq"]), ("event_hash", p["event_hash"]),
+        ("run_key", p["run_key"]), ("dataset_id_v2", p["dataset_id_v2"])])])
 
 
 def _finite(v: Any) -> float | None:

@@ -24,11 +24,11 @@ from typing import Any, Callable
 
 from ..errors import ConfigError
 from ..identity import sha256_hex
-from ..lineage import (MIME_AUDIT, MIME_CANDIDATES, MIME_LINEAGE, MIME_REPORT, MIME_RUN,
-                       MIME_VERIFY, lineage_payload)
+from ..lineage import (MIME_AUDIT, MIME_CANDIDATES, MIME_EVENT, MIME_LINEAGE, MIME_REPORT,
+                       MIME_RUN, MIME_VERIFY, lineage_payload)
 from ..store import Store
 from .bundle import audit_payload, bundle
-from .governance import candidates_payload, report_payload
+from .governance import candidates_payload, event_payload, report_payload
 from .run import run_payload
 
 __all__ = ["PROVENANCE_FIELDS", "source_sha256", "render_payload", "render_bundle",
@@ -58,6 +58,7 @@ _RENDERERS: dict[str, Callable[[Store, dict[str, Any], Path | None], dict[str, A
     MIME_AUDIT: lambda s, r, _: audit_payload(s, r["ref"]),
     MIME_REPORT: lambda s, r, _: report_payload(s, r["ref"]),
     MIME_CANDIDATES: lambda s, r, _: candidates_payload(s),
+    MIME_EVENT: lambda s, r, _: event_payload(s, r["ref"]),
     MIME_VERIFY: _verify,
 }
 

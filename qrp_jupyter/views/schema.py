@@ -14,11 +14,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..lineage import (MIME_AUDIT, MIME_CANDIDATES, MIME_LINEAGE, MIME_REPORT, MIME_RUN,
-                       MIME_VERIFY, MIME_VERSION, NODE_KINDS)
+from ..lineage import (MIME_AUDIT, MIME_CANDIDATES, MIME_EVENT, MIME_LINEAGE, MIME_REPORT,
+                       MIME_RUN, MIME_VERIFY, MIME_VERSION, NODE_KINDS)
 
 __all__ = ["SCHEMAS", "RUN_SCHEMA", "LINEAGE_SCHEMA", "AUDIT_SCHEMA", "PREVIEW_SCHEMA",
-           "REPORT_SCHEMA", "CANDIDATES_SCHEMA", "VERIFY_SCHEMA",
+           "REPORT_SCHEMA", "EVENT_SCHEMA", "CANDIDATES_SCHEMA", "VERIFY_SCHEMA",
            "validate_payload", "schema_problems", "schema_rows", "schema_markdown"]
 
 
@@ -299,6 +299,19 @@ REPORT_SCHEMA = _obj("application/vnd.qrp.report+json: a promotion's eligibility
     **_provenance({"ref": _hex("the eligibility_report_id shown")}),
 })
 
+EVENT_SCHEMA = _obj("application/vnd.qrp.event+json: a candidate rejected or retired", {
+    **_header(MIME_EVENT),
+    "event_hash": _hex("SHA-256(prev_hash // payload): the event's link in the chain"),
+    "seq": _t("integer", "chain position"),
+    "kind": _t("string", "event kind (rejected, retired)"),
+    "candidate_id": _hex("the candidate"),
+    "run_key": _hex("the candidate's run (also quoted in text/html)", nullable=True),
+    "dataset_id_v2": _hex("exact data the run consumed", nullable=True),
+    "event": _obj("the stored event payload exactly: from_status, to_status, reason, actor, "
+                  "at, ..."),
+    **_provenance({"ref": _hex("the event_hash shown")}),
+})
+
 CANDIDATES_SCHEMA = _obj("application/vnd.qrp.candidates+json: every promotion candidate", {
     **_header(MIME_CANDIDATES),
     "candidates": _arr("every candidate, by family, run_key, trial", _obj("candidate", {
@@ -337,7 +350,7 @@ VERIFY_SCHEMA = _obj("application/vnd.qrp.verify+json: a verify result", {
 
 SCHEMAS = {MIME_RUN: RUN_SCHEMA, MIME_LINEAGE: LINEAGE_SCHEMA, MIME_AUDIT: AUDIT_SCHEMA,
            MIME_REPORT: REPORT_SCHEMA, MIME_CANDIDATES: CANDIDATES_SCHEMA,
-           MIME_VERIFY: VERIFY_SCHEMA}
+           MIME_VERIFY: VERIFY_SCHEMA, MIME_EVENT: EVENT_SCHEMA}
 
 
 # ---------------------------------------------------------------------------------------------

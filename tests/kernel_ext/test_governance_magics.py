@@ -38,7 +38,7 @@ def test_promote_a_run_to_candidate_then_accepted(ip, world):
     bundle = out._repr_mimebundle_()
     assert bundle["text/plain"].startswith(f"PROMOTED: candidate {cid[:12]} -> accepted")
     assert out.data.eligibility_report_id in bundle["text/plain"]
-    assert "<table>" in bundle["text/html"]
+    assert "<table" in bundle["text/html"] and "application/vnd.qrp.report+json" in bundle
 
 
 def test_promote_a_chosen_trial(ip, world):
@@ -65,7 +65,7 @@ def test_refused_promotion_is_an_outcome_shown_and_returned_not_an_error(ip, wor
         assert f"  blocker: {blocker}" in text.splitlines()
     assert "next: the refusal is recorded" in text
     assert "REFUSED:" in cell.captured.stdout  # what the shell displayed for the cell
-    assert "<table>" in out._repr_mimebundle_()["text/html"]
+    assert "<table" in out._repr_mimebundle_()["text/html"]
     # The status did not move: the candidate stays exploratory.
     assert status(world, res.candidate_id) == "exploratory"
     # The refusal is evidence: the candidate, one failing report and one refusal event.
@@ -216,34 +216,49 @@ def test_verify_store_ok_then_tampered(ip, world):
     assert any("problem" in t for t in cell.texts)
 
 
-def _saved_notebook(path, outputs):
+def _saved_notebook(path, cells):
+    """A notebook saved by nbformat: one code cell per ``(source, [data, ...])``."""
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    for i, data in enumerate(outputs):
-        cell = nbformat.v4.new_code_cell(f"# cell {i}")
-        cell.outputs.append(nbformat.v4.new_output("execute_result", data=data,
-                                                   execution_count=i + 1))
+    for i, (source, outputs) in enumerate(cells):
+        cell = nbformat.v4.new_code_cell(source)
+        for data in outputs:
+            cell.outputs.append(nbformat.v4.new_output("execute_result", data=data,
+                                                       execution_count=i + 1))
         nb.cells.append(cell)
     nbformat.write(nb, str(path))
     return path
 
 
+def shown(ip, source):
+    """Run ``source`` as a cell; the mime data its result shows, as a saved notebook holds it
+    (a result is rendered when the cell shows it: right after the cell ran)."""
+    cell = run(ip, source)
+    assert cell.error is None, cell.error
+    value = cell.value
+    data = value._repr_mimebundle_()
+    data = data[0] if isinstance(data, tuple) else data  # a widget: (data, metadata)
+    return cell, json.loads(json.dumps(data))
+
+
+NB_RUN = ('%%qrp_run\nfamily = "t-nb"\n[data]\ndataset = "edge"\n[strategy]\n'
+          'kind = "ts_momentum"\n[strategy.grid]\nlookback = [1, 2]\n[walk_forward]\n'
+          "enabled = false\n[nulls.reality_check]\nreps = 19\n[nulls.spa_stepm]\n"
+          "enabled = false\n[nulls.pbo]\nenabled = false\n")
+
+
 def test_verify_notebook_checks_saved_outputs_against_the_store(ip, world, tmp_path):
-    body = ('family = "t-nb"\n[data]\ndataset = "edge"\n[strategy]\nkind = "ts_momentum"\n'
-            "[strategy.grid]\nlookback = [1, 2]\n[walk_forward]\nenabled = false\n"
-            "[nulls.reality_check]\nreps = 19\n[nulls.spa_stepm]\nenabled = false\n"
-            "[nulls.pbo]\nenabled = false\n")
-    res = run(ip, "%%qrp_run\n" + body).value
-    lineage = run(ip, f"%qrp_lineage {res.run_instance_id}").value
-    data = [json.loads(json.dumps(res._repr_mimebundle_())),
-            json.loads(json.dumps(lineage._repr_mimebundle_()[0]))]
-    good = _saved_notebook(tmp_path / "good.ipynb", data)
+    res, run_data = shown(ip, NB_RUN)
+    lineage_src = f"%qrp_lineage {res.value.run_instance_id}"
+    _, lineage_data = shown(ip, lineage_src)
+    good = _saved_notebook(tmp_path / "good.ipynb", [(NB_RUN, [run_data]),
+                                                     (lineage_src, [lineage_data])])
     cell = run(ip, f"%qrp_verify --notebook {good}")
     assert cell.error is None, cell.error
     assert "OK" in cell.value._repr_mimebundle_()["text/plain"]
 
-    text = good.read_text(encoding="utf-8").replace(res.dataset_id_v2[:20], "0" * 20)
+    text = good.read_text(encoding="utf-8").replace(res.value.dataset_id_v2[:20], "0" * 20)
     bad = tmp_path / "bad.ipynb"
     bad.write_text(text, encoding="utf-8")
     cell = run(ip, f"%qrp_verify --notebook {bad}")

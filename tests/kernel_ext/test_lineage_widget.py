@@ -23,15 +23,16 @@ def _node() -> str:
 
 
 def test_lineage_magic_returns_the_widget_with_the_core_payload(ip, world, counts):
-    from qrp_jupyter.views import MIME_LINEAGE, lineage_bundle
+    from qrp_jupyter.views import MIME_LINEAGE, render_bundle
 
     before = counts(world.store)
-    cell = run(ip, f"%qrp_lineage {world.edge.run_key[:10]}")
+    source = f"%qrp_lineage {world.edge.run_key[:10]}"
+    cell = run(ip, source)
     assert cell.error is None, cell.error
     w = cell.value
     assert isinstance(w, LineageWidget)
     assert counts(world.store) == before
-    core = lineage_bundle(world.store, world.edge.run_key)
+    core = render_bundle(world.store, MIME_LINEAGE, {"ref": world.edge.run_key}, source=source)
     assert w.payload == core[MIME_LINEAGE]
     assert {n["kind"] for n in w.payload["nodes"]} >= {"dataset", "run", "run_instance"}
 

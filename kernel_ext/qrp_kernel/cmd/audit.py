@@ -13,11 +13,13 @@ __all__ = ["audit_magic"]
 def audit_magic(magics: Any, args: Any) -> Rich:
     """The core's audit bundle; when a check fails it is shown, then raised as a UsageError."""
     from IPython.display import display
-    from qrp_jupyter.views import MIME_AUDIT, audit_bundle
+    from qrp_jupyter.governance import resolve_candidate
     from qrp_jupyter.store import open_store
+    from qrp_jupyter.views import MIME_AUDIT, render_bundle
 
     with open_store(magics.store_path(args.db), create=False) as store:
-        bundle = audit_bundle(store, args.ref)
+        cid = resolve_candidate(store, args.ref)["candidate_id"]
+        bundle = render_bundle(store, MIME_AUDIT, {"ref": cid}, source=magics.cell_source)
     payload = bundle.get(MIME_AUDIT, {})
     out = Rich(bundle, payload)
     failed = [c for c in payload.get("checks", []) if not c.get("ok", True)]

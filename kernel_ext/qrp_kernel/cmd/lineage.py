@@ -13,4 +13,4 @@ def lineage_magic(magics: Any, args: Any):
     from ..widgets import LineageWidget
 
     with open_store(magics.store_path(args.db), create=False) as store:
-        return LineageWidget.from_store(store, args.ref)
+        return LineageWidget.from_store(store, args.ref, source=magics.cell_source)

@@ -21,10 +21,22 @@ def runs_frame(magics: Any, args: Any):
 
 
 def candidates_frame(magics: Any, args: Any):
+    """The candidates as a DataFrame that displays as the core's candidate listing
+    (``application/vnd.qrp.candidates+json``); slices of it are plain DataFrames."""
     import pandas as pd
     from qrp_jupyter.governance import list_candidates
     from qrp_jupyter.store import open_store
+    from qrp_jupyter.views import MIME_CANDIDATES, render_bundle
+
+    class CandidateFrame(pd.DataFrame):
+        _metadata = ["qrp_bundle"]
+
+        def _repr_mimebundle_(self, include=None, exclude=None):
+            return dict(self.qrp_bundle)
 
     with open_store(magics.store_path(args.db), create=False) as store:
+        bundle = render_bundle(store, MIME_CANDIDATES, {}, source=magics.cell_source)
         rows = list_candidates(store)
-    return pd.DataFrame.from_records(rows, columns=_CANDIDATE_COLUMNS)
+    frame = CandidateFrame(pd.DataFrame.from_records(rows, columns=_CANDIDATE_COLUMNS))
+    frame.qrp_bundle = bundle
+    return frame

@@ -16,7 +16,6 @@ reviewer needs to read, and would make a notebook that demonstrates a refusal fa
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from ..display import Rich
@@ -26,34 +25,12 @@ __all__ = ["promote_magic", "promote_run", "promotion_bundle"]
 
 _ENDS = ("rejected", "retired")
 
-#: What a refusal asks of the quant, shown under its blockers.
-_REFUSED_NEXT = ("next: the refusal is recorded as evidence; the status is unchanged. Improve "
-                 "the research (a new run), or end the candidate with --to rejected --reason")
+def promotion_bundle(store: Any, res: Any, *, source: str | None = None) -> dict[str, Any]:
+    """The core's report bundle (``application/vnd.qrp.report+json``) of a
+    :class:`qrp_jupyter.governance.PromotionResult`, stamped with the cell's ``source``."""
+    from qrp_jupyter.views import MIME_REPORT, render_bundle
 
-
-def promotion_bundle(res: Any) -> dict[str, str]:
-    """``text/plain`` + ``text/html`` of a :class:`qrp_jupyter.governance.PromotionResult`."""
-    r = res.report
-    verdict = "PROMOTED" if res.passed else "REFUSED"
-    head = (f"{verdict}: candidate {res.candidate_id[:12]} -> {res.level} "
-            f"(eligibility_report_id {res.eligibility_report_id}; policy "
-            f"{r['policy']['name']} v{r['policy']['version']})")
-    rules = [(rule["verdict"], rule["rule"], rule["metric"],
-              f"{rule['value']:.4g}" if isinstance(rule["value"], float) else str(rule["value"]),
-              f"{rule['op']} {rule['threshold']}", rule["severity"]) for rule in r["rules"]]
-    notes = [f"blocker: {b}" for b in r["blockers"]] + [f"warning: {w}" for w in r["warnings"]]
-    if not res.passed:
-        notes.append(_REFUSED_NEXT)
-    text = "\n".join([head] + ["  [{:>7}] {:<16} {} = {} (needs {}; {})".format(*row)
-                               for row in rules] + [f"  {n}" for n in notes])
-    cells = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
-                    for row in rules)
-    table = ("<table><thead><tr><th>verdict</th><th>rule</th><th>metric</th><th>value</th>"
-             f"<th>needs</th><th>severity</th></tr></thead><tbody>{cells}</tbody></table>")
-    items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
-    return {"text/plain": text,
-            "text/html": f"<p><strong>{html.escape(head)}</strong></p>{table}"
-                         + (f"<ul>{items}</ul>" if items else "")}
+    return render_bundle(store, MIME_REPORT, {"ref": res.eligibility_report_id}, source=source)
 
 
 def _check_level(to: str, reason: str | None) -> None:
@@ -79,13 +56,14 @@ def _candidate_or_none(store: Any, ref: str) -> dict[str, Any] | None:
         return None
 
 
-def promote_run(store: Any, run_ref: str, to: str, *, trial: int | None = None) -> Rich:
+def promote_run(store: Any, run_ref: str, to: str, *, trial: int | None = None,
+                source: str | None = None) -> Rich:
     """Candidate of one trial of a run (created once), then promoted to ``to``."""
     from qrp_jupyter.governance import create_candidate, promote
 
     cand = create_candidate(store, run_ref, trial)
     res = promote(store, cand["candidate_id"], to)
-    return Rich(promotion_bundle(res), res)
+    return Rich(promotion_bundle(store, res, source=source), res)
 
 
 def promote_magic(magics: Any, args: Any) -> Rich:
@@ -93,6 +71,7 @@ def promote_magic(magics: Any, args: Any) -> Rich:
     from qrp_jupyter.governance import promote, reject, retire
     from qrp_jupyter.runs import resolve_instance
     from qrp_jupyter.store import open_store
+    from qrp_jupyter.views import MIME_EVENT, render_bundle
 
     _check_level(args.to, args.reason)
     with open_store(magics.store_path(args.db), create=False) as store:
@@ -103,7 +82,8 @@ def promote_magic(magics: Any, args: Any) -> Rich:
                 raise usage_error("%qrp_promote", f"{args.ref!r} is a run, not a candidate",
                                   where="REF", fix="a run's trial becomes a candidate with "
                                                    "--to candidate first")
-            out = promote_run(store, args.ref, args.to, trial=args.trial)
+            out = promote_run(store, args.ref, args.to, trial=args.trial,
+                              source=magics.cell_source)
         elif args.trial is not None:
             raise usage_error("%qrp_promote", "--trial applies to a run, not to candidate "
                               f"{cand['candidate_id'][:12]}", where="--trial",
@@ -111,9 +91,9 @@ def promote_magic(magics: Any, args: Any) -> Rich:
         elif args.to in _ENDS:
             end = {"rejected": reject, "retired": retire}[args.to]
             done = end(store, cand["candidate_id"], args.reason or "")
-            text = f"candidate {done['candidate_id'][:12]} is now {done['status']}"
-            return Rich({"text/plain": text, "text/html": f"<p>{html.escape(text)}</p>"}, done)
+            return Rich(render_bundle(store, MIME_EVENT, {"ref": done["event"]["event_hash"]},
+                                      source=magics.cell_source), done)
         else:
             res = promote(store, cand["candidate_id"], args.to)
-            out = Rich(promotion_bundle(res), res)
+            out = Rich(promotion_bundle(store, res, source=magics.cell_source), res)
     return out

@@ -81,4 +81,4 @@ def run_cell(magics: Any, args: Any, body: str):
         outcome = execute_run(store, cfg, namespace=magics.shell.user_ns,
                               base_dir=Path.cwd(), progress=progress)
     return RunResult(outcome, db=db, max_trials=magics.max_trials,
-                     max_points=magics.max_points)
+                     max_points=magics.max_points, cell=lambda: magics.cell_source)

@@ -1,29 +1,64 @@
-"""``%qrp_verify``: every hash and invariant of the store, or a saved notebook against it."""
+"""``%qrp_verify`` and ``%qrp_digest``: every hash and invariant of the store (or a saved
+notebook against it), and the ledger head to record outside the file."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from ..display import Rich, text_bundle
+from ..display import Rich
 from ..errors import usage_error
 
-__all__ = ["verify_magic"]
+__all__ = ["verify_magic", "digest_magic"]
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def _digests(args: Any) -> list[str]:
+    out = []
+    for d in args.digest or []:
+        if not _HEX64.fullmatch(d.strip().lower()):
+            raise usage_error("%qrp_verify", f"{d[:80]!r} is not a ledger digest",
+                              where="--digest", fix="a digest is the 64 hex characters "
+                                                    "%qrp_digest prints last")
+        out.append(d.strip().lower())
+    if out and args.notebook:
+        raise usage_error("%qrp_verify", "--digest checks the store, not a notebook",
+                          where="--digest", fix="verify the store with --digest, and the "
+                                                "notebook in another call")
+    return out
 
 
 def verify_magic(magics: Any, args: Any) -> Rich:
+    """The verify output (``application/vnd.qrp.verify+json``); problems are shown, then
+    raised as a one-line UsageError."""
     from IPython.display import display
-    from qrp_jupyter.audit import verify, verify_notebook
     from qrp_jupyter.store import open_store
+    from qrp_jupyter.views import MIME_VERIFY, render_bundle, verify_render
 
     db = magics.store_path(args.db)
+    render = verify_render(target=args.notebook or db, notebook=args.notebook,
+                           digests=_digests(args))
     with open_store(db, create=False) as store:
-        rep = verify_notebook(store, args.notebook) if args.notebook else verify(store)
-    subject = f"notebook {args.notebook}" if args.notebook else f"store {db}"
-    out = Rich(text_bundle(rep.text(), title=f"qrp verify: {subject}"), rep)
-    if not rep.ok:
+        bundle = render_bundle(store, MIME_VERIFY, render, source=magics.cell_source)
+    payload = bundle[MIME_VERIFY]
+    out = Rich(bundle, payload)
+    if not payload["ok"]:
         display(out)
-        n = len(rep.to_dict().get("problems", []))
-        raise usage_error("%qrp_verify", f"{subject} has {n} problem(s), listed above",
-                          where=subject, fix="treat its evidence as untrusted: restore the "
-                                             "file from a backup or re-run the research")
+        subject = f"{payload['subject']} {payload['target']}"
+        raise usage_error("%qrp_verify", f"{subject} has {len(payload['problems'])} "
+                          "problem(s), listed above", where=subject,
+                          fix="treat its evidence as untrusted: restore the file from a backup "
+                              "or re-run the research")
     return out
+
+
+def digest_magic(magics: Any, args: Any) -> dict[str, Any]:
+    """Print the ledger head as ``qrp digest`` does and return it."""
+    from qrp_jupyter.audit import digest_text, ledger_digest
+    from qrp_jupyter.store import open_store
+
+    with open_store(magics.store_path(args.db), create=False) as store:
+        d = ledger_digest(store)
+    print(digest_text(d))
+    return d
