@@ -18,7 +18,7 @@ MIME_CANDIDATES = "application/vnd.qrp.candidates+json"
 MIME_VERIFY = "application/vnd.qrp.verify+json"
 MIME_EVENT = "application/vnd.qrp.event+json"
 #: Every QRP vendor media type, in a fixed order.
-MIME_TYPES = (MIME_RUN, MIME_LINEAGE, MIME_AUDIT, MIME_REPORT, MIME_CANDIDATES, MIME_VERIFY,
-              MIME_EVENT)
+MIME_TYPES = (MIME_RUN, MIME_LINEAGE, MIME_AUDIT, MIME_REPORT, MIME_EVENT, MIME_CANDIDATES,
+              MIME_VERIFY)
 #: ``qrp_mime_version`` of every payload; bumped only for an incompatible format change.
 MIME_VERSION = 1

@@ -1,4 +1,5 @@
-"""Static, self-contained ``text/html`` for the three QRP payloads.
+"""Static, self-contained ``text/html`` for the run, lineage and audit payloads, and the
+building blocks the governance payloads' HTML (:mod:`.governance`) shares.
 
 The HTML is what a saved or exported notebook shows without a kernel or an extension: tables
 and inline SVG only, no script, no external URL, every string escaped. It is well-formed XML

@@ -16,9 +16,9 @@ from qrp_jupyter.audit import render_trace, trace
 from qrp_jupyter.errors import ConfigError, NotFoundError
 from qrp_jupyter.governance import create_candidate, preview_eligibility, promote
 from qrp_jupyter.store import decode_array, decode_json
-from qrp_jupyter.views import (MIME_AUDIT, MIME_LINEAGE, MIME_RUN, audit_bundle, audit_payload,
-                               bundle, lineage_bundle, lineage_payload, run_bundle, run_payload,
-                               schema_markdown, validate_payload)
+from qrp_jupyter.views import (MIME_AUDIT, MIME_LINEAGE, MIME_RUN, MIME_TYPES, audit_bundle,
+                               audit_payload, bundle, lineage_bundle, lineage_payload,
+                               run_bundle, run_payload, schema_markdown, validate_payload)
 
 import insider
 
@@ -251,9 +251,10 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "mime-types.md"
 
 def test_the_doc_quotes_every_field_table_and_its_examples_validate():
     text = DOC.read_text(encoding="utf-8")
-    for mime in (MIME_RUN, MIME_LINEAGE, MIME_AUDIT):
+    for mime in MIME_TYPES:
         assert schema_markdown(mime) in text, f"regenerate the {mime} table in {DOC.name}"
+        assert f"## `{mime}`" in text, mime
     examples = [json.loads(block) for block in re.findall(r"```json\n(.*?)\n```", text, re.S)]
-    assert [e["mime"] for e in examples] == [MIME_RUN, MIME_LINEAGE, MIME_AUDIT]
+    assert [e["mime"] for e in examples] == list(MIME_TYPES)
     for e in examples:
         assert validate_payload(e) == []
