@@ -30,6 +30,16 @@ REFUSED_NEXT = ("next: the refusal is recorded as evidence; the status is unchan
                 "the research (a new run), or end the candidate with --to rejected --reason")
 
 
+def _stored(store: Store, statement: str, key: str, what: str) -> Any:
+    """The one row ``statement`` finds for ``key``, or a NotFoundError naming ``what``."""
+    row = store.one(statement, (key,))
+    if row is None:
+        table = statement.split(".")[0]
+        raise NotFoundError(f"no {what} {key!r} in {store.path}", where=table,
+                            fix=f"pass the id of a {what} of this store")
+    return row
+
+
 def report_payload(store: Store, report_id: str) -> dict[str, Any]:
     """JSON for ``application/vnd.qrp.report+json``: one stored eligibility report (a
     promotion, passed or refused), with the ids a verifier needs at the top level.
@@ -39,11 +49,7 @@ def report_payload(store: Store, report_id: str) -> dict[str, Any]:
     NotFoundError
         When no report has the id ``report_id``.
     """
-    row = store.one("eligibility_reports.get", (report_id,))
-    if row is None:
-        raise NotFoundError(f"no eligibility report {report_id!r} in {store.path}",
-                            where="eligibility_reports",
-                            fix="pass the eligibility_report_id of a promotion of this store")
+    row = _stored(store, "eligibility_reports.get", report_id, "eligibility report")
     report = json.loads(row["payload_json"])
     run = store.one("runs.get", (report["run_key"],))
     return {"qrp_mime_version": MIME_VERSION, "mime": MIME_REPORT,
@@ -101,11 +107,7 @@ def event_payload(store: Store, event_hash: str) -> dict[str, Any]:
     NotFoundError
         When no event has the hash ``event_hash``.
     """
-    row = store.one("governance_events.by_hash", (event_hash,))
-    if row is None:
-        raise NotFoundError(f"no governance event {event_hash!r} in {store.path}",
-                            where="governance_events",
-                            fix="pass the event_hash of an event of this store")
+    row = _stored(store, "governance_events.by_hash", event_hash, "governance event")
     cand = store.one("promotion_candidates.get", (row["candidate_id"],))
     run = store.one("runs.get", (cand["run_key"],)) if cand is not None else None
     return {"qrp_mime_version": MIME_VERSION, "mime": MIME_EVENT,

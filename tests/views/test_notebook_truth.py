@@ -9,9 +9,9 @@ import pytest
 from qrp_jupyter.governance import create_candidate, promote, retire
 from qrp_jupyter.runs import execute_run
 from qrp_jupyter.store import Store
-from qrp_jupyter.views import (MIME_AUDIT, MIME_CANDIDATES, MIME_LINEAGE, MIME_REPORT, MIME_RUN,
-                               MIME_VERIFY, render_bundle, validate_payload, verify_notebook,
-                               verify_render)
+from qrp_jupyter.views import (MIME_AUDIT, MIME_CANDIDATES, MIME_EVENT, MIME_LINEAGE,
+                               MIME_REPORT, MIME_RUN, MIME_VERIFY, render_bundle,
+                               validate_payload, verify_notebook, verify_render)
 from world_configs import EDGE_TOML
 
 import insider
@@ -250,3 +250,41 @@ def test_json_numbers_rewritten_by_jupyterlab_still_compare(world, saved):
     snb.save(path, nb)
     cell, _, text = one_problem(world, path)
     assert cell == 4 and f"$.nodes[0].x: saved true, store {float(x)}" in text
+
+
+def test_a_forged_status_in_the_candidate_listing(world, saved):
+    path, _, _ = saved
+    nb = snb.read(path)
+    listing = snb.data(nb, 5)[MIME_CANDIDATES]
+    i = next(k for k, c in enumerate(listing["candidates"]) if c["status"] == "exploratory")
+    listing["candidates"][i]["status"] = "accepted"
+    snb.save(path, nb)
+    cell, _, text = one_problem(world, path)
+    assert cell == 5 and text == ("the payload differs from the store's rendering at "
+                                  f"$.candidates[{i}].status: saved \"accepted\", store "
+                                  "\"exploratory\"")
+
+
+def test_a_forged_reason_of_a_retirement(world, saved, tmp_path):
+    path, cid, _ = saved
+    done = retire(world.store, cid, "superseded")
+    source = f'%qrp_promote {cid[:12]} --to retired --reason "superseded"'
+    nb = snb.read(path)
+    nb["cells"].append(snb.qrp_cell(world.store, source, MIME_EVENT,
+                                    {"ref": done["event"]["event_hash"]}))
+    snb.save(path, nb)
+    assert verify_notebook(world.store, path).ok
+    snb.data(nb, 8)[MIME_EVENT]["event"]["reason"] = "approved by the committee"
+    snb.save(path, nb)
+    cell, _, text = one_problem(world, path)
+    assert cell == 8 and "$.event.reason: saved \"approved by the committee\"" in text
+
+
+def test_render_inputs_naming_nothing_in_the_store(world, saved):
+    path, _, _ = saved
+    nb = snb.read(path)
+    snb.data(nb, 2)[MIME_REPORT]["render"]["ref"] = "0" * 64
+    snb.save(path, nb)
+    cell, _, text = one_problem(world, path)
+    assert cell == 2 and text.startswith("cannot be re-rendered from the store as of ledger "
+                                         "block ") and "no eligibility report" in text
