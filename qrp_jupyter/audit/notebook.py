@@ -116,9 +116,11 @@ class _Checker:
         self.at: tuple[int | None, int | None, str | None] = (None, None, None)
 
     def as_of(self, block_seq: int) -> Store:
-        """The store as ledger block ``block_seq`` left it, made once per head."""
+        """The store as ledger block ``block_seq`` left it. Outputs come roughly in the order
+        of their heads, so only the latest copy is kept (each is the whole store in memory)."""
         if block_seq not in self._heads:
-            self._heads[block_seq] = self.store.as_of(block_seq)
+            self.close()
+            self._heads = {block_seq: self.store.as_of(block_seq)}
         return self._heads[block_seq]
 
     def close(self) -> None:

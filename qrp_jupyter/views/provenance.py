@@ -22,7 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import ConfigError
+from ..errors import ConfigError, StoreError
 from ..identity import sha256_hex
 from ..lineage import (MIME_AUDIT, MIME_CANDIDATES, MIME_EVENT, MIME_LINEAGE, MIME_REPORT,
                        MIME_RUN, MIME_VERIFY, lineage_payload)
@@ -103,13 +103,19 @@ def render_bundle(store: Store, mime: str, render: dict[str, Any], *,
 
     The head is read before and after rendering; if another writer moved it in between, the
     output is rendered again, so the recorded head is the state it was rendered from.
+
+    Raises
+    ------
+    StoreError
+        When other writers kept moving the head through every attempt.
     """
     for _ in range(_ATTEMPTS):
         before = ledger_stamp(store)
         content = render_payload(store, mime, render, base=base)
         if ledger_stamp(store) == before:
-            break
-    return bundle(_stamped(content, render, before, source_sha256(source)))
+            return bundle(_stamped(content, render, before, source_sha256(source)))
+    raise StoreError(f"the store changed while {mime} was rendered, {_ATTEMPTS} times",
+                     where=store.path, fix="run the cell again when the other writers are done")
 
 
 def rerender(store: Store, payload: dict[str, Any], *, source_hash: str | None,

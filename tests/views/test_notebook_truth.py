@@ -288,3 +288,33 @@ def test_render_inputs_naming_nothing_in_the_store(world, saved):
     cell, _, text = one_problem(world, path)
     assert cell == 2 and text.startswith("cannot be re-rendered from the store as of ledger "
                                          "block ") and "no eligibility report" in text
+
+
+def test_the_recorded_head_is_the_state_rendered_even_with_another_writer(world, monkeypatch):
+    import qrp_jupyter.views.provenance as provenance
+    from qrp_jupyter.errors import StoreError
+    from qrp_jupyter.governance import list_candidates
+
+    plain = provenance._RENDERERS[MIME_CANDIDATES]
+    writes = iter([world.edge.run_instance_id])
+
+    def racing(store, render, base):  # another writer commits while the first rendering runs
+        out = plain(store, render, base)
+        ref = next(writes, None)
+        if ref is not None:
+            create_candidate(store, ref)
+        return out
+
+    monkeypatch.setitem(provenance._RENDERERS, MIME_CANDIDATES, racing)
+    b = render_bundle(world.store, MIME_CANDIDATES, {}, source="%qrp_candidates")
+    p = b[MIME_CANDIDATES]
+    assert len(p["candidates"]) == len(list_candidates(world.store)) == 1
+    assert p["ledger"]["block_seq"] == world.store.ledger_head().block_seq
+
+    def always(store, render, base):
+        create_candidate(store, world.noise.run_instance_id, len(list_candidates(store)))
+        return plain(store, render, base)
+
+    monkeypatch.setitem(provenance._RENDERERS, MIME_CANDIDATES, always)
+    with pytest.raises(StoreError, match="changed while"):
+        render_bundle(world.store, MIME_CANDIDATES, {})
