@@ -60,6 +60,14 @@ def one_problem(world, path):
     return found[0]
 
 
+def forged(world, path, edit):
+    """The insider's ``edit(nb)`` of the saved notebook; the one problem verify then finds."""
+    nb = snb.read(path)
+    edit(nb)
+    snb.save(path, nb)
+    return one_problem(world, path)
+
+
 def test_a_faithful_notebook_re_renders_byte_for_byte(world, saved):
     path, _, _ = saved
     rep = verify_notebook(world.store, path)
@@ -103,10 +111,8 @@ def test_a_forged_p_value_in_the_payload_with_every_id_real(world, saved):
 
 def test_a_forged_verdict_in_a_refusal_payload(world, saved):
     path, _, _ = saved
-    nb = snb.read(path)
-    snb.data(nb, 7)[MIME_REPORT]["passed"] = True
-    snb.save(path, nb)
-    cell, _, text = one_problem(world, path)
+    cell, _, text = forged(world, path,
+                           lambda nb: snb.data(nb, 7)[MIME_REPORT].update(passed=True))
     assert cell == 7
     assert text == "the payload differs from the store's rendering at $.passed: saved true, " \
                    "store false"
@@ -164,10 +170,8 @@ def test_an_output_pasted_under_another_cell(world, saved):
 
 def test_a_cell_edited_after_it_ran(world, saved):
     path, _, _ = saved
-    nb = snb.read(path)
-    nb["cells"][2]["source"] = [f"%qrp_promote {world.noise.run_key[:12]} --to candidate"]
-    snb.save(path, nb)
-    cell, _, text = one_problem(world, path)
+    line = f"%qrp_promote {world.noise.run_key[:12]} --to candidate"
+    cell, _, text = forged(world, path, lambda nb: nb["cells"][2].update(source=[line]))
     assert cell == 2 and "cell was edited after it ran" in text
 
 
@@ -229,10 +233,8 @@ def test_a_head_the_store_no_longer_extends(world, saved):
 
 def test_an_output_without_provenance_cannot_be_re_rendered(world, saved):
     path, _, _ = saved
-    nb = snb.read(path)
-    del snb.data(nb, 4)[MIME_LINEAGE]["render"]
-    snb.save(path, nb)
-    cell, _, text = one_problem(world, path)
+    cell, _, text = forged(world, path,
+                           lambda nb: snb.data(nb, 4)[MIME_LINEAGE].pop("render"))
     assert cell == 4 and "records no provenance" in text
 
 
@@ -254,18 +256,16 @@ def test_json_numbers_rewritten_by_jupyterlab_still_compare(world, saved):
 
 def test_a_forged_status_in_the_candidate_listing(world, saved):
     path, _, _ = saved
-    nb = snb.read(path)
-    listing = snb.data(nb, 5)[MIME_CANDIDATES]
-    i = next(k for k, c in enumerate(listing["candidates"]) if c["status"] == "exploratory")
-    listing["candidates"][i]["status"] = "accepted"
-    snb.save(path, nb)
-    cell, _, text = one_problem(world, path)
+    listing = snb.data(snb.read(path), 5)[MIME_CANDIDATES]["candidates"]
+    i = next(k for k, c in enumerate(listing) if c["status"] == "exploratory")
+    cell, _, text = forged(world, path, lambda nb: snb.data(nb, 5)[MIME_CANDIDATES][
+        "candidates"][i].update(status="accepted"))
     assert cell == 5 and text == ("the payload differs from the store's rendering at "
                                   f"$.candidates[{i}].status: saved \"accepted\", store "
                                   "\"exploratory\"")
 
 
-def test_a_forged_reason_of_a_retirement(world, saved, tmp_path):
+def test_a_forged_reason_of_a_retirement(world, saved):
     path, cid, _ = saved
     done = retire(world.store, cid, "superseded")
     source = f'%qrp_promote {cid[:12]} --to retired --reason "superseded"'
@@ -282,10 +282,8 @@ def test_a_forged_reason_of_a_retirement(world, saved, tmp_path):
 
 def test_render_inputs_naming_nothing_in_the_store(world, saved):
     path, _, _ = saved
-    nb = snb.read(path)
-    snb.data(nb, 2)[MIME_REPORT]["render"]["ref"] = "0" * 64
-    snb.save(path, nb)
-    cell, _, text = one_problem(world, path)
+    cell, _, text = forged(world, path,
+                           lambda nb: snb.data(nb, 2)[MIME_REPORT]["render"].update(ref="0" * 64))
     assert cell == 2 and text.startswith("cannot be re-rendered from the store as of ledger "
                                          "block ") and "no eligibility report" in text
 
