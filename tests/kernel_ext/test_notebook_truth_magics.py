@@ -76,6 +76,11 @@ def test_a_notebook_saved_from_the_shell_verifies_then_a_forgery_fails(ip, world
     payload = cell.value._repr_mimebundle_()[MIME_VERIFY]
     assert payload["ok"] and payload["checked"]["rerendered"] == 7
     assert payload["render"]["notebook_sha256"] == sha(good.read_text(encoding="utf-8"))
+    # the store moves on: more research on the same data, another candidate promoted
+    more = run(ip, NB_RUN.replace('"t-nb"', '"t-nb-2"')).value
+    assert run(ip, f"%qrp_promote {more.run_key[:12]} --to candidate").error is None
+    cell = run(ip, f"%qrp_verify --notebook {good}")
+    assert cell.error is None, cell.error
 
     nb = json.loads(good.read_text(encoding="utf-8"))
     report = nb["cells"][1]["outputs"][0]["data"][MIME_REPORT]
