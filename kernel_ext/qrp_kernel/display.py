@@ -1,4 +1,4 @@
-"""Displayable wrappers: a core mime bundle, or plain text, as an object IPython renders.
+"""Displayable wrapper: a core mime bundle as an object IPython renders.
 
 Rich outputs are built by the core (:mod:`qrp_jupyter.views`: ``text/plain``, a static
 ``text/html`` with inline SVG and a ``application/vnd.qrp.*+json`` payload); this layer only
@@ -7,16 +7,9 @@ wraps them so that IPython, nbconvert and JupyterLab all pick the richest type t
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
-__all__ = ["Rich", "text_bundle"]
-
-
-def text_bundle(text: str, *, title: str | None = None) -> dict[str, str]:
-    """``text/plain`` plus a ``<pre>`` ``text/html`` of the same text (no script, no style)."""
-    head = f"<strong>{html.escape(title)}</strong>" if title else ""
-    return {"text/plain": text, "text/html": f"{head}<pre>{html.escape(text)}</pre>"}
+__all__ = ["Rich"]
 
 
 class Rich:
