@@ -6,6 +6,7 @@ manager, renders in every front end and in a saved notebook, and costs no depend
 
 from __future__ import annotations
 
+import contextlib
 import html
 from typing import Any
 
@@ -50,3 +51,13 @@ class ProgressLine:
                 self.handle.update(snap)
         except Exception:  # noqa: BLE001 - a broken front end must not break a run
             self.handle = None
+
+    def close(self) -> None:
+        """Empty the line once the run is over: what the cell then shows is the run's own
+        output, with its QRP payload, and a saved notebook keeps no bar that claims nothing
+        ``qrp verify --notebook`` could check."""
+        if self.handle is None:
+            return
+        with contextlib.suppress(Exception):  # as in __call__: the run is over and recorded
+            self.handle.update({}, raw=True)
+        self.handle = None

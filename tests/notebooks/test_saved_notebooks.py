@@ -110,7 +110,8 @@ def test_re_execution_reproduces_every_saved_qrp_payload(committed, rebuilt):
     saved, fresh = qrp_outputs(committed), qrp_outputs(nb)
     assert [(c, o) for c, o, _ in saved] == [(c, o) for c, o, _ in fresh]
     assert {m for _, _, d in saved for m in d if m.startswith("application/vnd.qrp.")} == {
-        MIME_RUN, MIME_LINEAGE, "application/vnd.qrp.audit+json"}
+        MIME_RUN, MIME_LINEAGE, "application/vnd.qrp.audit+json",
+        "application/vnd.qrp.report+json", "application/vnd.qrp.verify+json"}
     for (ci, _, old), (_, _, new) in zip(saved, fresh):
         for mime in (m for m in old if m.startswith("application/vnd.qrp.")):
             assert payload(old, mime) == payload(new, mime), (ci, mime)

@@ -78,7 +78,11 @@ def run_cell(magics: Any, args: Any, body: str):
             resolve_dataset(store, args.dataset, where="--dataset")
         progress = ProgressLine(f"qrp_run {cfg.name or ''}".strip()) if magics.progress \
             else None
-        outcome = execute_run(store, cfg, namespace=magics.shell.user_ns,
-                              base_dir=Path.cwd(), progress=progress)
+        try:
+            outcome = execute_run(store, cfg, namespace=magics.shell.user_ns,
+                                  base_dir=Path.cwd(), progress=progress)
+        finally:
+            if progress is not None:
+                progress.close()
     return RunResult(outcome, db=db, max_trials=magics.max_trials,
                      max_points=magics.max_points, cell=lambda: magics.cell_source)
