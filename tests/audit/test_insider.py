@@ -486,3 +486,29 @@ def test_legit_writes_keep_the_ledger_whole(books):
     rep = verify(books.store)
     assert rep.ok, rep.text()
     assert extends(books, digest_of(books))
+
+
+def test_report_under_an_unregistered_policy_is_flagged_by_verify(books):
+    """The ledger-aware insider stores a lax policy of their own (no recorded registration)
+    and a report under it whose every field re-derives from that policy: verify names both."""
+    from qrp_jupyter.governance import Policy
+    lax = Policy("qrp-default", 3, {"candidate": [], "accepted": []})
+    cid = books.noise_cid
+    with insider(books) as c, sealed(c):
+        c.execute("INSERT INTO policies VALUES (?, ?, ?, ?, 'now')",
+                  (lax.policy_hash, lax.name, lax.version, canonical_json(lax.payload())))
+        inst = c.execute("SELECT run_key, run_instance_id, trial_index FROM "
+                         "promotion_candidates WHERE candidate_id = ?", (cid,)).fetchone()
+        payload = {"kind": "eligibility_report", "version": 1, "candidate_id": cid,
+                   "run_key": inst[0], "run_instance_id": inst[1], "trial_index": inst[2],
+                   "level": "candidate", "from_status": "exploratory",
+                   "policy": {"name": lax.name, "version": lax.version,
+                              "hash": lax.policy_hash},
+                   "rules": [], "blockers": [], "warnings": [], "passed": True,
+                   "evidence": {}, "evaluated_at": "now", "actor": "mallory"}
+        rid = hash_payload(payload)
+        c.execute("INSERT INTO eligibility_reports VALUES (?, ?, 'candidate', 1, ?, ?, 'now')",
+                  (rid, cid, lax.policy_hash, canonical_json(payload)))
+    f = found(books)
+    assert has(f, "eligibility_reports", rid, "neither built in nor registered")
+    assert has(f, "policies", lax.policy_hash, "neither built in nor registered")
