@@ -184,6 +184,9 @@ class QrpMagics(Magics):
     @argument("--digest", action="append", default=None, metavar="HEX",
               help="a ledger digest recorded earlier (%%qrp_digest, `qrp digest`): prove the "
                    "store still extends it (repeatable)")
+    @argument("--replay", action="store_true",
+              help="also re-execute, from the store alone, every run behind a candidate or "
+                   "accepted status and compare its result hashes")
     @argument("--db", default=None, help=_DB_HELP)
     def qrp_verify(self, line: str = ""):
         """Check every hash and invariant in the store (or a saved notebook against it).

@@ -265,3 +265,12 @@ def test_verify_notebook_checks_saved_outputs_against_the_store(ip, world, tmp_p
     assert_one_line_usage_error(cell, "%qrp_verify", "bad.ipynb", "problem(s)")
     assert_one_line_usage_error(run(ip, f"%qrp_verify --notebook {tmp_path / 'no.ipynb'}"),
                                 "does not exist", "--notebook")
+
+
+def test_verify_replay_re_executes_live_promotions(ip, world):
+    cid = make_candidate(ip, world)  # promoted to candidate: a live status
+    cell = run(ip, "%qrp_verify --replay")
+    assert cell.error is None, cell.error
+    assert f"(candidate(s) {cid[:12]}): IDENTICAL in" in cell.captured.stdout
+    assert_one_line_usage_error(run(ip, "%qrp_verify --replay --notebook x.ipynb"),
+                                "%qrp_verify", "--replay")

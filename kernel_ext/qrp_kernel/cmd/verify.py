@@ -22,11 +22,34 @@ def _digests(args: Any) -> list[str]:
                               where="--digest", fix="a digest is the 64 hex characters "
                                                     "%qrp_digest prints last")
         out.append(d.strip().lower())
-    if out and args.notebook:
-        raise usage_error("%qrp_verify", "--digest checks the store, not a notebook",
-                          where="--digest", fix="verify the store with --digest, and the "
-                                                "notebook in another call")
+    for flag, given in (("--digest", out), ("--replay", args.replay)):
+        if given and args.notebook:
+            raise usage_error("%qrp_verify", f"{flag} checks the store, not a notebook",
+                              where=flag, fix=f"verify the store with {flag}, and the "
+                                              "notebook in another call")
     return out
+
+
+def _replay(store: Any, db: str) -> None:
+    """``--replay``: re-execute each run behind a live promotion; print one line per run (not
+    part of the re-renderable verify payload: the times differ on every call), raise on any
+    mismatch."""
+    from qrp_jupyter.audit import VerifyReport
+    from qrp_jupyter.governance import verify_replays
+
+    rep = verify_replays(store, VerifyReport(path=db))
+    for r in rep.replays:
+        print(f"replay {r['run_instance_id'][:12]} (candidate(s) "
+              f"{', '.join(c[:12] for c in r['candidates'])}): "
+              f"{'IDENTICAL' if r['match'] else 'DIFFERENT: ' + str(r['reason'])} "
+              f"in {r['seconds']:.2f} s")
+    if not rep.replays:
+        print("replay: no candidate or accepted status to re-execute")
+    if not rep.ok:
+        raise usage_error("%qrp_verify", f"{len(rep.problems)} run(s) behind a live promotion "
+                          "do not reproduce their evidence, listed above", where=db,
+                          fix="treat those promotions as unsupported: reject them and re-run "
+                              "the research")
 
 
 def verify_magic(magics: Any, args: Any) -> Rich:
@@ -41,7 +64,9 @@ def verify_magic(magics: Any, args: Any) -> Rich:
                            digests=_digests(args))
     with open_store(db, create=False) as store:
         bundle = render_bundle(store, MIME_VERIFY, render, source=magics.cell_source)
-    payload = bundle[MIME_VERIFY]
+        payload = bundle[MIME_VERIFY]
+        if args.replay and payload["ok"]:
+            _replay(store, db)
     out = Rich(bundle, payload)
     if not payload["ok"]:
         display(out)
