@@ -25,6 +25,7 @@ ledger's migration is applied; their earlier history is vouched for only by the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sqlite3
@@ -72,7 +73,8 @@ def _blob(v: Any) -> Any:
     raise TypeError(f"a {type(v).__name__} has no canonical row form")
 
 
-# Built once: json.dumps with options builds a new encoder on every call.
+# Built once: json.dumps with options builds a new encoder on every call. The output is
+# exactly ``json.dumps(value, separators=(",", ":"), ensure_ascii=False)`` (the README's recipe).
 _ROW_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=True,
                              default=_blob)
 _KEY_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_blob)
@@ -86,8 +88,13 @@ def row_canonical(table: str, row: dict[str, Any]) -> str:
     return _ROW_JSON.encode([table, *row.values()])
 
 
+def _values_hash(table: str, values: tuple) -> str:
+    """:func:`row_hash` of a row given as the tuple of its values in column order."""
+    return hashlib.sha256(_ROW_JSON.encode([table, *values]).encode("utf-8")).hexdigest()
+
+
 def row_hash(table: str, row: dict[str, Any]) -> str:
-    return sha256_hex(row_canonical(table, row).encode("utf-8"))
+    return _values_hash(table, tuple(row.values()))
 
 
 _PLAIN = re.compile(r"[0-9a-f]{64}")
@@ -103,6 +110,17 @@ def row_key(table: str, row: dict[str, Any]) -> str:
         if type(v) is str and _PLAIN.fullmatch(v):
             return f'["{v}"]'
     return _KEY_JSON.encode([row[c] for c in cols])
+
+
+def _tuple_key(table: str, values: tuple, pk: list[int]) -> str:
+    """:func:`row_key` of a row given as a tuple, ``pk`` the positions of its key columns."""
+    if len(pk) == 1:
+        v = values[pk[0]]
+        if type(v) is int:
+            return f"[{v}]"
+        if type(v) is str and _PLAIN.fullmatch(v):
+            return f'["{v}"]'
+    return _KEY_JSON.encode([values[i] for i in pk])
 
 
 def _lines_digest(lines: Iterable[tuple[str, str, str]]) -> str:
@@ -336,9 +354,12 @@ def verify_ledger(conn: sqlite3.Connection) -> tuple[list[LedgerFinding], dict[s
     rows_checked = 0
     for table in LEDGERED_TABLES:
         recorded = history.pop(table, {})
-        for row in _all_rows(conn, table):
+        cur = conn.execute(f"SELECT * FROM {table}")
+        names = [d[0] for d in cur.description]
+        pk = [names.index(c) for c in PRIMARY_KEYS[table]]
+        for values in cur:
             rows_checked += 1
-            key = row_key(table, row)
+            key = _tuple_key(table, values, pk)
             hist = recorded.pop(key, None)
             if not hist:
                 out.append(LedgerFinding(table, key, "no ledger block covers this row "
@@ -350,11 +371,11 @@ def verify_ledger(conn: sqlite3.Connection) -> tuple[list[LedgerFinding], dict[s
             if len(hist) > 1 and table not in MUTABLE_COLUMNS:
                 out.append(LedgerFinding(table, key, f"the ledger records {len(hist) - 1} "
                                          "update(s) of a row that never changes"))
-            if row_hash(table, row) != hist[-1][2]:
+            if _values_hash(table, values) != hist[-1][2]:
                 out.append(LedgerFinding(table, key, f"row changed since ledger block "
                                          f"{hist[-1][0]} recorded it"))
             elif table in MUTABLE_COLUMNS:
-                _check_versions(table, key, row, hist, adopted, out)
+                _check_versions(table, key, dict(zip(names, values)), hist, adopted, out)
         for key, hist in recorded.items():
             out.append(LedgerFinding(table, key, f"row recorded in ledger block "
                                      f"{hist[-1][0]} has vanished (deleted)"))
