@@ -245,7 +245,7 @@ def cmd_policy_add(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise QrpError(f"cannot read the policy file {args.file!r}: {exc}", where=args.file,
                        fix="pass a JSON or TOML file with name, version and levels") from None
-    policy = Policy.from_payload(doc, where=args.file)
+    policy = Policy.from_payload(doc, where=args.file, fill_scopes=True)
     out = add_policy(_store(args), policy, actor=current_actor(), reason=args.reason)
     _emit(args, out, (f"registered policy {policy.name} v{policy.version} "
                       if out["new"] else f"policy {policy.name} v{policy.version} was already "

@@ -18,7 +18,7 @@ from ..identity import (canonical_bytes, candidate_id, code_hash, event_hash, ha
 from ..store import GENESIS_HASH, Store, decode_blob, decode_json
 from ..errors import IntegrityProblem, QrpError
 from ..policies import (BUILTIN_POLICIES, METRIC_SOURCES, RULE_FIELDS, evaluate_rules,
-                        metric_value, registered_policy_hashes)
+                        grid_best_trial, metric_value, registered_policy_hashes)
 from ..store.migrations import expected_schema
 
 __all__ = ["verify", "ledger_digest", "digest_text", "VerifyReport", "Problem"]
@@ -224,7 +224,7 @@ def _check_events(store: Store, rep: VerifyReport) -> list[dict[str, Any]]:
 
 #: Evidence kinds a run produces (the rest, e.g. sharpe_evidence, a promotion computes).
 _RUN_EVIDENCE = ("metrics_table", "reality_check", "spa", "stepm", "pbo", "walk_forward",
-                 "fold_causality")
+                 "fold_causality", "causality_probe")
 
 
 def _rederive_report(store: Store, rid: str, payload: dict[str, Any],
@@ -268,7 +268,13 @@ def _rederive_report(store: Store, rid: str, payload: dict[str, Any],
             out.append(f"rule {r.get('rule')} records {metric} = {r.get('value')!r} but "
                        f"artifact {aid[:12]} gives {value!r}")
         values[metric] = (value, aid)
-    again = evaluate_rules(expected, values)
+    best = None
+    if evidence.get("metrics_table"):
+        try:
+            best = grid_best_trial(decode_json(store.get_artifact(evidence["metrics_table"])))
+        except (QrpError, ValueError, KeyError, TypeError) as exc:
+            out.append(f"cannot read the grid's best trial from the metrics table ({exc})")
+    again = evaluate_rules(expected, values, trial_index=trial, grid_best=best)
     for key in ("blockers", "warnings", "passed"):
         if again[key] != payload.get(key):
             out.append(f"{key} do not follow from the rules' values (recomputed: "

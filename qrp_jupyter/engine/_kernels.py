@@ -357,7 +357,10 @@ def _squares_block(x, nr, mean, ss):
 
 @jit
 def _trades_block(pos, nr, prev, traded, changes):
-    """Add ``|p - prev|`` and one change for every row where the position changes.
+    """Add ``|p - prev|`` to the traded notional, and one trade for every row where the
+    position's sign changes: an entry (flat to long or short), an exit (to flat) or a reversal
+    (long to short or back). Resizing a position of the same sign (an overlay's rescale) is
+    traded notional but not a trade.
 
     Branch-free: an unchanged position adds ``|p - p| = +0.0`` to a sum that is >= +0.0,
     which changes no bit.
@@ -369,7 +372,7 @@ def _trades_block(pos, nr, prev, traded, changes):
             p = pr[jj]
             q = prev[jj]
             traded[jj] += abs(p - q)
-            changes[jj] += p != q
+            changes[jj] += ((p > 0.0) != (q > 0.0)) | ((p < 0.0) != (q < 0.0))
             prev[jj] = p
 
 

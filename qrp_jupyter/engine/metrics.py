@@ -93,7 +93,9 @@ def trial_metrics(returns: Any, positions: Any, *, periods_per_year: float,
             divided by ``(T-1) / periods_per_year`` years. The same trades are the ones the
             returns were charged for: total cost = cost * turnover * years.
         ``n_trades``
-            Number of held bars whose position differs from the previous one (same rows).
+            Entries, exits and reversals: held bars whose position has another sign than the
+            previous one (same rows; a rescale of a position is not a trade). For a panel,
+            rows where any notional is traded.
 
     Notes
     -----

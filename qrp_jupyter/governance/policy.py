@@ -62,7 +62,7 @@ def add_policy(store: Store, policy: Policy, *, actor: str, reason: str) -> dict
     """Register ``policy`` by a recorded action: the policy row and a ``policy_registered``
     event, in one transaction. Registering the same policy again changes nothing."""
     from .events import append_event
-    policy.validate()
+    policy.validate(require_scope=True)
     if not isinstance(reason, str) or not reason.strip():
         raise GovernanceError("a reason is required to register a policy", where="--reason",
                               fix='say why, e.g. --reason "desk policy for 2027"')

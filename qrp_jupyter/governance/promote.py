@@ -13,10 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from .. import stats
-from .._detmath import variance
 from ..errors import DataError, GovernanceError
 from ..identity import candidate_id as make_candidate_id
 from ..identity import canonical_json, hash_payload, now_iso, sha256_hex, to_plain
@@ -26,7 +23,8 @@ from ..store import LEVELS, MEDIA_JSON, Store, decode_array, decode_json, encode
 from ..store.research import add_edges
 from ..store.schema import TRANSITIONS
 from .events import append_event, current_actor
-from ..policies import metric_value
+from .registry import trial_registry
+from ..policies import grid_best_trial, metric_value
 from .policy import (DEFAULT_POLICY, METRIC_SOURCES, Policy, evaluate_rules, register_policy,
                      require_usable_policy)
 
@@ -109,7 +107,8 @@ def create_candidate(store: Store, run_ref: str, trial_index: int | None = None,
 def _sharpe_evidence(store: Store, cand: dict[str, Any], artifacts: dict[str, str]
                      ) -> dict[str, Any]:
     """Deflated Sharpe inputs and result, with N and the variance of trial Sharpes taken from
-    the research family's trial registry (every trial recorded in the family, every run)."""
+    the trial registry (:mod:`.registry`: every distinct trial on the same asset and bar
+    interval over overlapping data, whatever its family label)."""
     R = decode_array(store.get_artifact(artifacts["returns_matrix"]))
     col = R[:, cand["trial_index"]]
     try:
@@ -117,11 +116,10 @@ def _sharpe_evidence(store: Store, cand: dict[str, Any], artifacts: dict[str, st
     except DataError:  # a flat trial has no Sharpe ratio: every Sharpe rule reads "missing"
         mom = {"sr": float("nan"), "skew": None, "kurtosis": None, "n_obs": int(len(col))}
     family = store.one("runs.get", (cand["run_key"],))["family"]
-    reg = store.all("trials.registry", (family,))
-    srs = np.array([r["sharpe"] for r in reg if r["sharpe"] is not None], dtype=float)
-    n_trials = int(len(srs))
-    # In index order (not numpy's pairwise/SIMD sum): the DSR verdict must not depend on the CPU.
-    sr_var = variance(srs, ddof=1) if n_trials > 1 else 0.0
+    reg = trial_registry(store, cand["run_key"])
+    n_trials = reg.n_trials
+    # In a fixed order (not numpy's pairwise/SIMD sum): the verdict must not depend on the CPU.
+    sr_var = reg.sr_variance
     sr = float(mom["sr"])
     hac = mintrl = var_term = lags = None
     if not math.isfinite(sr):
@@ -136,16 +134,16 @@ def _sharpe_evidence(store: Store, cand: dict[str, Any], artifacts: dict[str, st
                                           sr_variance=sr_var, variance_term=var_term))
         psr = float(stats.probabilistic_sharpe(col))
         emax = float(stats.expected_max_sharpe(max(n_trials, 1), sr_var))
-    registry_digest = hash_payload([[r["run_key"], r["trial_index"]] for r in reg])
+    registry = reg.to_dict()
     return to_plain({
-        "kind": "sharpe_evidence", "version": 2, "candidate_id": cand["candidate_id"],
+        "kind": "sharpe_evidence", "version": 3, "candidate_id": cand["candidate_id"],
         "trial_index": cand["trial_index"], "family": family, "sr": sr,
         "skew": mom["skew"], "kurtosis": mom["kurtosis"], "n_obs": mom["n_obs"],
         "sr_variance_term": var_term, "sr_variance_term_lags": lags,
         "sr_variance_term_method": "newey-west(Lo 2002 influence function)",
         "n_trials_family": n_trials, "sr_variance": sr_var, "expected_max_sr": emax,
-        "registry_digest": registry_digest, "deflated_sharpe": dsr,
-        "probabilistic_sharpe": psr, "hac_tstat": hac,
+        "registry_digest": registry["digest"], "registry": registry,
+        "deflated_sharpe": dsr, "probabilistic_sharpe": psr, "hac_tstat": hac,
         "min_track_record_length": mintrl if mintrl is None or math.isfinite(mintrl) else None,
         "track_record_sufficient": (None if mintrl is None
                                     else bool(int(mom["n_obs"]) >= mintrl)),
@@ -158,7 +156,7 @@ def _metric_values(store: Store, cand: dict[str, Any], artifacts: dict[str, str]
     """metric -> (value, id of the artifact the value was read from)."""
     docs: dict[str, tuple[Any, str]] = {}
     for kind in ("metrics_table", "reality_check", "spa", "stepm", "pbo", "walk_forward",
-                 "fold_causality"):
+                 "fold_causality", "causality_probe"):
         if kind in artifacts:
             docs[kind] = (decode_json(store.get_artifact(artifacts[kind])), artifacts[kind])
     docs.update(evidence)
@@ -193,7 +191,9 @@ def _evaluate(store: Store, cand: dict[str, Any], artifacts: dict[str, str], pol
     docs = {**docs, "sharpe_evidence": _sharpe_evidence(store, cand, artifacts)}
     evidence = {kind: (doc, sha256_hex(encode_json(doc))) for kind, doc in docs.items()}
     values = _metric_values(store, cand, artifacts, evidence)
-    verdict = evaluate_rules(policy.levels.get(to, []), values)
+    table = decode_json(store.get_artifact(artifacts["metrics_table"]))
+    verdict = evaluate_rules(policy.levels.get(to, []), values,
+                             trial_index=cand["trial_index"], grid_best=grid_best_trial(table))
     used = {k: v for k, v in artifacts.items() if k in METRIC_SOURCES.values()}
     used.update({k: aid for k, (_, aid) in evidence.items()})
     return verdict, used, evidence

@@ -416,14 +416,15 @@ class StepMResult:
             object.__setattr__(self, name, _frozen(getattr(self, name)))
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready plain types; the per-model arrays and null distributions are left out
-        (the adjusted p-values of the superior models are kept)."""
+        """JSON-ready plain types; the null distributions are left out, every model's
+        adjusted p-value is kept (the trial-level evidence of a promotion)."""
         return {
             "test": self.test,
             "superior": [int(j) for j in self.superior],
             "superior_labels": [_plain_label(label) for label in self.superior_labels],
             "superior_adjusted_pvalues": [float(self.adjusted_pvalues[j])
                                           for j in self.superior],
+            "adjusted_pvalues": [float(p) for p in self.adjusted_pvalues],
             "size": float(self.size),
             "steps": [s.to_dict() for s in self.steps],
             "studentized": bool(self.studentized),

@@ -132,11 +132,14 @@ SELECT trial_index, params_json, sharpe_annual, metrics_json FROM trials
 WHERE run_key = ?
 ORDER BY sharpe IS NULL, sharpe DESC, trial_index
 LIMIT ?""",
-    # Every trial recorded in a research family, every run: the deflated Sharpe's N.
+    # Every trial of every run, with what the trial registry groups and deduplicates on (the
+    # traded asset and bar interval, the data's span, the strategy, costs and parameters).
     "registry": """
-SELECT run_key, trial_index, sharpe FROM v_trial_registry
-WHERE family = ?
-ORDER BY run_key, trial_index""",
+SELECT t.run_key, t.trial_index, t.params_json, t.sharpe, t.n_obs, u.family, u.dataset_id_v2,
+       u.config_json, u.code_hash, u.created_at, d.summary_json
+FROM trials t JOIN runs u ON u.run_key = t.run_key
+JOIN datasets d ON d.dataset_id_v2 = u.dataset_id_v2
+ORDER BY u.created_at, t.run_key, t.trial_index""",
 }
 
 # -- lineage -----------------------------------------------------------------------------------

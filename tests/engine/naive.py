@@ -281,7 +281,11 @@ def metrics(returns, pos, periods_per_year, traded=None):
         out["total_return"][j] = np.prod(1.0 + x) - 1.0
         out["max_drawdown"][j] = max_drawdown(x)
         out["turnover"][j] = np.abs(changes).sum() / (n / periods_per_year)
-        out["n_trades"][j] = int(np.count_nonzero(changes))
+        if traded is None:  # entries, exits and reversals: the sign changes
+            signs = np.sign(held)
+            out["n_trades"][j] = int(np.count_nonzero(np.diff(signs)))
+        else:
+            out["n_trades"][j] = int(np.count_nonzero(changes))
     return out
 
 
