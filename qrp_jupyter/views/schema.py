@@ -71,6 +71,9 @@ _RULE = _obj("one rule of the policy, evaluated", {
     "verdict": _t("string", "outcome", enum=["pass", "fail", "missing"]),
     "severity": _t("string", "a failing blocker refuses promotion",
                    enum=["blocker", "warning"]),
+    "scope": _t("string", "what the value describes: the candidate trial, or the grid (a "
+                "grid-level value supports only the grid's best trial)",
+                enum=["trial", "grid"], optional=True),
     "why": _t("string", "what the rule guards against", optional=True),
     "artifact_id": _hex("stored artifact the value was read from", nullable=True),
 })

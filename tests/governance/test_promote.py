@@ -163,7 +163,7 @@ def test_policies_are_versioned_and_immutable(world):
 def test_a_stricter_policy_version_can_refuse_what_the_default_passes(world):
     strict = Policy(name="strict", version=1, levels={"candidate": [
         {"rule": "huge_sharpe", "metric": "sharpe_annual", "op": ">=", "threshold": 1e9,
-         "severity": "blocker", "why": ""}]})
+         "severity": "blocker", "scope": "trial", "why": ""}]})
     c = create_candidate(world.store, world.edge.run_instance_id)
     with pytest.raises(GovernanceError, match="not a built-in or registered policy"):
         promote(world.store, c["candidate_id"], "candidate", policy=strict)
