@@ -168,7 +168,8 @@ def _report_text(res: Any) -> str:
         v = rule["value"]
         v = f"{v:.4g}" if isinstance(v, float) else v
         lines.append(f"  [{rule['verdict']:>7}] {rule['rule']:<16} {rule['metric']} = {v} "
-                     f"(needs {rule['op']} {rule['threshold']}; {rule['severity']})")
+                     f"(needs {rule['op']} {rule['threshold']}; {rule['severity']}"
+                     f"{', ' + rule['scope'] + '-level' if rule.get('scope') else ''})")
     for b in r["blockers"]:
         lines.append(f"  blocker: {b}")
     for w in r["warnings"]:

@@ -167,7 +167,9 @@ def render_trace(t: dict[str, Any]) -> str:
         for rule in r["rules"]:
             out.append(f"    [{rule['verdict']:>7}] {rule['rule']}: {rule['metric']} = "
                        f"{_num(rule['value'])} {rule['op']} {_num(rule['threshold'])} "
-                       f"({rule['severity']}; from {str(rule.get('artifact_id'))[:12]})")
+                       f"({rule['severity']}"
+                       f"{', ' + rule['scope'] + '-level' if rule.get('scope') else ''}; "
+                       f"from {str(rule.get('artifact_id'))[:12]})")
         for b in r["blockers"]:
             out.append(f"    blocker: {b}")
     out += ["", f"Run {run['run_key']}",

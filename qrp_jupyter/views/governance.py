@@ -77,7 +77,8 @@ def report_text(p: dict[str, Any]) -> str:
     """Plain text of a report payload: the verdict, every rule, then blockers in words."""
     rows = [(rule["verdict"], rule["rule"], rule["metric"],
              f"{rule['value']:.4g}" if isinstance(rule["value"], float) else str(rule["value"]),
-             f"{rule['op']} {rule['threshold']}", rule["severity"])
+             f"{rule['op']} {rule['threshold']}",
+             rule["severity"] + (f", {rule['scope']}-level" if rule.get("scope") else ""))
             for rule in p["report"]["rules"]]
     return "\n".join([_report_head(p)]
                      + ["  [{:>7}] {:<16} {} = {} (needs {}; {})".format(*row) for row in rows]

@@ -51,9 +51,11 @@ def _section(title: str) -> str:
 
 
 def _rules(preview: dict[str, Any]) -> str:
-    return _table(["rule", "metric", "value", "needs", "verdict", "severity"],
+    return _table(["rule", "metric", "value", "needs", "verdict", "severity", "describes"],
                   [(r["rule"], r["metric"], r["value"], f"{r['op']} {_fmt(r['threshold'])}",
-                    r["verdict"], r["severity"]) for r in preview["rules"]])
+                    r["verdict"], r["severity"],
+                    {"grid": "the grid", "trial": "the trial"}.get(r.get("scope"), ""))
+                   for r in preview["rules"]])
 
 
 def _verdict(passed: bool, blockers: list[str], warnings: list[str]) -> str:
