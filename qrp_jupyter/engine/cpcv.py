@@ -77,7 +77,7 @@ class Split:
         return np.concatenate([np.arange(a, b, dtype=np.int64) for a, b in self.test])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CPCVPlan:
     """The groups, splits and paths of a CPCV over ``n_rows`` rows (see :func:`make_cpcv`).
 
@@ -177,7 +177,7 @@ def make_cpcv(n: int, *, n_groups: int, test_groups: int = 2, purge: int = 0, em
     return CPCVPlan(n, groups, k, tuple(splits), paths, purge, embargo)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CPCVResult:
     """Backtest paths of a CPCV, with the causality attestation of its splits.
 

@@ -23,6 +23,7 @@ Examples
 Two folds, an alternating selector, 25 bp: the one-book series pays the entry, the switch
 between the folds (two units) and the exit, which copying the trials' own returns leaves out.
 
+>>> from qrp_jupyter.engine import strategy_returns
 >>> pos = np.array([[1.0, -1.0]] * 9)
 >>> close = 100.0 * np.cumprod([1.0] + [1.01] * 8)
 >>> R = strategy_returns(pos, close, cost_bps=25)
@@ -44,7 +45,6 @@ from ..errors import ConfigError
 from . import _kernels as K
 from ._inputs import as_matrix, whole_number
 from .attestation import fold_causality_attestation
-from .backtest import strategy_returns  # noqa: F401  (used by the module's doctest)
 from .book import _Book
 
 __all__ = ["Fold", "make_folds", "TrackedReturns", "OBJECTIVES", "train_scores", "select_best",

@@ -140,8 +140,8 @@ def test_cpcv_attestation_catches_reads_in_the_embargo_and_purge():
     assert failed["train_test_disjoint"] == []
     e = att["folds"][1]
     assert e["test_blocks"] == [[30, 59]] and e["train_ranges"] == [[0, 28], [63, 120]]
-    assert ("split" not in e["reason"]) and "within the 3-row embargo after test rows [30, 59]" \
-        in e["reason"]
+    assert "fold 1 read train row(s) 60, 61, 62 within the 3-row embargo after test rows " \
+        "[30, 59] (train rows after them must be >= 63)" in e["reason"]
     honest = cpcv(R, plan).attestation
     assert honest["valid"] and honest["version"] == 2
     assert [f["n_rows_read"] for f in honest["folds"]] == [

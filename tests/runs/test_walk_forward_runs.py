@@ -77,8 +77,12 @@ def test_expanding_run_records_one_book_oos(world):
     want = book_twin(pos[:, None, :], (close[1:] / close[:-1] - 1.0)[:, None], rows, trials,
                      25e-4)
     np.testing.assert_allclose(oos, want, rtol=0, atol=1e-12)
-    # Not the copied returns: the exit (and any switch) is charged.
+    # Not the copied returns: the exit (and any switch) is charged; inside a fold the book's
+    # return is the grid's own, bit for bit (positions rebuilt for the chosen trials only).
     assert oos[-1] != R[rows[-1], trials[-1]]
+    starts = np.cumsum([0] + [f["test_stop"] - f["test_start"] for f in wf["folds"]])
+    inner = np.setdiff1d(np.arange(len(rows)), list(starts[:-1]) + [len(rows) - 1])
+    np.testing.assert_array_equal(oos[inner], R[rows, trials][inner])
     assert replay_run(world.store, out.run_key).extra["attestation"]["match"] is True
 
 
