@@ -59,7 +59,6 @@ slippage_bps = 1.0
 [walk_forward]
 n_folds = 2
 purge = 5
-embargo = 5
 [nulls.reality_check]
 reps = {reps}
 """
@@ -80,7 +79,6 @@ slippage_bps = 0.5
 [walk_forward]
 n_folds = 3
 purge = 10
-embargo = 10
 [nulls.reality_check]
 reps = 299
 """

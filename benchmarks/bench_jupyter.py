@@ -72,7 +72,6 @@ slippage_bps = 0.5
 [walk_forward]
 n_folds = 4
 purge = 24
-embargo = 24
 
 [nulls.reality_check]
 reps = 199

@@ -34,11 +34,12 @@ Example::
     slippage_bps = 1.0
     funding_bps_per_period = 0.0  # perpetual futures: longs pay a positive rate per bar
 
-    [walk_forward]
-    n_folds = 4
-    mode = "expanding"            # expanding | rolling
-    purge = 24
-    embargo = 24
+    [walk_forward]                # out of sample, priced as one book (entry, switches, exit)
+    mode = "cpcv"                 # expanding | rolling | cpcv
+    n_folds = 6                   # walk-forward test windows, or the N groups of CPCV
+    test_groups = 2               # cpcv only: groups tested per split (C(6, 2) = 15 splits)
+    purge = 24                    # rows kept out of training before every test block
+    embargo = 24                  # cpcv only: rows kept out of training after every test block
 
     [nulls.reality_check]         # White (2000), over the whole grid
     reps = 1000
@@ -85,7 +86,7 @@ DEFAULTS: dict[str, Any] = {
     "costs": {"fee_bps": 0.0, "slippage_bps": 0.0, "funding_bps_per_period": 0.0},
     "walk_forward": {"enabled": True, "n_folds": 4, "mode": "expanding", "purge": 0,
                      "embargo": 0, "test_size": None, "min_train": None,
-                     "objective": "sharpe"},
+                     "objective": "sharpe", "test_groups": 2},
     "nulls": {
         "reality_check": {"enabled": True, "reps": 1000, "block_size": "auto",
                           "studentize": False},
@@ -118,7 +119,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "walk_forward.enabled": (bool,), "walk_forward.n_folds": (int,),
     "walk_forward.mode": (str,), "walk_forward.purge": (int,), "walk_forward.embargo": (int,),
     "walk_forward.test_size": (int,), "walk_forward.min_train": (int,),
-    "walk_forward.objective": (str,),
+    "walk_forward.objective": (str,), "walk_forward.test_groups": (int,),
     "nulls.reality_check.enabled": (bool,), "nulls.reality_check.reps": (int,),
     "nulls.reality_check.block_size": (str, int),
     "nulls.reality_check.studentize": (bool,),
@@ -132,7 +133,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
 
 _CHOICES = {
     "strategy.kind": STRATEGY_KINDS,
-    "walk_forward.mode": ("expanding", "rolling"),
+    "walk_forward.mode": ("expanding", "rolling", "cpcv"),
     "walk_forward.objective": ("sharpe", "mean_return", "total_return"),
     "nulls.permutation.statistic": PERMUTATION_STATISTICS,
 }
@@ -328,12 +329,28 @@ def _check_values(v: dict[str, Any], loc: _Locator) -> None:
             raise bad(f"costs.{key}", f"costs.{key} = {val!r} is outside [0, 1000] bps",
                       "costs are non-negative basis points of traded notional, e.g. 4.0")
     wf = v["walk_forward"]
-    for key in ("n_folds", "purge", "embargo", "test_size", "min_train"):
+    for key in ("n_folds", "purge", "embargo", "test_size", "min_train", "test_groups"):
         val = wf[key]
-        low = 1 if key in ("n_folds", "test_size", "min_train") else 0
+        low = 1 if key in ("n_folds", "test_size", "min_train", "test_groups") else 0
         if val is not None and val < low:
             raise bad(f"walk_forward.{key}", f"walk_forward.{key} = {val} is below {low}",
                       f"use an integer >= {low}")
+    if wf["mode"] != "cpcv" and wf["embargo"]:
+        raise bad("walk_forward.embargo",
+                  f"walk_forward.embargo = {wf['embargo']} has no effect in mode "
+                  f"{wf['mode']!r}: training always precedes testing, so no train row ever "
+                  "follows a test window", "set it to 0 or use mode = \"cpcv\"")
+    if wf["mode"] == "cpcv":
+        if wf["test_size"] is not None:
+            raise bad("walk_forward.test_size",
+                      f"walk_forward.test_size = {wf['test_size']} has no effect in mode "
+                      "'cpcv': the n_folds groups split all rows evenly",
+                      "remove test_size (set n_folds, the number of groups, instead)")
+        if not 1 <= wf["test_groups"] < wf["n_folds"]:
+            raise bad("walk_forward.test_groups",
+                      f"walk_forward.test_groups = {wf['test_groups']} is not in [1, n_folds"
+                      f" - 1] = [1, {wf['n_folds'] - 1}]: cpcv needs groups left to train on",
+                      "use e.g. n_folds = 6 groups with test_groups = 2")
     for name in ("reality_check", "spa_stepm"):
         sec, at = v["nulls"][name], f"nulls.{name}"
         if not 1 <= sec["reps"] <= 1_000_000:

@@ -48,7 +48,6 @@ slippage_bps = 0.5
 n_folds = 4
 mode = "expanding"
 purge = 24
-embargo = 24
 
 [nulls.reality_check]
 reps = 1000
@@ -76,7 +75,6 @@ slippage_bps = 0.5
 n_folds = 4
 mode = "expanding"
 purge = 24
-embargo = 24
 
 [nulls.reality_check]
 reps = 1000

@@ -9,7 +9,9 @@ Public functions validate and coerce their inputs; the numba kernels in ``_kerne
 Families: single-asset ``ma_crossover``, ``ts_momentum``, ``zscore_reversion`` and
 ``donchian_breakout`` (:func:`backtest_grid`, :func:`grid_metrics`); the panel family
 ``xs_momentum`` (:func:`backtest_panel`); user functions; a volatility-targeting overlay on any
-of them (:mod:`.overlays`).
+of them (:mod:`.overlays`). Out of sample: walk-forward (:func:`walk_forward`) and
+combinatorial purged cross-validation (:func:`cpcv`), their test rows priced as one book
+(:func:`one_book_returns`).
 """
 
 from .attestation import ATTESTATION_VERSION, fold_causality_attestation
@@ -23,6 +25,8 @@ from .backtest import (
     strategy_returns,
     user_positions,
 )
+from .book import one_book_returns
+from .cpcv import MAX_SPLITS, CPCVPlan, CPCVResult, Split, cpcv, make_cpcv
 from .families import (
     FAMILIES,
     GridExpansion,
@@ -36,6 +40,7 @@ from .overlays import OVERLAYS, overlay_scale, validate_overlay
 from .panel import backtest_panel, panel_weights
 from .walkforward import (
     OBJECTIVES,
+    PRICINGS,
     Fold,
     TrackedReturns,
     WalkForwardResult,
@@ -57,6 +62,7 @@ __all__ = [
     "OVERLAYS", "validate_overlay", "overlay_scale",
     "METRIC_NAMES", "trial_metrics",
     "OBJECTIVES", "Fold", "make_folds", "TrackedReturns", "train_scores", "select_best",
-    "WalkForwardResult", "walk_forward",
+    "WalkForwardResult", "walk_forward", "PRICINGS", "one_book_returns",
+    "MAX_SPLITS", "Split", "CPCVPlan", "make_cpcv", "CPCVResult", "cpcv",
     "ATTESTATION_VERSION", "fold_causality_attestation",
 ]

@@ -2,9 +2,36 @@
 
 Row indices here are rows of the (T-1, k) returns matrix (row i is bar i+1). Every fold's
 layout is ``[train) purge [test)``: the selection step chooses one trial from the train rows,
-that trial's returns on the test rows join the out-of-sample series. The selection step reads
-the returns only through :class:`TrackedReturns`, which records every row it touches; the
+and the out-of-sample series holds that trial's position on the test rows. The selection step
+reads the returns only through :class:`TrackedReturns`, which records every row it touches; the
 fold-causality attestation is computed from those records (see :mod:`.attestation`).
+
+Pricing. Given the trials' positions, the close prices and the costs, the out-of-sample rows are
+priced as one book (:mod:`.book`): it enters the first fold's position from flat, trades from one
+fold's trial position to the next one's at every fold boundary, and exits after the last test
+row (``pricing = "one_book"``). Given returns alone, each fold's rows are copied from the chosen
+trial's own backtest (``pricing = "stitched"``), which leaves out those trades: an API shortcut
+for returns from elsewhere, never what a run records. Panel books are priced from their weights
+per asset, the traded notional summed over assets.
+
+Train windows always precede their test windows here, so an embargo (rows after a test window
+kept out of training) could never remove a row: a non-zero ``embargo`` is refused. Combinatorial
+purged cross-validation (:mod:`.cpcv`), where training rows also follow test rows, has one.
+
+Examples
+--------
+Two folds, an alternating selector, 25 bp: the one-book series pays the entry, the switch
+between the folds (two units) and the exit, which copying the trials' own returns leaves out.
+
+>>> from qrp_jupyter.engine import strategy_returns
+>>> pos = np.array([[1.0, -1.0]] * 9)
+>>> close = 100.0 * np.cumprod([1.0] + [1.01] * 8)
+>>> R = strategy_returns(pos, close, cost_bps=25)
+>>> folds = make_folds(8, n_folds=2, test_size=2)
+>>> flip = lambda view, rows: 0 if rows[-1] < 4 else 1
+>>> wf = walk_forward(R, folds, selector=flip, positions=pos, close=close, cost_bps=25)
+>>> (wf.oos_returns - walk_forward(R, folds, selector=flip).oos_returns).round(6).tolist()
+[-0.0025, 0.0, -0.005, -0.0025]
 """
 
 from __future__ import annotations
@@ -18,12 +45,15 @@ from ..errors import ConfigError
 from . import _kernels as K
 from ._inputs import as_matrix, whole_number
 from .attestation import fold_causality_attestation
+from .book import _Book
 
 __all__ = ["Fold", "make_folds", "TrackedReturns", "OBJECTIVES", "train_scores", "select_best",
-           "WalkForwardResult", "walk_forward"]
+           "WalkForwardResult", "walk_forward", "PRICINGS"]
 
 OBJECTIVES = ("sharpe", "mean_return", "total_return")
 _MODES = ("expanding", "rolling")
+#: How out-of-sample rows are priced: one book (entry, switches, exit) or copied per fold.
+PRICINGS = ("one_book", "stitched")
 
 
 @dataclass(frozen=True)
@@ -47,6 +77,11 @@ class Fold:
 
     def test_rows(self) -> np.ndarray:
         return np.arange(self.test_start, self.test_stop, dtype=np.int64)
+
+    @property
+    def train_ranges(self) -> tuple[tuple[int, int], ...]:
+        """The declared train rows as half-open ranges (one here; several in CPCV)."""
+        return ((self.train_start, self.train_stop),)
 
 
 def make_folds(n: int, *, n_folds: int, test_size: int | None = None,
@@ -77,10 +112,11 @@ def make_folds(n: int, *, n_folds: int, test_size: int | None = None,
         Rows left out between the end of each train window and its test window (>= 0); use
         at least the longest indicator window or label horizon that can straddle the boundary.
     embargo
-        Rows after a test window that no later train window may start in (>= 0). Test windows
-        here are contiguous and every train window ends before its own test window, so these
-        folds satisfy it by construction; it is recorded on the folds so that the attestation
-        checks the rows a selection actually read against it.
+        Must be 0. An embargo keeps the rows right after a test window out of training, but
+        here every train window ends before its test window, so it would never remove a row;
+        a non-zero value is refused rather than recorded as a protection that did nothing.
+        For an embargo that bites, use combinatorial purged cross-validation
+        (:func:`~qrp_jupyter.engine.make_cpcv`).
     mode
         ``"expanding"`` (train from row 0) or ``"rolling"`` (fixed-length train window).
 
@@ -104,7 +140,13 @@ def make_folds(n: int, *, n_folds: int, test_size: int | None = None,
     embargo = whole_number(embargo, name="walk_forward.embargo", low=0)
     if mode not in _MODES:
         raise ConfigError(f"walk_forward.mode={mode!r} is not a known mode",
-                          where="walk_forward.mode", fix="use 'expanding' or 'rolling'")
+                          where="walk_forward.mode",
+                          fix="use 'expanding' or 'rolling' (for 'cpcv' call make_cpcv)")
+    if embargo:
+        raise ConfigError(
+            f"walk_forward.embargo={embargo} has no effect in mode {mode!r}: training always "
+            "precedes testing, so no train row ever follows a test window",
+            where="walk_forward.embargo", fix="set it to 0 or use mode = \"cpcv\"")
     if test_size is None:
         spare = n - purge - (min_train or 0)
         test_size = spare // (n_folds if min_train else n_folds + 1)
@@ -190,15 +232,16 @@ def _objective_selector(objective: str) -> Callable[[TrackedReturns, np.ndarray]
     select.__qualname__ = f"best_{objective}"
     return select
 
-
 @dataclass(frozen=True)
 class WalkForwardResult:
-    """Out-of-sample series stitched from every fold, with the causality attestation.
+    """Out-of-sample series of every fold, with the causality attestation.
 
     Attributes
     ----------
     oos_returns
-        The chosen trial's returns on each fold's test rows, in fold order.
+        Returns on each fold's test rows, in fold order, of the chosen trial: priced as one
+        book when ``pricing == "one_book"``, copied from the trial's backtest when
+        ``"stitched"`` (see the module docstring).
     oos_index
         The returns-matrix rows of ``oos_returns``.
     chosen
@@ -213,6 +256,8 @@ class WalkForwardResult:
         What the selection maximised (``"custom"`` when a selector was passed).
     train_rows_read
         Per fold, the sorted distinct rows the selection step read.
+    pricing
+        ``"one_book"`` or ``"stitched"``.
     """
 
     oos_returns: np.ndarray
@@ -223,6 +268,7 @@ class WalkForwardResult:
     attestation: dict[str, Any]
     objective: str
     train_rows_read: tuple[np.ndarray, ...]
+    pricing: str = "stitched"
 
 
 def _check_folds(folds: Sequence[Fold], n: int) -> tuple[Fold, ...]:
@@ -246,15 +292,69 @@ def _check_folds(folds: Sequence[Fold], n: int) -> tuple[Fold, ...]:
     return tuple(folds)
 
 
+Selector = Callable[[TrackedReturns, np.ndarray], int]
+
+
+def _selector(objective: str, selector: Selector | None) -> tuple[Selector, str]:
+    if selector is not None:
+        return selector, "custom"
+    if objective not in OBJECTIVES:
+        raise ConfigError(f"walk_forward.objective={objective!r} is not known",
+                          where="walk_forward.objective", fix=f"use one of {', '.join(OBJECTIVES)}")
+    return _objective_selector(objective), objective
+
+
+def _select(ret: np.ndarray, units: Sequence[Any], selector: Selector, what: str
+            ) -> tuple[list[int], list[np.ndarray]]:
+    """Run the selector on each fold's (or split's) train rows: chosen trials, rows read."""
+    k = ret.shape[1]
+    chosen, reads = [], []
+    for u in units:
+        view = TrackedReturns(ret)
+        train_rows = u.train_rows()
+        train_rows.flags.writeable = False
+        j = selector(view, train_rows)
+        if isinstance(j, bool) or not isinstance(j, (int, np.integer)) or not 0 <= j < k:
+            raise ConfigError(f"the selector returned {j!r} for {what} {u.index}, not a trial "
+                              f"index in [0, {k})", where="walk_forward.selector",
+                              fix="return the column index of the chosen trial")
+        chosen.append(int(j))
+        reads.append(view.rows_read())
+    return chosen, reads
+
+
+def _book_inputs(positions: Any, close: Any, cost_bps: Any, funding: Any, n: int, k: int
+                 ) -> _Book | None:
+    """The one-book pricing inputs, or None for the returns-only (stitched) path."""
+    if positions is None:
+        if close is not None or cost_bps is not None or funding is not None:
+            raise ConfigError("close, cost_bps or funding_bps_per_period were given without "
+                              "positions", where="walk_forward.positions",
+                              fix="pass positions= too (one-book pricing needs all of them)")
+        return None
+    if close is None or cost_bps is None:
+        raise ConfigError("one-book pricing needs close= and cost_bps= with positions=",
+                          where="walk_forward.close",
+                          fix="pass the close prices and fee + slippage in basis points")
+    return _Book(positions, close, cost_bps=cost_bps, funding_bps_per_period=funding,
+                 n_rows=n, k=k)
+
+
+def _sharpes(block: np.ndarray) -> np.ndarray:
+    """Per-period Sharpe of each column of an (n, m) block (the engine's fixed-order kernel)."""
+    return K.return_stats(np.ascontiguousarray(block, dtype=np.float64))[2].copy()
+
+
 def walk_forward(returns: Any, folds: Sequence[Fold], *, objective: str = "sharpe",
-                 selector: Callable[[TrackedReturns, np.ndarray], int] | None = None
+                 selector: Selector | None = None, positions: Any = None, close: Any = None,
+                 cost_bps: float | None = None, funding_bps_per_period: Any = None
                  ) -> WalkForwardResult:
-    """Choose a trial on each fold's train rows, evaluate it on the test rows, stitch.
+    """Choose a trial on each fold's train rows, evaluate it on the test rows.
 
     Parameters
     ----------
     returns
-        (n, k) per-period strategy returns, one column per trial.
+        (n, k) per-period strategy returns, one column per trial; the selection reads these.
     folds
         Ordered folds with disjoint test windows (e.g. from :func:`make_folds`).
     objective
@@ -264,6 +364,17 @@ def walk_forward(returns: Any, folds: Sequence[Fold], *, objective: str = "sharp
         Replaces the objective: ``selector(view, train_rows) -> trial index``, where ``view``
         is a :class:`TrackedReturns` over ``returns``. Every row it reads is recorded, so a
         selector that looks past its train window makes the attestation invalid.
+    positions
+        The trials' positions, (n + 1, k), or a panel's weights, (n + 1, assets, k), or a
+        callable ``positions(trials)`` giving them for just those (sorted) trials; with
+        ``close`` and ``cost_bps`` the out-of-sample rows are priced as one book (entry,
+        switches at fold boundaries, exit). Without them they are copied from ``returns``.
+    close
+        (n + 1,) closes, or (n + 1, assets) for a panel, that ``returns`` were computed from.
+    cost_bps
+        Fee plus slippage in basis points of traded notional.
+    funding_bps_per_period
+        Optional funding, as given to the backtest (None: no funding term).
 
     Returns
     -------
@@ -272,34 +383,23 @@ def walk_forward(returns: Any, folds: Sequence[Fold], *, objective: str = "sharp
     ret = as_matrix(returns, name="returns", where="returns")
     n, k = ret.shape
     folds = _check_folds(folds, n)
-    if selector is None:
-        if objective not in OBJECTIVES:
-            raise ConfigError(f"walk_forward.objective={objective!r} is not known",
-                              where="walk_forward.objective",
-                              fix=f"use one of {', '.join(OBJECTIVES)}")
-        selector = _objective_selector(objective)
-    else:
-        objective = "custom"
-    chosen, reads, tests = [], [], []
-    for f in folds:
-        view = TrackedReturns(ret)
-        train_rows = f.train_rows()
-        train_rows.flags.writeable = False
-        j = selector(view, train_rows)
-        if isinstance(j, bool) or not isinstance(j, (int, np.integer)) or not 0 <= j < k:
-            raise ConfigError(f"the selector returned {j!r} for fold {f.index}, not a trial "
-                              f"index in [0, {k})", where="walk_forward.selector",
-                              fix="return the column index of the chosen trial")
-        chosen.append(int(j))
-        reads.append(view.rows_read())
-        tests.append(f.test_rows())
+    selector, objective = _selector(objective, selector)
+    book = _book_inputs(positions, close, cost_bps, funding_bps_per_period, n, k)
+    chosen, reads = _select(ret, folds, selector, "fold")
+    tests = [f.test_rows() for f in folds]
     oos_index = np.concatenate(tests)
-    oos = np.concatenate([ret[t, j] for t, j in zip(tests, chosen)])
-    sharpe = float(K.return_stats(np.ascontiguousarray(oos[:, None]))[2, 0])
+    if book is None:
+        oos = np.concatenate([ret[t, j] for t, j in zip(tests, chosen)])
+    else:
+        trials = np.concatenate([np.full(t.shape[0], j, dtype=np.int64)
+                                 for t, j in zip(tests, chosen)])
+        oos = book.price([(oos_index, trials)])[0]
+    sharpe = float(_sharpes(oos[:, None])[0])
     attestation = fold_causality_attestation(
         folds, train_rows_read=reads, test_rows=tests,
         purge=max(f.purge for f in folds), embargo=max(f.embargo for f in folds))
     return WalkForwardResult(oos_returns=oos, oos_index=oos_index,
                              chosen=np.array(chosen, dtype=np.int64), folds=folds,
                              oos_sharpe=sharpe, attestation=attestation, objective=objective,
-                             train_rows_read=tuple(reads))
+                             train_rows_read=tuple(reads),
+                             pricing="stitched" if book is None else "one_book")

@@ -279,22 +279,50 @@ def prepare_run(store: Store, config: RunConfig | str, *, source: str = "<config
     return prep
 
 
-def _folds(prep: PreparedRun, n_rows: int) -> list[Any]:
+def _folds(prep: PreparedRun, n_rows: int) -> Any:
+    """The walk-forward folds (a list of Fold), or the CPCV plan in mode ``"cpcv"``."""
     wf = prep.identity["walk_forward"]
+    if wf["mode"] == "cpcv":
+        return engine.make_cpcv(n_rows, n_groups=wf["n_folds"], test_groups=wf["test_groups"],
+                                purge=wf["purge"], embargo=wf["embargo"],
+                                min_train=wf["min_train"])
     return engine.make_folds(n_rows, n_folds=wf["n_folds"], test_size=wf["test_size"],
                              min_train=wf["min_train"], purge=wf["purge"],
                              embargo=wf["embargo"], mode=wf["mode"])
 
 
 def _check_walk_forward(prep: PreparedRun) -> None:
-    """Fail before computing anything when the folds cannot fit the data."""
+    """Fail before computing anything when the folds (or CPCV splits) cannot fit the data."""
     if prep.identity["walk_forward"]["enabled"]:
         n = len(prep.closes()) - 1
         try:
             _folds(prep, n)
         except ConfigError as exc:
-            raise ConfigError(exc.what, where=prep.config.where("walk_forward"),
-                              fix=exc.fix) from None
+            key = exc.where if (exc.where or "").startswith("walk_forward.") else "walk_forward"
+            raise ConfigError(exc.what, where=prep.config.where(key), fix=exc.fix) from None
+
+
+def _position_source(prep: PreparedRun, grid: Any, strategy: Any,
+                     close: np.ndarray) -> Any:
+    """Positions of the trials for one-book pricing of the out-of-sample rows.
+
+    A user strategy's positions are already in memory. A built-in family or a panel builds
+    only the trials asked for (the chosen ones): the same kernels on the same inputs, so the
+    columns are bit-identical to those the grid's returns came from, without holding the
+    (bars x trials) matrix, or (bars x assets x trials) weights, of the whole grid.
+    """
+    s = prep.identity["strategy"]
+    opts = dict(long_only=s["long_only"], overlay=prep.overlay,
+                periods_per_year=prep.periods_per_year)
+
+    def pick(trials: np.ndarray) -> list[dict[str, Any]]:
+        return [prep.points[int(j)] for j in trials]
+
+    if prep.assets is not None:
+        return lambda trials: engine.panel_weights(strategy, close, pick(trials), **opts)
+    if prep.code is not None:
+        return grid.positions
+    return lambda trials: engine.grid_positions(strategy, close, pick(trials), **opts)
 
 
 def _check_permutation(prep: PreparedRun) -> None:
@@ -388,20 +416,45 @@ def compute_run(prep: PreparedRun, *, progress: ProgressCallback | None = None) 
 
     wf_cfg = ident["walk_forward"]
     if wf_cfg["enabled"]:
-        wfr = engine.walk_forward(R, _folds(prep, n_obs), objective=wf_cfg["objective"])
+        # Out-of-sample rows are priced as one book from the chosen trials' positions (entry,
+        # a trade at every change of trial, exit), never copied from the trials' own returns.
+        cost_bps = costs["fee_bps"] + costs["slippage_bps"]
+        positions = _position_source(prep, grid, strategy, close)
+        plan = _folds(prep, n_obs)
+        priced = dict(objective=wf_cfg["objective"], positions=positions, close=close,
+                      cost_bps=cost_bps, funding_bps_per_period=funding)
+        wf_doc: dict[str, Any] = {"kind": "walk_forward", "version": 2, "mode": wf_cfg["mode"],
+                                  "objective": wf_cfg["objective"], "pricing": "one_book"}
+        if wf_cfg["mode"] == "cpcv":
+            wfr: Any = engine.cpcv(R, plan, **priced)
+            path_sr = [float(x) for x in wfr.path_sharpe]
+            wf_doc.update({
+                "groups": [list(g) for g in plan.groups], "n_groups": len(plan.groups),
+                "test_groups": plan.test_groups, "n_paths": plan.n_paths,
+                "splits": [{"split": sp.index, "test_groups": list(sp.groups),
+                            "test": [list(r) for r in sp.test],
+                            "train": [list(r) for r in sp.train], "chosen": int(c)}
+                           for sp, c in zip(plan.splits, wfr.chosen)],
+                "paths": [{"path": p, "splits": [int(x) for x in plan.paths[p]],
+                           "chosen": [int(x) for x in wfr.path_chosen[p]],
+                           "oos_sharpe": sr if math.isfinite(sr) else None}
+                          for p, sr in enumerate(path_sr)],
+                "oos_sharpe_definition": "mean over the paths of each path's per-period Sharpe",
+            })
+        else:
+            wfr = engine.walk_forward(R, plan, **priced)
+            wf_doc["oos_sharpe_definition"] = "per-period Sharpe of the out-of-sample series"
         oos_bytes = encode_array(wfr.oos_returns)
         oos_sr = float(wfr.oos_sharpe)
-        wf_doc = {
-            "kind": "walk_forward", "version": 1, "mode": wf_cfg["mode"],
-            "objective": wf_cfg["objective"], "chosen": [int(c) for c in wfr.chosen],
-            "folds": [to_plain(f.__dict__) if hasattr(f, "__dict__") else to_plain(f)
-                      for f in wfr.folds],
-            "oos_rows": int(len(wfr.oos_returns)),
+        wf_doc.update({
+            "chosen": [int(c) for c in wfr.chosen],
+            "folds": [to_plain(f.__dict__) for f in wfr.folds],
+            "oos_rows": int(wfr.oos_returns.shape[0]),
             "oos_sharpe": oos_sr if math.isfinite(oos_sr) else None,
             "oos_sharpe_annual": (oos_sr * math.sqrt(prep.periods_per_year)
                                   if math.isfinite(oos_sr) else None),
             "oos_returns": sha256_hex(oos_bytes),
-        }
+        })
         arts["oos_returns"] = (oos_bytes, MEDIA_ARRAY)
         arts["walk_forward"] = (encode_json(wf_doc), MEDIA_JSON)
         arts["fold_causality"] = (encode_json(wfr.attestation), MEDIA_JSON)

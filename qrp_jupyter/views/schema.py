@@ -168,7 +168,7 @@ RUN_SCHEMA = _obj("application/vnd.qrp.run+json: one run instance's results", {
         "artifact_id": _hex("the stepm artifact"),
     }, nullable=True),
     "walk_forward": _obj("walk-forward out-of-sample result", {
-        "oos_sharpe_annual": _t("number", "stitched OOS annualized Sharpe", nullable=True),
+        "oos_sharpe_annual": _t("number", "one-book OOS annualized Sharpe (cpcv: mean over paths)", nullable=True),
         "fold_causality_valid": _t("boolean", "the fold-causality attestation holds"),
         "n_folds": _t("integer", "folds"),
         "chosen": _arr("trial chosen on each fold's train rows", _t("integer", "trial")),

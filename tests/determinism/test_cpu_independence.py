@@ -37,7 +37,6 @@ slippage_bps = 0.5
 [walk_forward]
 n_folds = 3
 purge = 10
-embargo = 10
 [nulls.reality_check]
 reps = 99
 [nulls.spa_stepm]

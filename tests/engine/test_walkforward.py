@@ -54,6 +54,9 @@ def test_default_test_size():
     ({"n_folds": 2, "min_train": 0}, "walk_forward.min_train", "min_train=0"),
     ({"n_folds": 2, "purge": -1}, "walk_forward.purge", "purge=-1"),
     ({"n_folds": 2, "embargo": True}, "walk_forward.embargo", "embargo=True"),
+    ({"n_folds": 2, "embargo": 3}, "walk_forward.embargo", "has no effect in mode 'expanding'"),
+    ({"n_folds": 2, "embargo": 1, "mode": "rolling"}, "walk_forward.embargo",
+     "training always precedes testing"),
     ({"n_folds": 2, "mode": "anchored"}, "walk_forward.mode", "'anchored'"),
 ])
 def test_make_folds_errors_name_the_key(kwargs, where, fragment):
@@ -66,11 +69,11 @@ def test_make_folds_errors_name_the_key(kwargs, where, fragment):
 @given(n=st.integers(1, 400), n_folds=st.integers(1, 8),
        test_size=st.one_of(st.none(), st.integers(1, 60)),
        min_train=st.one_of(st.none(), st.integers(1, 100)), purge=st.integers(0, 10),
-       embargo=st.integers(0, 10), mode=st.sampled_from(["expanding", "rolling"]))
-def test_fold_invariants(n, n_folds, test_size, min_train, purge, embargo, mode):
+       mode=st.sampled_from(["expanding", "rolling"]))
+def test_fold_invariants(n, n_folds, test_size, min_train, purge, mode):
     try:
         folds = make_folds(n, n_folds=n_folds, test_size=test_size, min_train=min_train,
-                           purge=purge, embargo=embargo, mode=mode)
+                           purge=purge, mode=mode)
     except ConfigError as err:
         assert err.where.startswith("walk_forward.")
         return
@@ -89,7 +92,7 @@ def test_fold_invariants(n, n_folds, test_size, min_train, purge, embargo, mode)
         assert all(f.train_start == 0 for f in folds)
     att = fold_causality_attestation(folds, train_rows_read=[f.train_rows() for f in folds],
                                      test_rows=[f.test_rows() for f in folds], purge=purge,
-                                     embargo=embargo)
+                                     embargo=0)
     assert att["valid"], att
 
 
@@ -162,15 +165,17 @@ def test_walk_forward_input_errors():
 
 def test_honest_run_attestation():
     r = noisy_returns()
-    folds = make_folds(len(r), n_folds=3, purge=4, embargo=2)
+    folds = make_folds(len(r), n_folds=3, purge=4)
     att = walk_forward(r, folds).attestation
-    assert att["kind"] == "fold_causality" and att["version"] == 1
-    assert att["valid"] is True and att["purge"] == 4 and att["embargo"] == 2
+    assert att["kind"] == "fold_causality" and att["version"] == 2
+    assert att["valid"] is True and att["purge"] == 4 and att["embargo"] == 0
     for f, entry in zip(folds, att["folds"]):
         assert entry["ok"] and entry["reason"] is None
         # Computed from what was read: the selection read exactly its train window.
         assert entry["rows_read_max"] == f.test_start - 4 - 1 == entry["train_max"]
         assert entry["n_rows_read"] == f.train_stop - f.train_start
+        assert entry["train_ranges"] == [[f.train_start, f.train_stop]]
+        assert entry["test_blocks"] == [[f.test_start, f.test_stop - 1]]
     assert all(check["ok"] for check in att["checks"])
     # Plain JSON types only: it round-trips through json and canonical JSON.
     assert json.loads(json.dumps(att)) == att
@@ -192,9 +197,12 @@ def test_selector_reading_past_train_is_caught():
     for f, entry in zip(folds, att["folds"]):
         assert entry["rows_read_max"] == f.test_start  # the first test row
         assert not entry["ok"]
-        assert entry["reason"].startswith(f"fold {f.index} read train row {f.test_start}")
+        assert entry["reason"].startswith(
+            f"fold {f.index} read row(s) {f.test_start} for training and also tested them")
     failed = {c["rule"]: c["failed_folds"] for c in att["checks"]}
-    assert failed["purge_gap"] == [0, 1, 2] and failed["train_test_disjoint"] == [0, 1, 2]
+    # With purge 0 the purge rule has no rows to guard; the row read is a test row.
+    assert failed["purge_gap"] == [] and failed["train_test_disjoint"] == [0, 1, 2]
+    assert failed["reads_within_train"] == [0, 1, 2]
 
 
 def test_selector_reading_into_the_purge_gap_is_caught():
@@ -206,6 +214,11 @@ def test_selector_reading_into_the_purge_gap_is_caught():
     failed = {c["rule"]: c["failed_folds"] for c in att["checks"]}
     assert failed["purge_gap"] == [0, 1] and failed["train_test_disjoint"] == []
     assert failed["reads_within_train"] == [0, 1]
+    f = folds[0]
+    assert att["folds"][0]["reason"].startswith(
+        f"fold 0 read train row(s) {f.test_start - 5} within the 5-row purge before test rows "
+        f"[{f.test_start}, {f.test_stop - 1}] (train rows before them must be < "
+        f"{f.test_start - 5})")
 
 
 def test_selector_converting_everything_is_caught():
@@ -232,21 +245,21 @@ def test_hand_built_overlapping_fold_is_caught():
     att = walk_forward(r, folds).attestation
     assert not att["valid"] and att["folds"][0]["ok"]
     reason = att["folds"][1]["reason"]
-    assert reason.startswith("fold 1 read train row 69 but with purge 0")
-    assert "fold 1 read row(s) 60, 61, 62, ... for training and also tested them" in reason
+    assert reason.startswith("fold 1 read row(s) 60, 61, 62, ... for training and also "
+                             "tested them")
 
 
-def test_embargo_after_previous_test_window():
+def test_embargo_rule_checks_rows_after_the_folds_own_test_block():
     r = noisy_returns(n=120)
-    # Fold 1's rolling train window starts 3 rows after fold 0's test window ends (row 59).
-    folds = [Fold(0, 0, 50, 50, 60, embargo=5), Fold(1, 63, 100, 100, 110, embargo=5)]
-    att = walk_forward(r, folds).attestation
+    # A hand-built fold that trains on both sides of its test window [50, 60).
+    folds = [Fold(0, 0, 50, 50, 60, embargo=5)]
+    both_sides = lambda view, rows: int(np.argmax(view[list(range(0, 45)) + [62, 70]].sum(0)))
+    att = walk_forward(r, folds, selector=both_sides).attestation
     assert not att["valid"]
-    assert att["folds"][1]["reason"] == (
-        "fold 1 read train row(s) 63, 64 within the 5-row embargo after fold 0's test window "
-        "(last test row 59; train rows after it must be >= 65)")
-    ok = [Fold(0, 0, 50, 50, 60, embargo=3), Fold(1, 63, 100, 100, 110, embargo=3)]
-    assert walk_forward(r, ok).attestation["valid"]
+    failed = {c["rule"]: c["failed_folds"] for c in att["checks"]}
+    assert failed["embargo"] == [0] and failed["purge_gap"] == []
+    assert ("fold 0 read train row(s) 62 within the 5-row embargo after test rows [50, 59] "
+            "(train rows after them must be >= 65)") in att["folds"][0]["reason"]
 
 
 def test_attestation_of_empty_and_mismatched_inputs():

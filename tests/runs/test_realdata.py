@@ -27,7 +27,6 @@ slippage_bps = 5.0
 [walk_forward]
 n_folds = 4
 purge = 5
-embargo = 5
 [nulls.reality_check]
 reps = 499
 """
