@@ -51,7 +51,7 @@ from .walkforward import (
 )
 
 #: Part of every ``run_key``: bump whenever any engine result could change.
-ENGINE_VERSION = "0.3.0"
+ENGINE_VERSION = "0.4.0"
 
 __all__ = [
     "ENGINE_VERSION",
