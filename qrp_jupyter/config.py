@@ -8,7 +8,7 @@ value typed, nothing that is only a label or a location (the run ``name`` and th
 Example::
 
     name = "btc-trend"            # a label; not part of the run_key
-    family = "btc-trend"          # research family: the trial registry that deflates Sharpe
+    family = "btc-trend"          # a label for people: the trial registry ignores it
 
     [data]
     dataset = "synthetic-edge"    # a registered name, or a dataset_id_v2 (prefix)
