@@ -354,10 +354,44 @@ def _values(report: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _registry_values(store: Any, report: dict[str, Any]) -> dict[str, Any]:
+    """The trial-registry figures behind the deflated Sharpe (N, E[max SR]), when the report
+    cites a ``sharpe_evidence`` artifact that carries them (else nothing)."""
+    from qrp_jupyter.store import decode_json
+
+    aid = report.get("evidence", {}).get("sharpe_evidence")
+    if aid is None:
+        return {}
+    doc = decode_json(store.get_artifact(aid))
+    out = {}
+    for key in ("n_trials_family", "n_trials", "expected_max_sr", "sr_variance"):
+        v = doc.get(key)
+        if isinstance(v, float):
+            v = round(v, 6) if math.isfinite(v) else None
+        if key in doc:
+            out[f"registry_{key}"] = v
+    return out
+
+
 def run_replicate(world: str, seed: int) -> dict[str, Any]:
-    """The whole path for one replicate in a fresh store; returns its record."""
+    """The whole path for one replicate in a fresh store; returns its record.
+
+    ``QRP_DETERMINISTIC_TIME`` is pinned for the call (and restored after it).
+    """
+    saved = {k: os.environ.get(k) for k in ("QRP_DETERMINISTIC_TIME", "QRP_ACTOR")}
     os.environ["QRP_DETERMINISTIC_TIME"] = DETERMINISTIC_TIME
     os.environ.setdefault("QRP_ACTOR", "false-acceptance")
+    try:
+        return _replicate(world, seed)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _replicate(world: str, seed: int) -> dict[str, Any]:
     from qrp_jupyter.governance import create_candidate, promote
     from qrp_jupyter.policies import DEFAULT_POLICY
     from qrp_jupyter.runs import execute_run, register_dataset
@@ -383,11 +417,12 @@ def run_replicate(world: str, seed: int) -> dict[str, Any]:
             rep_a = None
             if rep_c.passed:
                 rep_a = promote(store, cand["candidate_id"], "accepted", policy=DEFAULT_POLICY)
+            registry = _registry_values(store, rep_c.report)
         finally:
             store.close()
     values = {"best_trial": s["best_trial"], "best_params": s["best_params"],
               "best_sharpe_annual": round(float(s["best_sharpe_annual"]), 6),
-              **_values(rep_c.report)}
+              **registry, **_values(rep_c.report)}
     if rep_a is not None:
         values.update({k: v for k, v in _values(rep_a.report).items() if k not in values})
     refused_at = rep_c if not rep_c.passed else rep_a
@@ -456,6 +491,21 @@ def settings() -> dict[str, Any]:
             "edges": EDGES, "deterministic_time": DETERMINISTIC_TIME,
             "seed_rule": "replicate i of world w: SeedSequence([crc32(w), i]); synthetic "
                          "worlds: seed crc32(w) * 1000 + i"}
+
+
+def dump(doc: dict[str, Any]) -> str:
+    """The record as JSON: indented, except that each replicate is one compact line."""
+    doc = json.loads(json.dumps(doc, allow_nan=False))
+    lines: dict[str, str] = {}
+    for name, w in doc["worlds"].items():
+        for i, r in enumerate(w["replicates"]):
+            key = f"@@replicate {name} {i}@@"
+            lines[key] = json.dumps(r, sort_keys=True, separators=(",", ":"))
+            w["replicates"][i] = key
+    text = json.dumps(doc, indent=1)
+    for key, line in lines.items():
+        text = text.replace(json.dumps(key), line, 1)
+    return text + "\n"
 
 
 def table(doc: dict[str, Any]) -> str:
@@ -545,7 +595,7 @@ def main(argv: list[str] | None = None) -> int:
                                                    for w, s in summ.items()}},
         "environment": environment(threads),
     }
-    text = json.dumps(doc, indent=1, allow_nan=False) + "\n"
+    text = dump(doc)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)
