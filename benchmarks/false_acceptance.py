@@ -401,7 +401,7 @@ def _replicate(world: str, seed: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="qrp-fa-") as tmp:
         store = open_store(Path(tmp) / "qrp.sqlite")
         try:
-            register_dataset(store, make_dataset(world, seed), name="data")
+            dataset_id = register_dataset(store, make_dataset(world, seed), name="data")
             if world == "mined_split":
                 runs = [execute_run(store, config_for(world, family=f"fa-mined-{j}", grid=g,
                                                       kind="ma_crossover"),
@@ -428,6 +428,7 @@ def _replicate(world: str, seed: int) -> dict[str, Any]:
     refused_at = rep_c if not rep_c.passed else rep_a
     return {
         "seed": seed,
+        "dataset_id_v2": dataset_id,
         "candidate": bool(rep_c.passed),
         "accepted": bool(rep_a is not None and rep_a.passed),
         "blockers": _blocking_rules(refused_at.report) if not refused_at.passed else [],
