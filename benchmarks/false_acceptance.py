@@ -40,7 +40,11 @@ Null worlds (no strategy has an edge):
   lookback L earns about ``phi sigma sqrt(2/pi) / sqrt(L)`` = 2.4e-4/sqrt(L) a bar gross, and its
   sign flips with probability ~ ``arccos(1 - 1/L)/pi`` ~ 0.45/sqrt(L) a bar, each flip trading
   2 units: ~4.5e-4/sqrt(L) a bar of costs at 5 bps, more than the gross edge at every lookback.
-  The gate's job here is to refuse what would lose money after costs.
+  The gate's job here is to refuse what would lose money after costs. Measured on this
+  world's first 30 seeds (mean annualised Sharpe of each of the 16 lookbacks): at 5 bps every
+  lookback loses (-4.2 at L=1 to -0.3 at L=168; iid at 5 bps: -7.7 to -1.0, so the pre-cost
+  edge is real), while at the other worlds' 1.5 bps the short lookbacks earn ~+0.5-1.2, which
+  would make ``ar1`` a weak planted edge rather than a null.
 - ``shuffled_real``: real hourly closes (``../shared/data``, Binance USD-M perpetuals; the asset
   cycles with the seed over ``REAL_ASSETS``, a random window of T + 1 closes), log returns cut
   into consecutive blocks of ``SHUFFLE_BLOCK`` = 72 bars whose order is permuted: volatility

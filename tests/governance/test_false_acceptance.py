@@ -33,7 +33,8 @@ def fa():
 
 @pytest.fixture(scope="module")
 def record():
-    assert RECORD.is_file(), f"{RECORD} is missing: run benchmarks/false_acceptance.py --out {RECORD}"
+    assert RECORD.is_file(), (f"{RECORD} is missing: run "
+                              f"benchmarks/false_acceptance.py --out {RECORD}")
     return json.loads(RECORD.read_text())
 
 
