@@ -368,12 +368,15 @@ def _registry_values(store: Any, report: dict[str, Any]) -> dict[str, Any]:
         return {}
     doc = decode_json(store.get_artifact(aid))
     out = {}
-    for key in ("n_trials_family", "n_trials", "expected_max_sr", "sr_variance"):
-        v = doc.get(key)
+    # By pattern, not by a fixed list: the registry's fields are being reworked in parallel.
+    for key, v in sorted(doc.items()):
+        if not (key.startswith("n_trials") or key in ("expected_max_sr", "sr_variance")
+                or (key.startswith("registry") and not key.endswith("digest"))):
+            continue
         if isinstance(v, float):
             v = round(v, 6) if math.isfinite(v) else None
-        if key in doc:
-            out[f"registry_{key}"] = v
+        if v is None or isinstance(v, (int, float, str, bool)):
+            out[key if key.startswith("registry") else f"registry_{key}"] = v
     return out
 
 
@@ -547,6 +550,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.table:
         print(table(json.loads(args.table.read_text())))
         return 0
+    if args.n < 1 or args.jobs < 1:
+        ap.error("--n and --jobs must be at least 1")
     worlds = [w.strip() for w in args.worlds.split(",") if w.strip()]
     unknown = [w for w in worlds if w not in WORLDS]
     if unknown:
