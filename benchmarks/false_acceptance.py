@@ -67,7 +67,7 @@ Power worlds (a planted edge; the rate is the gate's acceptance share, which sho
 
 Config of every built-in run (``config_for``): ``ts_momentum`` with ``lookback`` in
 ``LOOKBACKS`` (16 points) except ``mined_split``; fee 1 + slippage 0.5 bps (the demo's; ``ar1``:
-5 bps); walk-forward 4 expanding folds, purge and embargo 24; Reality Check and SPA/StepM with
+5 bps); walk-forward 4 expanding folds, purge 24; Reality Check and SPA/StepM with
 ``REPS`` = 199 replicates, automatic block size; PBO with 16 blocks. Seeds: replicate ``i`` of
 world ``w`` draws from ``SeedSequence([crc32(w), i])``. ``QRP_DETERMINISTIC_TIME`` is pinned,
 so a replicate is the same rows, reports and verdict on every run.
@@ -317,7 +317,6 @@ slippage_bps = {costs['slippage_bps']}
 n_folds = 4
 mode = "expanding"
 purge = 24
-embargo = 24
 
 [nulls.reality_check]
 reps = {REPS}
@@ -492,7 +491,7 @@ def settings() -> dict[str, Any]:
                           "horizon": LOOKAHEAD_HORIZONS},
             "lookahead_grid": {"horizon": LOOKAHEAD_GRID_HORIZONS},
             "reps": REPS, "pbo_n_blocks": 16,
-            "walk_forward": {"n_folds": 4, "mode": "expanding", "purge": 24, "embargo": 24},
+            "walk_forward": {"n_folds": 4, "mode": "expanding", "purge": 24},
             "costs_bps": COSTS, "ar1_costs_bps": AR1_COSTS, "ar1_phi": AR1_PHI,
             "garch": {"omega": GARCH_OMEGA, "alpha": GARCH_ALPHA, "beta": GARCH_BETA},
             "student_t_df": T_DF, "shuffle_block": SHUFFLE_BLOCK, "real_assets": REAL_ASSETS,
