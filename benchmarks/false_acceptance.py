@@ -536,6 +536,61 @@ def table(doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def what_if(doc: dict[str, Any], policy: Any) -> dict[str, dict[str, int]]:
+    """Per world, how many replicates ``policy`` would pass at each level, re-evaluated from the
+    values the record holds (``qrp_jupyter.policies.evaluate_rules``, the gate's own function).
+
+    A report's verdict is a pure function of its rules' values and thresholds, so this is exact
+    for a policy that differs only in thresholds; what the record cannot hold is taken as the
+    gate would give it: the replay of a deterministic run matches (``replay_match`` True). The
+    candidate trial is the run's best, so grid-level rules apply to it.
+    """
+    from qrp_jupyter.policies import evaluate_rules
+
+    out: dict[str, dict[str, int]] = {}
+    for name, w in doc["worlds"].items():
+        kc = ka = 0
+        for r in w["replicates"]:
+            values = {m: (v, "record") for m, v in r["values"].items()}
+            values.setdefault("replay_match", (True, "record"))
+            ok_c = evaluate_rules(policy.levels["candidate"], values, trial_index=0,
+                                  grid_best=0)["passed"]
+            ok_a = ok_c and evaluate_rules(policy.levels["accepted"], values, trial_index=0,
+                                           grid_best=0)["passed"]
+            kc, ka = kc + ok_c, ka + ok_a
+        out[name] = {"n": len(w["replicates"]), "candidate": kc, "accepted": ka}
+    return out
+
+
+def sweep(doc: dict[str, Any], rule: str, candidate: list[float], accepted: list[float]) -> str:
+    """A Markdown table of acceptance shares when one rule's thresholds change (the rest of the
+    default policy as it is): the measurement the thresholds are picked from."""
+    import copy
+
+    from qrp_jupyter.policies import DEFAULT_POLICY, Policy
+
+    worlds = list(doc["worlds"])
+    lines = [f"Threshold sweep of `{rule}` (record: policy "
+             f"`{doc['policy']['hash'][:12]}`, engine {doc['engine_version']}); each cell: "
+             "candidate / accepted share", "",
+             "| candidate | accepted | " + " | ".join(worlds) + " |",
+             "|---|---|" + "---|" * len(worlds)]
+    for tc in candidate:
+        for ta in accepted:
+            if ta > tc:
+                continue
+            levels = copy.deepcopy(DEFAULT_POLICY.levels)
+            for level, t in (("candidate", tc), ("accepted", ta)):
+                for r in levels[level]:
+                    if r["rule"] == rule:
+                        r["threshold"] = t
+            res = what_if(doc, Policy(name="sweep", version=0, levels=levels))
+            cells = [f"{100 * res[w]['candidate'] / res[w]['n']:.1f} / "
+                     f"{100 * res[w]['accepted'] / res[w]['n']:.1f}" for w in worlds]
+            lines.append(f"| {tc:g} | {ta:g} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, help="write the JSON record here")
@@ -545,7 +600,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     ap.add_argument("--table", type=Path, metavar="JSON",
                     help="print the Markdown table of a record and exit")
+    ap.add_argument("--sweep", type=Path, metavar="JSON",
+                    help="print acceptance shares of a record when --rule's thresholds change")
+    ap.add_argument("--rule", default="overfitting", help="rule to sweep (default overfitting)")
+    ap.add_argument("--candidate-thresholds", default="0.5,0.4,0.3,0.2,0.1")
+    ap.add_argument("--accepted-thresholds", default="0.5,0.4,0.3,0.2,0.1")
     args = ap.parse_args(argv)
+    if args.sweep:
+        print(sweep(json.loads(args.sweep.read_text()), args.rule,
+                    [float(x) for x in args.candidate_thresholds.split(",")],
+                    [float(x) for x in args.accepted_thresholds.split(",")]))
+        return 0
     if args.table:
         print(table(json.loads(args.table.read_text())))
         return 0
