@@ -9,7 +9,8 @@ Public functions validate and coerce their inputs; the numba kernels in ``_kerne
 Families: single-asset ``ma_crossover``, ``ts_momentum``, ``zscore_reversion`` and
 ``donchian_breakout`` (:func:`backtest_grid`, :func:`grid_metrics`); the panel family
 ``xs_momentum`` (:func:`backtest_panel`); user functions; a volatility-targeting overlay on any
-of them (:mod:`.overlays`).
+of them (:mod:`.overlays`); a causality probe of any signal on truncated prefixes
+(:mod:`.probe`).
 """
 
 from .attestation import ATTESTATION_VERSION, fold_causality_attestation
@@ -34,6 +35,18 @@ from .families import (
 from .metrics import METRIC_NAMES, trial_metrics
 from .overlays import OVERLAYS, overlay_scale, validate_overlay
 from .panel import backtest_panel, panel_weights
+from .probe import (
+    DEFAULT_RANDOM_CUTS,
+    PROBE_VERSION,
+    CausalityProbe,
+    ProbeCuts,
+    TrialProbe,
+    causality_probe,
+    fold_boundary_bars,
+    miss_bound,
+    probe_cut_points,
+    random_cut_count,
+)
 from .walkforward import (
     OBJECTIVES,
     Fold,
@@ -59,4 +72,7 @@ __all__ = [
     "OBJECTIVES", "Fold", "make_folds", "TrackedReturns", "train_scores", "select_best",
     "WalkForwardResult", "walk_forward",
     "ATTESTATION_VERSION", "fold_causality_attestation",
+    "PROBE_VERSION", "DEFAULT_RANDOM_CUTS", "ProbeCuts", "TrialProbe", "CausalityProbe",
+    "fold_boundary_bars", "random_cut_count", "miss_bound", "probe_cut_points",
+    "causality_probe",
 ]

@@ -7,7 +7,8 @@ import importlib
 
 import pytest
 
-MODULES = ["families", "backtest", "metrics", "walkforward", "attestation", "overlays", "panel"]
+MODULES = ["families", "backtest", "metrics", "walkforward", "attestation", "overlays", "panel",
+           "probe"]
 
 
 @pytest.mark.parametrize("name", MODULES)
