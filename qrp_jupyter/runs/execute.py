@@ -386,9 +386,7 @@ def compute_run(prep: PreparedRun, *, progress: ProgressCallback | None = None) 
     if prep.code is not None:
         edges.append(("returns_matrix", "code", "derived_from"))
 
-    seeds = []
     probe, probe_record = _causality_probe(prep, close, strategy, n_obs)
-    seeds.append(probe_record.to_dict())
     arts["causality_probe"] = (encode_json(probe.to_dict()), MEDIA_JSON)
     edges += [("causality_probe", "returns_matrix", "attests"),
               ("causality_probe", "dataset", "derived_from"),
@@ -421,6 +419,7 @@ def compute_run(prep: PreparedRun, *, progress: ProgressCallback | None = None) 
                   ("fold_causality", "walk_forward", "attests")]
         tick("walk_forward")
 
+    seeds = []
     nulls = ident["nulls"]
     rc_cfg = nulls["reality_check"]
     if rc_cfg["enabled"]:
@@ -490,6 +489,7 @@ def compute_run(prep: PreparedRun, *, progress: ProgressCallback | None = None) 
         if prep.code is not None:
             edges.append(("permutation_null_distribution", "code", "derived_from"))
         tick("permutation")
+    seeds.append(probe_record.to_dict())  # last: the nulls' records keep their places
     arts["seed_records"] = (encode_json({"kind": "seed_records", "records": seeds}), MEDIA_JSON)
 
     sharpe = np.asarray(metrics["sharpe"], dtype=float)
