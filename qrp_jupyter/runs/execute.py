@@ -35,8 +35,8 @@ __all__ = ["PreparedRun", "ComputedRun", "RunOutcome", "prepare_run", "compute_r
            "record_run", "execute_run", "function_from_source", "OUTPUT_KINDS"]
 
 #: Output artifact kinds of every run instance; replay compares exactly these.
-OUTPUT_KINDS = ("returns_matrix", "metrics_table", "causality_probe", "walk_forward", "oos_returns",
-                "fold_causality", "null_distribution", "reality_check", "spa",
+OUTPUT_KINDS = ("returns_matrix", "metrics_table", "causality_probe", "walk_forward",
+                "oos_returns", "fold_causality", "null_distribution", "reality_check", "spa",
                 "spa_null_distribution", "stepm", "pbo", "pbo_logits", "permutation",
                 "permutation_null_distribution", "seed_records")
 

@@ -114,8 +114,8 @@ def test_next_bar_peek_is_caught_at_every_cut(close, cuts):
     t = res.trials[0]
     assert t.n_mismatched_cuts == len(cuts.cuts) and t.error is None
     c = cuts.cuts[0]
-    assert t.first_mismatch == {"cut": c, "bar": c, "full": float(np.sign(close[c + 1] - close[c])),
-                                "prefix": 0.0}
+    assert t.first_mismatch == {"cut": c, "bar": c, "prefix": 0.0,
+                                "full": float(np.sign(close[c + 1] - close[c]))}
 
 
 def test_peek_with_a_causal_fallback_at_the_last_bar_is_caught(close, cuts):
@@ -150,7 +150,8 @@ def test_full_sample_normalisation_is_caught(close, cuts):
 # ---------------------------------------------------------------------------------------------
 
 FAMILY_GRIDS = {
-    "ma_crossover": [{"fast": 2, "slow": 24}, {"fast": 12, "slow": 240}, {"fast": 5, "slow": 5000}],
+    "ma_crossover": [{"fast": 2, "slow": 24}, {"fast": 12, "slow": 240},
+                     {"fast": 5, "slow": 5000}],
     "ts_momentum": [{"lookback": 1}, {"lookback": 24, "threshold": 0.01}, {"lookback": 720}],
     "zscore_reversion": [{"lookback": 24, "entry": 1.0, "exit": 0.25},
                          {"lookback": 168, "entry": 2.0}, {"lookback": 2, "entry": 0.0}],
@@ -171,7 +172,8 @@ def test_the_panel_family_passes_on_weights(long_only):
     ds = synthetic(n_bars=1500, assets=("AAA", "BBB", "CCC", "DDD", "EEE"), seed=5, edge=0.1)
     closes = np.column_stack([ds.close(a) for a in ds.assets])
     pc = probe_cut_points(1500, run_key=KEY_A, fold_boundaries=[700])
-    pts = [{"lookback": 1, "top_k": 1}, {"lookback": 48, "top_k": 2}, {"lookback": 2000, "top_k": 1}]
+    pts = [{"lookback": 1, "top_k": 1}, {"lookback": 48, "top_k": 2},
+           {"lookback": 2000, "top_k": 1}]
     res = causality_probe(closes, "xs_momentum", pts, cuts=pc, long_only=long_only)
     assert res.valid and len(res.trials) == 3
 
@@ -180,6 +182,26 @@ def test_an_honest_user_function_passes(close, cuts):
     res = causality_probe(close, momentum, [{"lookback": 1}, {"lookback": 24}], cuts=cuts,
                           long_only=True)
     assert res.valid and res.mismatched_trials == []
+
+
+def test_results_do_not_depend_on_the_point_chunking(close, cuts, monkeypatch):
+    """Large grids are probed in chunks of points; one point per chunk gives the same doc."""
+    from qrp_jupyter.engine import probe as P
+    user_pts = [{"entry": 0.5}, {"entry": 1.0}, {"entry": 1.5}]
+    fam_pts = FAMILY_GRIDS["zscore_reversion"]
+    whole = [causality_probe(close, full_sample_zscore, user_pts, cuts=cuts).to_dict(),
+             causality_probe(close, "zscore_reversion", fam_pts, cuts=cuts).to_dict()]
+    monkeypatch.setattr(P, "_CHUNK_CELLS", N_BARS)
+    chunked = [causality_probe(close, full_sample_zscore, user_pts, cuts=cuts).to_dict(),
+               causality_probe(close, "zscore_reversion", fam_pts, cuts=cuts).to_dict()]
+    assert chunked == whole
+    assert [t["trial_index"] for t in chunked[0]["trials"]] == [0, 1, 2]
+
+
+def test_bad_points_are_named_by_grid_index(close, cuts):
+    with pytest.raises(ConfigError, match=r"strategy\.grid\[1\]"):
+        causality_probe(close, "ma_crossover", [{"fast": 2, "slow": 5}, {"fast": 9, "slow": 5}],
+                        cuts=cuts)
 
 
 # ---------------------------------------------------------------------------------------------
