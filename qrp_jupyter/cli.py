@@ -112,6 +112,10 @@ def _run_text(out: Any) -> str:
         lines.append(f"walk-forward     OOS Sharpe(annual) "
                      f"{'-' if oos is None else f'{oos:.3f}'}; fold causality "
                      f"{'valid' if s['fold_causality_valid'] else 'INVALID'}")
+    if "causality_probe_valid" in s:
+        lines.append("causality probe  " + ("valid: positions on truncated data match"
+                                            if s["causality_probe_valid"] else
+                                            "INVALID: some trials' positions read later bars"))
     lines.append("artifacts:")
     lines += [f"  {k:<18} {v}" for k, v in sorted(out.artifacts.items())]
     return "\n".join(lines)

@@ -9,9 +9,9 @@ Public functions validate and coerce their inputs; the numba kernels in ``_kerne
 Families: single-asset ``ma_crossover``, ``ts_momentum``, ``zscore_reversion`` and
 ``donchian_breakout`` (:func:`backtest_grid`, :func:`grid_metrics`); the panel family
 ``xs_momentum`` (:func:`backtest_panel`); user functions; a volatility-targeting overlay on any
-of them (:mod:`.overlays`). Out of sample: walk-forward (:func:`walk_forward`) and
-combinatorial purged cross-validation (:func:`cpcv`), their test rows priced as one book
-(:func:`one_book_returns`).
+of them (:mod:`.overlays`); a causality probe of any signal on truncated prefixes
+(:mod:`.probe`). Out of sample: walk-forward (:func:`walk_forward`) and combinatorial purged
+cross-validation (:func:`cpcv`), their test rows priced as one book (:func:`one_book_returns`).
 """
 
 from .attestation import ATTESTATION_VERSION, fold_causality_attestation
@@ -38,6 +38,18 @@ from .families import (
 from .metrics import METRIC_NAMES, trial_metrics
 from .overlays import OVERLAYS, overlay_scale, validate_overlay
 from .panel import backtest_panel, panel_weights
+from .probe import (
+    DEFAULT_RANDOM_CUTS,
+    PROBE_VERSION,
+    CausalityProbe,
+    ProbeCuts,
+    TrialProbe,
+    causality_probe,
+    fold_boundary_bars,
+    miss_bound,
+    probe_cut_points,
+    random_cut_count,
+)
 from .walkforward import (
     OBJECTIVES,
     PRICINGS,
@@ -65,4 +77,7 @@ __all__ = [
     "WalkForwardResult", "walk_forward", "PRICINGS", "one_book_returns",
     "MAX_SPLITS", "Split", "CPCVPlan", "make_cpcv", "CPCVResult", "cpcv",
     "ATTESTATION_VERSION", "fold_causality_attestation",
+    "PROBE_VERSION", "DEFAULT_RANDOM_CUTS", "ProbeCuts", "TrialProbe", "CausalityProbe",
+    "fold_boundary_bars", "random_cut_count", "miss_bound", "probe_cut_points",
+    "causality_probe",
 ]

@@ -35,8 +35,8 @@ __all__ = ["PreparedRun", "ComputedRun", "RunOutcome", "prepare_run", "compute_r
            "record_run", "execute_run", "function_from_source", "OUTPUT_KINDS"]
 
 #: Output artifact kinds of every run instance; replay compares exactly these.
-OUTPUT_KINDS = ("returns_matrix", "metrics_table", "walk_forward", "oos_returns",
-                "fold_causality", "null_distribution", "reality_check", "spa",
+OUTPUT_KINDS = ("returns_matrix", "metrics_table", "causality_probe", "walk_forward",
+                "oos_returns", "fold_causality", "null_distribution", "reality_check", "spa",
                 "spa_null_distribution", "stepm", "pbo", "pbo_logits", "permutation",
                 "permutation_null_distribution", "seed_records")
 
@@ -354,7 +354,7 @@ ProgressCallback = Callable[[str, int, int], None]
 
 def _stages(ident: dict[str, Any]) -> list[str]:
     """The stages :func:`compute_run` goes through for this config, in order."""
-    out = ["backtest"]
+    out = ["backtest", "causality_probe"]
     if ident["walk_forward"]["enabled"]:
         out.append("walk_forward")
     out += [k for k in ("reality_check", "spa_stepm", "pbo") if ident["nulls"][k]["enabled"]]
@@ -413,6 +413,15 @@ def compute_run(prep: PreparedRun, *, progress: ProgressCallback | None = None) 
              ("metrics_table", "returns_matrix", "derived_from")]
     if prep.code is not None:
         edges.append(("returns_matrix", "code", "derived_from"))
+
+    probe, probe_record = _causality_probe(prep, close, strategy, n_obs)
+    arts["causality_probe"] = (encode_json(probe.to_dict()), MEDIA_JSON)
+    edges += [("causality_probe", "returns_matrix", "attests"),
+              ("causality_probe", "dataset", "derived_from"),
+              ("causality_probe", "seed_records", "seeded_by")]
+    if prep.code is not None:
+        edges.append(("causality_probe", "code", "derived_from"))
+    tick("causality_probe")
 
     wf_cfg = ident["walk_forward"]
     if wf_cfg["enabled"]:
@@ -533,6 +542,7 @@ def compute_run(prep: PreparedRun, *, progress: ProgressCallback | None = None) 
         if prep.code is not None:
             edges.append(("permutation_null_distribution", "code", "derived_from"))
         tick("permutation")
+    seeds.append(probe_record.to_dict())  # last: the nulls' records keep their places
     arts["seed_records"] = (encode_json({"kind": "seed_records", "records": seeds}), MEDIA_JSON)
 
     sharpe = np.asarray(metrics["sharpe"], dtype=float)
@@ -553,9 +563,27 @@ def compute_run(prep: PreparedRun, *, progress: ProgressCallback | None = None) 
         "pbo": _json_of(arts["pbo"][0])["pbo"] if "pbo" in arts else None,
         **({"permutation_pvalue": _json_of(arts["permutation"][0])["pvalue"]}
            if "permutation" in arts else {}),
+        "causality_probe_valid": probe.valid,
         **wf_doc_summary,
     }
     return ComputedRun(artifacts=arts, edges=edges, trials=trials, summary=summary)
+
+
+def _causality_probe(prep: PreparedRun, close: np.ndarray, strategy: Any, n_obs: int
+                     ) -> tuple[engine.CausalityProbe, SeedRecord]:
+    """The causality probe of every trial, cut at the walk-forward boundaries (when folds are
+    enabled: ``fold_boundary_bars`` turns their return rows into bars of ``close``) and at
+    random bars drawn from the run_key."""
+    folds = _folds(prep, n_obs) if prep.identity["walk_forward"]["enabled"] else []
+    bounds = engine.fold_boundary_bars(folds)
+    n_random = engine.random_cut_count(len(prep.points), user_function=prep.code is not None,
+                                       n_fold_boundaries=len(bounds))
+    cuts = engine.probe_cut_points(len(close), run_key=prep.run_key, fold_boundaries=bounds,
+                                   n_random=n_random)
+    probe = engine.causality_probe(close, strategy, prep.points, cuts=cuts,
+                                   long_only=prep.identity["strategy"]["long_only"])
+    assert cuts.seed_record is not None
+    return probe, cuts.seed_record
 
 
 def _block(section: dict[str, Any]) -> int | None:

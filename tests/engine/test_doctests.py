@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 MODULES = ["families", "backtest", "metrics", "walkforward", "attestation", "overlays", "panel",
-           "book", "cpcv"]
+           "book", "cpcv", "probe"]
 
 
 @pytest.mark.parametrize("name", MODULES)

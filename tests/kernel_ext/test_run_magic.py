@@ -112,7 +112,7 @@ def test_progress_is_shown_and_updated_in_place(ip):
     texts = cell.texts
     assert texts[0].startswith("qrp_run cell run: starting")
     assert any("reality_check done" in t for t in texts)
-    assert texts[-2] == "qrp_run cell run: all 5 stages done"
+    assert texts[-2] == "qrp_run cell run: all 6 stages done"
     # Then the line is emptied: the saved cell keeps only the run's own output (with its QRP
     # payload), no bar that `qrp verify --notebook` could not check.
     assert cell.captured.outputs[-1].data == {}

@@ -237,7 +237,8 @@ def test_progress_reports_every_stage_in_order_and_changes_nothing(world):
                       progress=lambda stage, done, total: seen.append((stage, done, total)))
     stages = [s for s, _, _ in seen]
     assert stages[0] == "start" and seen[0][1] == 0
-    assert stages[1:] == ["backtest", "walk_forward", "reality_check", "spa_stepm", "pbo"]
+    assert stages[1:] == ["backtest", "causality_probe", "walk_forward", "reality_check",
+                          "spa_stepm", "pbo"]
     assert [d for _, d, _ in seen] == list(range(len(seen)))
     assert {t for _, _, t in seen} == {len(seen) - 1}
     # Same artifacts as the run without a callback (the world's edge run).
