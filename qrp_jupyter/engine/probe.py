@@ -69,8 +69,11 @@ LIMITATIONS = ("The probe shows that positions up to each tested cut do not depe
 # cut points
 # ---------------------------------------------------------------------------------------------
 
-def fold_boundary_bars(folds: Sequence[Any]) -> list[int]:
+def fold_boundary_bars(folds: Any) -> list[int]:
     """Bar indices of ``close`` at the walk-forward boundaries of ``folds``, sorted, distinct.
+
+    ``folds`` is a list of walk-forward folds or a CPCV plan; for a plan, every inner edge of
+    every split's train and test ranges is a boundary (training there also follows testing).
 
     Fold rows are rows of the returns matrix, and row i is the return over bar i -> i+1, earned
     by ``positions[i]``. So the last train row ``train_stop - 1`` ends at bar ``train_stop`` (the
@@ -86,6 +89,11 @@ def fold_boundary_bars(folds: Sequence[Any]) -> list[int]:
     [58, 60, 78, 80]
     """
     out = set()
+    if hasattr(folds, "splits"):  # a CPCV plan: every edge of every train and test range
+        for split in folds.splits:
+            for a, b in split.test + split.train:
+                out.update((int(a), int(b)))
+        return sorted(b for b in out if 0 < b < folds.n_rows)
     for f in folds:
         out.add(int(f.train_stop))
         out.add(int(f.test_start))

@@ -408,3 +408,12 @@ def _peek_scaled(close, scale):
     p = np.zeros_like(close)
     p[:-1] = np.sign(np.diff(close))
     return scale * p
+
+
+def test_cpcv_boundaries_are_every_inner_edge_of_its_train_and_test_ranges():
+    from qrp_jupyter.engine import make_cpcv
+    plan = make_cpcv(120, n_groups=4, test_groups=2, purge=3, embargo=2)
+    bounds = fold_boundary_bars(plan)
+    # Group edges at 30, 60, 90, and the purge/embargo edges around every test block.
+    assert {30, 60, 90} <= set(bounds) and {27, 32, 57, 62, 87, 92} <= set(bounds)
+    assert all(0 < b < 120 for b in bounds) and bounds == sorted(set(bounds))
