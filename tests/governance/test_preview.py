@@ -45,14 +45,15 @@ def test_preview_at_accepted_replays_read_only(world, counts):
 
 
 def test_preview_reports_the_candidate_status_and_transition(world):
-    cand = create_candidate(world.store, world.edge.run_instance_id, 1)
-    pre = preview_eligibility(world.store, world.edge.run_key, 1)
+    best = world.edge.summary["best_trial"]
+    cand = create_candidate(world.store, world.edge.run_instance_id, best)
+    pre = preview_eligibility(world.store, world.edge.run_key, best)
     assert pre["candidate_status"] == "exploratory" and pre["transition_allowed"] is True
-    assert pre["candidate_id"] == cand["candidate_id"] and pre["trial_index"] == 1
+    assert pre["candidate_id"] == cand["candidate_id"] and pre["trial_index"] == best
     promote(world.store, cand["candidate_id"], "candidate")
-    again = preview_eligibility(world.store, world.edge.run_key, 1)
+    again = preview_eligibility(world.store, world.edge.run_key, best)
     assert again["candidate_status"] == "candidate" and again["transition_allowed"] is False
-    up = preview_eligibility(world.store, world.edge.run_key, 1, level="accepted")
+    up = preview_eligibility(world.store, world.edge.run_key, best, level="accepted")
     assert up["from_status"] == "candidate" and up["transition_allowed"] is True
 
 
