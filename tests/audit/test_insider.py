@@ -341,7 +341,7 @@ def test_middle_refusal_erased_and_everything_rehashed_is_caught_by_the_digest(b
 def test_any_policy_object_is_refused_by_promote(books):
     from qrp_jupyter.errors import GovernanceError
     from qrp_jupyter.governance import Policy
-    lax = Policy("qrp-default", 3, {"candidate": [], "accepted": []})
+    lax = Policy("qrp-default", 99, {"candidate": [], "accepted": []})
     c = create_candidate(books.store, books.noise.run_instance_id, trial_index=1)
     with pytest.raises(GovernanceError, match="not a built-in or registered policy"):
         promote(books.store, c["candidate_id"], "candidate", policy=lax)
@@ -492,7 +492,7 @@ def test_report_under_an_unregistered_policy_is_flagged_by_verify(books):
     """The ledger-aware insider stores a lax policy of their own (no recorded registration)
     and a report under it whose every field re-derives from that policy: verify names both."""
     from qrp_jupyter.governance import Policy
-    lax = Policy("qrp-default", 3, {"candidate": [], "accepted": []})
+    lax = Policy("qrp-default", 99, {"candidate": [], "accepted": []})
     cid = books.noise_cid
     with insider(books) as c, sealed(c):
         c.execute("INSERT INTO policies VALUES (?, ?, ?, ?, 'now')",
