@@ -81,8 +81,12 @@ def _rule(rule: str, metric: str, op: str, threshold: Any, severity: str = "bloc
 #   selector); the causality probe checks what the signal read instead;
 # - the Reality Check and SPA p-values are grid-level: the trial's own Romano-Wolf adjusted
 #   p-value replaces them (for the grid's best trial it is the step-one max-statistic p-value).
-# Thresholds were chosen from the measured false-acceptance rate
-# (benchmarks/results/false_acceptance.json, README "What the gate's verdict means").
+# Thresholds were chosen from the measured false-acceptance rate (benchmarks/false_acceptance.py,
+# record in benchmarks/results/false_acceptance.json, README "What the gate's verdict means"):
+# on 500 replicates of each of eight worlds with no edge, PBO <= 0.4 at candidate and <= 0.3 at
+# accepted are the loosest thresholds at which no world had a single acceptance (PBO <= 0.5 let
+# 2 of 500 data-mined searches split over five labels reach candidate); DSR >= 0.95 is the
+# rule that binds most (at 0.9, 1 to 3 of 500 per world got through).
 _CANDIDATE_RULES = [
     _rule("causality", "causality_probe_ok", "==", True,
           why="positions recomputed on truncated prefixes of the data equal the full run's at "
@@ -93,7 +97,7 @@ _CANDIDATE_RULES = [
     _rule("deflated_sharpe", "deflated_sharpe", ">=", 0.95,
           why="Deflated Sharpe ratio with N and Var(SR) from every distinct trial recorded on "
               "the same asset and bar interval over overlapping data, whatever the label"),
-    _rule("overfitting", "pbo", "<=", 0.3,
+    _rule("overfitting", "pbo", "<=", 0.4,
           why="probability of backtest overfitting by CSCV: the in-sample best must not "
               "usually land in the bottom half out of sample"),
     _rule("enough_trades", "n_trades", ">=", 20,
@@ -108,7 +112,7 @@ _CANDIDATE_RULES = [
 
 _ACCEPTED_RULES = [r for r in _CANDIDATE_RULES
                    if r["rule"] not in ("oos_positive", "overfitting", "hac_t")] + [
-    _rule("overfitting", "pbo", "<=", 0.2,
+    _rule("overfitting", "pbo", "<=", 0.3,
           why="probability of backtest overfitting by CSCV"),
     _rule("hac_t", "hac_tstat", ">=", 2.0,
           why="Newey-West t-statistic of the trial's mean return"),
