@@ -63,8 +63,9 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(Path(tmp) / "bench.sqlite")
-        for name, seed, edge in DEMO_DATASETS:
-            register_dataset(store, synthetic(n_bars=DEMO_BARS, seed=seed, edge=edge),
+        for name, seed, edge, asset in DEMO_DATASETS:
+            register_dataset(store, synthetic(n_bars=DEMO_BARS, seed=seed, edge=edge,
+                                              assets=(asset,)),
                              name=name)
         code = UserCode(USER_SOURCE, "demo_momentum",
                         code_hash(USER_SOURCE, entry_point="demo_momentum"))

@@ -24,8 +24,10 @@ from .errors import QrpError
 
 __all__ = ["run_demo", "EDGE_CONFIG", "NOISE_CONFIG", "DEMO_DATASETS"]
 
-#: (name, seed, planted edge) of the demo's synthetic datasets: two years of hourly bars.
-DEMO_DATASETS = (("synthetic-edge", 7, 0.12), ("synthetic-noise", 18, 0.0))
+#: (name, seed, planted edge, asset) of the demo's synthetic datasets: two years of hourly bars.
+#: Two markets, so two asset names: the trial registry pools every trial on one asset and bar
+#: interval, and the noise search should be deflated by its own 48 trials, not by the edge's.
+DEMO_DATASETS = (("synthetic-edge", 7, 0.12, "EDGE"), ("synthetic-noise", 18, 0.0, "NOISE"))
 DEMO_BARS = 17520
 
 EDGE_CONFIG = """\
@@ -114,8 +116,8 @@ def run_demo(db: str | None = None, *, overwrite: bool = False, as_json: bool = 
     out: dict[str, Any] = {"db": str(path.resolve())}
 
     _say("== 1. Register synthetic data (seeded generator; no files needed)", quiet=q)
-    for name, seed, edge in DEMO_DATASETS:
-        ds = synthetic(n_bars=DEMO_BARS, seed=seed, edge=edge, name=name)
+    for name, seed, edge, asset in DEMO_DATASETS:
+        ds = synthetic(n_bars=DEMO_BARS, seed=seed, edge=edge, assets=(asset,), name=name)
         ds_id = register_dataset(store, ds, name=name)
         out.setdefault("datasets", {})[name] = ds_id
         _say(f"   {name:<16} dataset_id_v2 {ds_id}  (edge={edge}, seed={seed})", quiet=q)
