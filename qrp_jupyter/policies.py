@@ -83,10 +83,11 @@ def _rule(rule: str, metric: str, op: str, threshold: Any, severity: str = "bloc
 #   p-value replaces them (for the grid's best trial it is the step-one max-statistic p-value).
 # Thresholds were chosen from the measured false-acceptance rate (benchmarks/false_acceptance.py,
 # record in benchmarks/results/false_acceptance.json, README "What the gate's verdict means"):
-# on 500 replicates of each of eight worlds with no edge, PBO <= 0.4 at candidate and <= 0.3 at
-# accepted are the loosest thresholds at which no world had a single acceptance (PBO <= 0.5 let
-# 2 of 500 data-mined searches split over five labels reach candidate); DSR >= 0.95 is the
-# rule that binds most (at 0.9, 1 to 3 of 500 per world got through).
+# on 500 replicates of each of eight worlds with no edge, PBO <= 0.4 is the loosest threshold at
+# which no world had a single acceptance at either level (PBO <= 0.5 let 2 of 500 data-mined
+# searches split over five labels through); accepted keeps a margin at 0.3. DSR >= 0.95 is the
+# rule that binds most (at 0.9, 1 to 3 of 500 per world reached candidate). Comments do not
+# enter the policy hash; the thresholds do.
 _CANDIDATE_RULES = [
     _rule("causality", "causality_probe_ok", "==", True,
           why="positions recomputed on truncated prefixes of the data equal the full run's at "
