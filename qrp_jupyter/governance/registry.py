@@ -99,10 +99,10 @@ class TrialRegistry:
 
 def _overlaps(a_first: str | None, a_last: str | None, b_first: str | None,
               b_last: str | None) -> bool:
-    if None in (a_first, a_last, b_first, b_last):
+    if a_first is None or a_last is None or b_first is None or b_last is None:
         return False
     # ISO-8601 UTC timestamps of one fixed format: string order is time order.
-    return bool(a_first <= b_last and b_first <= a_last)  # type: ignore[operator]
+    return a_first <= b_last and b_first <= a_last
 
 
 def trial_registry(store: Store, run_key: str) -> TrialRegistry:
