@@ -86,6 +86,8 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 BENCH_DIR = Path(__file__).resolve().parent
 if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
@@ -93,9 +95,7 @@ REPO = BENCH_DIR.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-import numpy as np  # noqa: E402
-
-from _common import SHARED_DATA, log, set_numba_threads  # noqa: E402
+from _common import SHARED_DATA, log, set_numba_threads  # after the sys.path lines above
 
 DETERMINISTIC_TIME = "2026-01-01T00:00:00Z"
 N_BARS = 3000
