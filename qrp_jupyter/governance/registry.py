@@ -6,7 +6,11 @@ the whole question, and a label cannot answer it: research split over runs and r
 is still one search. So the registry of a candidate trial is every trial recorded in the store
 that
 
-- trades the same asset (for a panel strategy: the same set of assets),
+- trades the same market (for a panel strategy: the same set of markets): the same asset name,
+  or, whatever the name, a series whose returns on the common bars move with the candidate's
+  (absolute correlation at least :data:`SAME_MARKET_CORRELATION` over at least
+  :data:`MIN_COMMON_BARS` common bars), so renaming an asset, rescaling or inverting its prices
+  does not open a fresh registry either,
 - on bars of the same interval (per-period Sharpes of 1h and 1d bars are not comparable and
   are never pooled),
 - over data whose span overlaps the candidate's (a search on the same history),
@@ -17,21 +21,34 @@ parameters, the data (``dataset_id_v2``), the costs, the long-only flag, the ove
 bars per year agree: the same trial recorded again (say with more bootstrap replicates) counts
 once. The family label is kept for people: the report lists the runs and the labels that
 contributed.
+
+What it does not see: a market moved to other timestamps (no common bars) or a series made up
+to resemble none of the recorded ones; the datasets and their provenance are in the store for a
+reviewer to question.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .. import _detmath as D
 from .._detmath import variance
 from ..identity import hash_payload
 from ..store import Store
 
-__all__ = ["TrialRegistry", "trial_registry", "trial_identity", "registry_scope"]
+__all__ = ["TrialRegistry", "trial_registry", "trial_identity", "registry_scope",
+           "same_market", "SAME_MARKET_CORRELATION", "MIN_COMMON_BARS"]
+
+#: Two series of differently named assets are one market when their returns on common bars
+#: have at least this absolute correlation (BTC and ETH hourly: about 0.8, so not pooled).
+SAME_MARKET_CORRELATION = 0.95
+#: ... over at least this many common bars.
+MIN_COMMON_BARS = 100
 
 
 def registry_scope(config: dict[str, Any], dataset_summary: dict[str, Any]
@@ -105,6 +122,54 @@ def _overlaps(a_first: str | None, a_last: str | None, b_first: str | None,
     return a_first <= b_last and b_first <= a_last
 
 
+def same_market(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> bool:
+    """Whether two (timestamps, closes) series are one market under another name: their simple
+    returns between consecutive common bars have absolute correlation of at least
+    :data:`SAME_MARKET_CORRELATION` over at least :data:`MIN_COMMON_BARS` bars (sums in a fixed
+    order, so the answer is the same on every CPU)."""
+    common, ia, ib = np.intersect1d(a[0], b[0], assume_unique=True, return_indices=True)
+    if common.shape[0] < MIN_COMMON_BARS + 1:
+        return False
+    ca, cb = a[1][ia], b[1][ib]
+    ra, rb = ca[1:] / ca[:-1] - 1.0, cb[1:] / cb[:-1] - 1.0
+    da, db = ra - D.mean(ra), rb - D.mean(rb)
+    vaa, vbb = D.dot(da, da), D.dot(db, db)
+    if not (vaa > 0.0 and vbb > 0.0):
+        return False
+    return abs(D.dot(da, db)) >= SAME_MARKET_CORRELATION * math.sqrt(vaa * vbb)
+
+
+class _Markets:
+    """Series of the datasets in a store, loaded once each, for :func:`same_market`."""
+
+    def __init__(self, store: Store):
+        self._store = store
+        self._cache: dict[str, Any] = {}
+
+    def series(self, dataset_id: str, asset: str) -> tuple[np.ndarray, np.ndarray]:
+        from ..runs.datasets import load_dataset
+        if dataset_id not in self._cache:
+            self._cache[dataset_id] = load_dataset(self._store, dataset_id)
+        ds = self._cache[dataset_id]
+        return ds.timestamps(asset), ds.close(asset)
+
+    def match(self, a: tuple[str, tuple[str, ...]], b: tuple[str, tuple[str, ...]]) -> bool:
+        """Whether the assets ``a[1]`` of dataset ``a[0]`` are, one for one, the markets
+        ``b[1]`` of dataset ``b[0]`` (by name, else by :func:`same_market`)."""
+        if len(a[1]) != len(b[1]) or None in a[1] or None in b[1]:
+            return a[1] == b[1]
+        left = list(b[1])
+        for name in a[1]:
+            hit = next((x for x in left if x == name), None)
+            if hit is None:
+                mine = self.series(a[0], name)
+                hit = next((x for x in left if same_market(mine, self.series(b[0], x))), None)
+            if hit is None:
+                return False
+            left.remove(hit)
+        return True
+
+
 def trial_registry(store: Store, run_key: str) -> TrialRegistry:
     """The registry of the trials of run ``run_key`` (the same for each of its trials)."""
     rows = store.all("trials.registry")
@@ -116,14 +181,22 @@ def trial_registry(store: Store, run_key: str) -> TrialRegistry:
     if run_key not in configs:
         raise KeyError(run_key)
     assets, interval, first, last = configs[run_key][1]
+    home = next(r["dataset_id_v2"] for r in rows if r["run_key"] == run_key)
+    markets = _Markets(store)
+    same: dict[tuple[str, tuple[str, ...]], bool] = {}
     seen: dict[str, float | None] = {}
     per_run: dict[str, dict[str, Any]] = {}
     n_recorded = 0
     for r in rows:
         cfg, (r_assets, r_interval, r_first, r_last) = configs[r["run_key"]]
-        if r_assets != assets or r_interval != interval or \
-                not _overlaps(first, last, r_first, r_last):
+        if r_interval != interval or not _overlaps(first, last, r_first, r_last):
             continue
+        if r_assets != assets:
+            key = (r["dataset_id_v2"], r_assets)
+            if key not in same:
+                same[key] = markets.match((home, assets), key)
+            if not same[key]:
+                continue
         n_recorded += 1
         ident = trial_identity(cfg, params=json.loads(r["params_json"]),
                                dataset_id_v2=r["dataset_id_v2"], code_hash=r["code_hash"])

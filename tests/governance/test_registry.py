@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from qrp_jupyter.data import synthetic
+from qrp_jupyter.data import from_dataframe, synthetic
 from qrp_jupyter.governance import create_candidate, promote
 from qrp_jupyter.governance.registry import trial_registry
 from qrp_jupyter.runs import execute_run, register_dataset
+from qrp_jupyter.runs.datasets import load_dataset
 from qrp_jupyter.store import Store
 
 BARS = 2000
@@ -146,3 +149,26 @@ def test_the_report_lists_every_contributing_run(store):
     assert [(r["run_key"], r["family"], r["n_trials"]) for r in ev["registry"]["runs"]] == [
         (a.run_key, "x", 2), (b.run_key, "y", 2)]
     assert ev["registry"]["assets"] == ["SYN"] and ev["registry"]["n_distinct_trials"] == 4
+
+
+def test_renaming_or_inverting_the_asset_does_not_open_a_fresh_registry(store):
+    mkt = load_dataset(store, "mkt")
+    ts = pd.to_datetime(mkt.timestamps("SYN"), utc=True)
+    close = np.asarray(mkt.close("SYN"))
+    for name, prices in (("BTC", close), ("XBT", 1.0 / close)):
+        frame = pd.DataFrame({"timestamp": ts, "open": prices, "high": prices, "low": prices,
+                              "close": prices, "volume": 1.0})
+        register_dataset(store, from_dataframe(frame, asset=name), name=f"copy-{name}")
+    execute_run(store, _config("first", [1, 2, 4, 8]))
+    copy = execute_run(store, _config("fresh-start", [16, 32], dataset="copy-BTC"))
+    mirror = execute_run(store, _config("mirror", [48], dataset="copy-XBT"))
+    assert trial_registry(store, copy.run_key).n_trials == 4 + 2 + 1
+    assert trial_registry(store, mirror.run_key).n_trials == 4 + 2 + 1
+
+
+def test_an_unrelated_market_under_another_name_is_not_pooled(store):
+    register_dataset(store, synthetic(n_bars=BARS, seed=8, edge=0.0, assets=("ETH",)),
+                     name="other")
+    execute_run(store, _config("first", [1, 2, 4, 8]))
+    other = execute_run(store, _config("other", [16, 32], dataset="other"))
+    assert trial_registry(store, other.run_key).n_trials == 2
