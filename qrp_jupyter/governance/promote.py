@@ -16,7 +16,7 @@ from typing import Any
 from .. import stats
 from ..errors import DataError, GovernanceError
 from ..identity import candidate_id as make_candidate_id
-from ..identity import canonical_json, hash_payload, now_iso, sha256_hex, to_plain
+from ..identity import canonical_json, now_iso, sha256_hex, to_plain
 from ..runs.execute import OUTPUT_KINDS
 from ..runs.replay import replay_attestation, resolve_instance
 from ..store import LEVELS, MEDIA_JSON, Store, decode_array, decode_json, encode_json, promotion

@@ -9,8 +9,6 @@ edges inside one ``BEGIN IMMEDIATE`` transaction, so a failure or a kill leaves 
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import itertools
 import json
 import math
@@ -24,14 +22,14 @@ from .. import engine, stats
 from ..config import RunConfig, parse_config
 from ..data import Dataset
 from ..errors import ConfigError
-from ..identity import (SeedRecord, canonical_bytes, canonical_json, code_hash, current_actor,
-                        function_source, now_iso, run_instance_id, run_key_payload, sha256_hex,
-                        to_plain)
+from ..identity import (SeedRecord, canonical_bytes, canonical_json, current_actor, now_iso,
+                        run_instance_id, run_key_payload, sha256_hex, to_plain)
 from ..store import (MEDIA_ARRAY, MEDIA_JSON, MEDIA_TEXT, Store, encode_array, encode_json,
                      research)
 from .datasets import load_dataset
+from .usercode import UserCode, function_from_source, user_code
 
-__all__ = ["PreparedRun", "ComputedRun", "RunOutcome", "prepare_run", "compute_run",
+__all__ = ["PreparedRun", "ComputedRun", "RunOutcome", "UserCode", "prepare_run", "compute_run",
            "record_run", "execute_run", "function_from_source", "OUTPUT_KINDS"]
 
 #: Output artifact kinds of every run instance; replay compares exactly these.
@@ -39,13 +37,6 @@ OUTPUT_KINDS = ("returns_matrix", "metrics_table", "causality_probe", "walk_forw
                 "oos_returns", "fold_causality", "null_distribution", "reality_check", "spa",
                 "spa_null_distribution", "stepm", "pbo", "pbo_logits", "permutation",
                 "permutation_null_distribution", "seed_records")
-
-
-@dataclass(frozen=True)
-class UserCode:
-    source: str
-    entry_point: str
-    code_hash: str
 
 
 @dataclass
@@ -110,73 +101,6 @@ class RunOutcome:
                 "seq": self.seq, "purpose": self.purpose, "dataset_id_v2": self.dataset_id_v2,
                 "artifacts": self.artifacts, "summary": self.summary, "new_run": self.new_run,
                 "replay_of": self.replay_of, **self.extra}
-
-
-# ---------------------------------------------------------------------------------------------
-# user code
-# ---------------------------------------------------------------------------------------------
-
-def function_from_source(source: str, entry_point: str, *, where: str) -> Callable[..., Any]:
-    """Build the user's function from its stored source, in an isolated namespace.
-
-    Runs always call the function rebuilt from the hashed source, never the live object, so
-    what ran is exactly what was hashed and what a replay will run. The namespace provides
-    ``np``/``numpy`` and ``math``; anything else must be imported inside the function.
-    """
-    ns: dict[str, Any] = {"np": np, "numpy": np, "math": math, "__name__": "qrp_user_strategy"}
-    try:
-        # Executing the user's own stored code is the point: it is what the run_key hashed.
-        exec(compile(source, f"<qrp user strategy {entry_point}>", "exec"), ns)
-    except SyntaxError as exc:
-        raise ConfigError(f"user strategy source does not compile: {exc.msg}",
-                          where=f"{where} line {exc.lineno}", fix="fix the function's syntax") \
-            from None
-    func = ns.get(entry_point)
-    if not callable(func):
-        raise ConfigError(f"user strategy source defines no function {entry_point!r}",
-                          where=where, fix="name the function defined in the source")
-    return func
-
-
-def _user_code(cfg: RunConfig, namespace: dict[str, Any] | None,
-               base_dir: Path | None) -> UserCode:
-    ref = cfg.values["strategy"]["function"]
-    where = cfg.where("strategy.function")
-    func: Any = None
-    if namespace is not None and ref in namespace:
-        func = namespace[ref]
-    elif ":" in ref:
-        mod_ref, _, attr = ref.rpartition(":")
-        if mod_ref.endswith(".py"):
-            path = Path(mod_ref)
-            if not path.is_absolute() and base_dir is not None:
-                path = base_dir / path
-            if not path.is_file():
-                raise ConfigError(f"strategy file {str(path)!r} does not exist", where=where,
-                                  fix="give a path relative to the config file, e.g. "
-                                      "\"signals.py:my_signal\"")
-            spec = importlib.util.spec_from_file_location(f"qrp_user_{path.stem}", path)
-            if spec is None or spec.loader is None:
-                raise ConfigError(f"cannot load {str(path)!r} as Python", where=where,
-                                  fix="point at a .py file defining the function")
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-        else:
-            try:
-                module = importlib.import_module(mod_ref)
-            except ImportError as exc:
-                raise ConfigError(f"cannot import module {mod_ref!r}: {exc}", where=where,
-                                  fix="check the module name or use \"file.py:function\"") \
-                    from None
-        func = getattr(module, attr, None)
-    if not callable(func):
-        raise ConfigError(f"unknown strategy function {ref!r}", where=where,
-                          fix="define it in the notebook before the run, or write "
-                              "\"module:function\" / \"file.py:function\"")
-    source = function_source(func)
-    entry = func.__name__
-    return UserCode(source=source, entry_point=entry, code_hash=code_hash(source,
-                                                                          entry_point=entry))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -258,7 +182,7 @@ def prepare_run(store: Store, config: RunConfig | str, *, source: str = "<config
         raise ConfigError(exc.what, where=cfg.where(exc.where or "strategy.overlay"),
                           fix=exc.fix) from None
     if s["kind"] == "user":
-        code = code or _user_code(cfg, namespace, base_dir)
+        code = code or user_code(cfg, namespace, base_dir)
         points = _expand_user_grid(s["grid"], where=cfg.where("strategy.grid"))
         n_dropped = 0
     else:
