@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import QrpError
+from .safetext import shown, terminal_safe
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_BAD_INPUT", "EXIT_REFUSED",
            "EXIT_PROBLEMS"]
@@ -29,9 +30,11 @@ EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_PROBLEMS = 0, 1, 2, 3
 
 def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
     if getattr(args, "json", False):
-        print(json.dumps(data, indent=2, sort_keys=True, default=str))
+        print(json.dumps(data, indent=2, sort_keys=True, default=str))  # escapes controls
     else:
-        print(text)
+        # Values from users are escaped where they are formatted (shown); this is the net
+        # under every text output: no escape sequence reaches the terminal.
+        print(terminal_safe(text))
 
 
 def _store(args: argparse.Namespace, *, create: bool = False):
@@ -166,7 +169,7 @@ def _report_text(res: Any) -> str:
     lines = [f"{'PROMOTED' if res.passed else 'REFUSED'}: candidate {res.candidate_id[:12]} "
              f"-> {res.level}",
              f"eligibility_report_id {res.eligibility_report_id}",
-             f"policy {r['policy']['name']} v{r['policy']['version']} "
+             f"policy {shown(r['policy']['name'])} v{r['policy']['version']} "
              f"({r['policy']['hash'][:12]})"]
     for rule in r["rules"]:
         v = rule["value"]
@@ -424,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except QrpError as exc:
-        print(f"qrp {args.command}: error: {exc}", file=sys.stderr)
+        print(terminal_safe(f"qrp {args.command}: error: {exc}"), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("qrp: interrupted; nothing half-written (every write is one transaction)",

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..identity import (canonical_bytes, candidate_id, code_hash, event_hash, hash_payload,
                         run_instance_id, run_key_payload, sha256_hex)
+from ..safetext import shown
 from ..store import GENESIS_HASH, Store, decode_blob
 
 __all__ = ["trace", "render_trace"]
@@ -162,7 +163,7 @@ def render_trace(t: dict[str, Any]) -> str:
         mark = "<- linked" if r["eligibility_report_id"] == c["eligibility_report_id"] else ""
         pol = r["policy"] or {}
         out.append(f"  {r['eligibility_report_id'][:12]} level={r['level']} "
-                   f"{'PASSED' if r['passed'] else 'FAILED'} policy={pol.get('name')} "
+                   f"{'PASSED' if r['passed'] else 'FAILED'} policy={shown(pol.get('name'))} "
                    f"v{pol.get('version')} {mark}")
         for rule in r["rules"]:
             out.append(f"    [{rule['verdict']:>7}] {rule['rule']}: {rule['metric']} = "
@@ -173,15 +174,15 @@ def render_trace(t: dict[str, Any]) -> str:
         for b in r["blockers"]:
             out.append(f"    blocker: {b}")
     out += ["", f"Run {run['run_key']}",
-            f"  name={run['name']} family={run['family']} engine={run['engine_version']} "
+            f"  name={shown(run['name'])} family={run['family']} engine={run['engine_version']} "
             f"code_hash={run['code_hash'] or '-'}",
             f"  instance {inst['run_instance_id'][:12]} seq={inst['seq']} "
-            f"started={inst['started_at']} by {inst['actor']}",
+            f"started={inst['started_at']} by {shown(inst['actor'])}",
             f"  strategy={run['config']['strategy']['kind']} "
             f"trials={inst['summary'].get('n_trials')} "
             f"costs={json.dumps(run['config']['costs'])}",
-            f"Dataset {ds['dataset_id_v2']} ({ds['source']}; "
-            f"{', '.join(ds['summary'].get('assets') or [])})"]
+            f"Dataset {ds['dataset_id_v2']} ({shown(ds['source'])}; "
+            f"{shown(', '.join(ds['summary'].get('assets') or []))})"]
     for s in t["seeds"]:
         out.append(f"  seed {s['salt']}: root {s['root'][:16]}... params {json.dumps(s['params'])}")
     out += ["", "Artifacts:"]
@@ -192,7 +193,8 @@ def render_trace(t: dict[str, Any]) -> str:
     out += ["", "Governance events:"]
     for e in t["events"]:
         out.append(f"  #{e['seq']} {e['at']} {e['kind']} {e['from_status']} -> {e['to_status']}"
-                   f" by {e['actor']}" + (f" reason: {e['reason']}" if e["reason"] else ""))
+                   f" by {shown(e['actor'])}"
+                   + (f" reason: {shown(e['reason'])}" if e["reason"] else ""))
     out += ["", "Checks:"]
     for ch in t["checks"]:
         out.append(f"  [{'ok' if ch['ok'] else 'FAIL'}] {ch['check']}")

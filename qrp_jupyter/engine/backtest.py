@@ -229,6 +229,10 @@ def user_positions(func: Callable[..., Any], close: Any, points: Sequence[dict],
         except Exception as exc:
             raise ConfigError(f"the strategy function raised {type(exc).__name__}: {exc}",
                               where=at, fix="fix the function for these parameters") from exc
+        except SystemExit as exc:  # sys.exit() or exit() inside a strategy must not end a run
+            raise ConfigError(f"the strategy function called exit (SystemExit({exc.code!r})); "
+                              "nothing was recorded", where=at,
+                              fix="return positions instead of exiting") from None
         try:
             pos = np.asarray(pos, dtype=np.float64)
         except (TypeError, ValueError):

@@ -47,6 +47,10 @@ def function_from_source(source: str, entry_point: str, *, where: str) -> Callab
         raise ConfigError(f"user strategy source does not compile: {exc.msg}",
                           where=f"{where} line {exc.lineno}", fix="fix the function's syntax") \
             from None
+    except (Exception, SystemExit) as exc:  # a decorator or default argument that runs code
+        raise ConfigError(f"defining the user strategy raised {type(exc).__name__}: {exc}",
+                          where=where, fix="define the function without side effects") \
+            from None
     func = ns.get(entry_point)
     if not callable(func):
         raise ConfigError(f"user strategy source defines no function {entry_point!r}",
@@ -78,13 +82,22 @@ def user_code(cfg: RunConfig, namespace: dict[str, Any] | None,
                 raise ConfigError(f"cannot load {str(path)!r} as Python", where=where,
                                   fix="point at a .py file defining the function")
             module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
+            _import_user_file(spec, module, path, where)
         else:
             try:
                 module = importlib.import_module(mod_ref)
             except ImportError as exc:
                 raise ConfigError(f"cannot import module {mod_ref!r}: {exc}", where=where,
                                   fix="check the module name or use \"file.py:function\"") \
+                    from None
+            except SyntaxError as exc:
+                raise ConfigError(f"module {mod_ref!r} does not compile: {exc.msg}",
+                                  where=f"{exc.filename} line {exc.lineno}",
+                                  fix="fix the syntax error") from None
+            except (Exception, SystemExit) as exc:
+                raise ConfigError(f"importing module {mod_ref!r} raised "
+                                  f"{type(exc).__name__}: {exc}", where=where,
+                                  fix="make the module importable without side effects") \
                     from None
         func = getattr(module, attr, None)
     if not callable(func):
@@ -95,3 +108,19 @@ def user_code(cfg: RunConfig, namespace: dict[str, Any] | None,
     entry = func.__name__
     return UserCode(source=source, entry_point=entry, code_hash=code_hash(source,
                                                                           entry_point=entry))
+
+
+def _import_user_file(spec: Any, module: Any, path: Path, where: str) -> None:
+    """Run a strategy file as a module; its syntax errors, exceptions and exits become clear
+    errors that name the file and line (nothing is recorded: no run has started)."""
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        raise ConfigError(f"strategy file {str(path)!r} does not compile: {exc.msg}",
+                          where=f"{path} line {exc.lineno}", fix="fix the syntax error") \
+            from None
+    except (Exception, SystemExit) as exc:
+        raise ConfigError(f"loading strategy file {str(path)!r} raised "
+                          f"{type(exc).__name__}: {exc}", where=where,
+                          fix="make the file importable without side effects (no code that "
+                              "runs or exits at import)") from None

@@ -13,6 +13,7 @@ from ..audit import render_trace, trace
 from ..errors import ConfigError
 from ..lineage import (MIME_AUDIT, MIME_CANDIDATES, MIME_EVENT, MIME_LINEAGE, MIME_REPORT,
                        MIME_RUN, MIME_VERIFY, MIME_VERSION, lineage_payload)
+from ..safetext import shown
 from ..store import Store
 from .governance import (candidates_html, candidates_text, event_html, event_text, report_html,
                          report_text)
@@ -49,7 +50,7 @@ def _num(v: Any) -> str:
 def run_text(p: dict[str, Any]) -> str:
     """Plain-text rendering of a run payload."""
     run, s, e = p["run"], p["summary"], p["eligibility"]
-    lines = [f"QRP run {run['name'] or run['family']} (family {run['family']})",
+    lines = [f"QRP run {shown(run['name'] or run['family'])} (family {run['family']})",
              f"run_key          {p['run_key']}",
              f"run_instance_id  {p['run_instance_id']} (instance #{run['seq']}, "
              f"{run['purpose']})",

@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import NotFoundError
 from ..governance import list_candidates
 from ..lineage import MIME_CANDIDATES, MIME_EVENT, MIME_REPORT, MIME_VERSION
+from ..safetext import shown
 from ..store import Store
 from .html import _rules, _table, _verdict, _wrap
 from .svg import esc
@@ -64,7 +65,7 @@ def _report_head(p: dict[str, Any]) -> str:
     pol = p["report"]["policy"]
     return (f"{'PROMOTED' if p['passed'] else 'REFUSED'}: candidate {p['candidate_id'][:12]} "
             f"-> {p['level']} (eligibility_report_id {p['eligibility_report_id']}; policy "
-            f"{pol['name']} v{pol['version']})")
+            f"{shown(pol['name'])} v{pol['version']})")
 
 
 def _report_notes(p: dict[str, Any]) -> list[str]:
@@ -126,8 +127,9 @@ def _event_head(p: dict[str, Any]) -> str:
 def event_text(p: dict[str, Any]) -> str:
     """Plain text of an event payload: the new status, the reason, the event's hash."""
     e = p["event"]
-    return "\n".join([_event_head(p), f"  reason: {e.get('reason')}",
-                      f"  event #{p['seq']} {p['kind']} by {e.get('actor')} at {e.get('at')}",
+    return "\n".join([_event_head(p), f"  reason: {shown(e.get('reason'))}",
+                      f"  event #{p['seq']} {p['kind']} by {shown(e.get('actor'))} at "
+                      f"{e.get('at')}",
                       f"  event_hash {p['event_hash']}"])
 
 
