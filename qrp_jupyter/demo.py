@@ -22,7 +22,7 @@ from typing import Any
 
 from .errors import QrpError
 
-__all__ = ["run_demo", "EDGE_CONFIG", "NOISE_CONFIG", "DEMO_DATASETS"]
+__all__ = ["run_demo", "EDGE_CONFIG", "NOISE_CONFIG", "DEMO_DATASETS", "DEMO_MARKER"]
 
 #: (name, seed, planted edge, asset) of the demo's synthetic datasets: two years of hourly bars.
 #: Two markets, so two asset names: the trial registry pools every trial on one asset and bar
@@ -89,12 +89,26 @@ def _say(text: str = "", *, quiet: bool) -> None:
         print(text, flush=True)
 
 
+#: The first event of every store the demo makes: what ``--overwrite`` may replace.
+DEMO_MARKER = "demo_store_created"
+
+
 def _prepare_path(db: str | None, overwrite: bool) -> Path:
+    """Where the demo writes; ``--overwrite`` deletes only a store the demo itself created."""
+    from .store import first_event_kind
+
     path = Path(db or os.environ.get("QRP_DB") or "qrp-demo.sqlite")
+    if path.is_dir():
+        raise QrpError(f"{str(path)!r} is a directory", where="--db",
+                       fix="pass a file path for the demo store, e.g. qrp-demo.sqlite")
     if path.exists() and path.stat().st_size > 0:
         if not overwrite:
             raise QrpError(f"the demo needs an empty store, and {str(path)!r} exists",
                            where="--db", fix="pass --overwrite to replace it, or another --db")
+        if first_event_kind(path) != DEMO_MARKER:
+            raise QrpError(f"{str(path)!r} was not created by `qrp demo`; --overwrite replaces "
+                           "only demo stores, and this file is left as it is", where="--db",
+                           fix="pass another --db for the demo, or move the file yourself")
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
     return path
@@ -104,7 +118,8 @@ def run_demo(db: str | None = None, *, overwrite: bool = False, as_json: bool = 
     """Run the golden path; returns the process exit code (0 when every step held)."""
     from .audit import ledger_digest, render_trace, trace, verify
     from .data import synthetic
-    from .governance import create_candidate, promote
+    from .governance import create_candidate, current_actor, promote
+    from .governance.events import append_event
     from .runs import execute_run, register_dataset
     from .store import open_store
     from .store.statements import SHELL_EXAMPLE
@@ -112,6 +127,9 @@ def run_demo(db: str | None = None, *, overwrite: bool = False, as_json: bool = 
     q = as_json
     path = _prepare_path(db, overwrite)
     store = open_store(path)
+    with store.transaction():  # the marker --overwrite looks for, first in the event chain
+        append_event(store, kind=DEMO_MARKER, candidate_id=None, actor=current_actor(),
+                     note="created by `qrp demo`: `qrp demo --overwrite` may replace it")
     t0 = time.perf_counter()
     out: dict[str, Any] = {"db": str(path.resolve())}
 

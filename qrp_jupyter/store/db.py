@@ -304,6 +304,29 @@ def decode_blob(codec: str, data: bytes) -> bytes:
     return bytes(data)
 
 
+def first_event_kind(path: str | os.PathLike[str]) -> str | None:
+    """The kind of the first governance event of the SQLite file at ``path``, read through a
+    read-only connection that creates, migrates and locks nothing; ``None`` when the file is not
+    a QRP store (not SQLite, no events table, no event).
+
+    The file is opened ``immutable``, so that SQLite creates no ``-wal``/``-shm`` beside it; a
+    write still sitting in another process's WAL is not seen, which can only make the answer
+    ``None`` (callers treat that as "not this kind of store" and refuse).
+    """
+    uri = Path(path).resolve().as_uri() + "?mode=ro&immutable=1"
+    try:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+    except sqlite3.Error:
+        return None
+    try:
+        row = conn.execute(STATEMENTS["governance_events.first_kind"]).fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    return row[0] if row else None
+
+
 def open_store(path: str | os.PathLike[str] | None = None, *, create: bool = True) -> Store:
     """Open (and migrate) the store at ``path``, ``$QRP_DB`` or ``./qrp.sqlite``."""
     return Store(path if path is not None else default_db_path(), create=create)

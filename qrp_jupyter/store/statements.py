@@ -256,6 +256,7 @@ INSERT INTO governance_events (seq, event_hash, prev_hash, kind, candidate_id, p
                                created_at)
 VALUES (?, ?, ?, ?, ?, ?, ?)""",
     "last": "SELECT seq, event_hash FROM governance_events ORDER BY seq DESC LIMIT 1",
+    "first_kind": "SELECT kind FROM governance_events ORDER BY seq LIMIT 1",
     "chain": "SELECT * FROM governance_events ORDER BY seq",
     "by_hash": "SELECT * FROM governance_events WHERE event_hash = ?",
     # ?1 is a JSON array of candidate ids.
