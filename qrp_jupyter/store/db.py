@@ -49,6 +49,8 @@ class Store:
             if p.exists() and p.is_dir():
                 raise StoreError(f"{self.path!r} is a directory, not a SQLite file",
                                  where="--db", fix="pass a file path such as ./qrp.sqlite")
+            if p.exists():
+                _refuse_foreign(p, create=create)
             p.parent.mkdir(parents=True, exist_ok=True)
         self._depth = 0
         try:
@@ -304,18 +306,68 @@ def decode_blob(codec: str, data: bytes) -> bytes:
     return bytes(data)
 
 
+def _peek(path: Path) -> sqlite3.Connection:
+    """A read-only connection that creates nothing beside the file and takes no write lock.
+
+    With no ``-wal`` beside the file nobody has it open for writing, and it is opened
+    ``immutable`` (no ``-shm`` is created either); while a writer has it open, its ``-wal`` and
+    ``-shm`` exist and a plain read-only connection reads a consistent snapshot through them.
+    """
+    uri = path.resolve().as_uri() + "?mode=ro"
+    if not Path(str(path) + "-wal").exists():
+        uri += "&immutable=1"
+    return sqlite3.connect(uri, uri=True, isolation_level=None)
+
+
+def _tables(path: Path) -> list[str] | None:
+    """The table names of the SQLite file at ``path`` (immutable read-only: nothing created,
+    nothing locked), or ``None`` when it is not a SQLite database."""
+    try:
+        conn = _peek(path)
+    except sqlite3.Error:
+        return None
+    try:
+        return [r[0] for r in conn.execute(STATEMENTS["sqlite.table_names"])]
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
+def _refuse_foreign(path: Path, *, create: bool) -> None:
+    """Refuse, before any connection that could write, a file that is not a QRP store: QRP
+    never adds its schema to another application's database or to a file that is not SQLite.
+    An empty file becomes a store only on a path that creates one (``qrp init``, a write)."""
+    if path.stat().st_size == 0:
+        if create:
+            return
+        raise NotFoundError(f"{str(path)!r} is an empty file, not a QRP store", where="--db",
+                            fix="run `qrp init` on it first, or pass the path of a QRP store")
+    tables = _tables(path)
+    if tables is None:
+        raise StoreError(f"{str(path)!r} is not a SQLite database (left as it is)",
+                         where="--db", fix="pass the path of a QRP store or of a new file")
+    if not tables:
+        if create:
+            return
+        raise NotFoundError(f"{str(path)!r} is a SQLite database with no tables, not a QRP "
+                            "store", where="--db", fix="run `qrp init` on it first")
+    if "schema_migrations" not in tables:
+        shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise StoreError(f"{str(path)!r} is another application's SQLite database (tables: "
+                         f"{shown}); QRP leaves it as it is", where="--db",
+                         fix="pass the path of a QRP store or of a new file")
+
+
 def first_event_kind(path: str | os.PathLike[str]) -> str | None:
     """The kind of the first governance event of the SQLite file at ``path``, read through a
     read-only connection that creates, migrates and locks nothing; ``None`` when the file is not
     a QRP store (not SQLite, no events table, no event).
 
-    The file is opened ``immutable``, so that SQLite creates no ``-wal``/``-shm`` beside it; a
-    write still sitting in another process's WAL is not seen, which can only make the answer
-    ``None`` (callers treat that as "not this kind of store" and refuse).
+    See :func:`_peek` for how it reads without creating ``-wal``/``-shm`` files.
     """
-    uri = Path(path).resolve().as_uri() + "?mode=ro&immutable=1"
     try:
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+        conn = _peek(Path(path))
     except sqlite3.Error:
         return None
     try:

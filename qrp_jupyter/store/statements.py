@@ -33,6 +33,7 @@ SQLITE = {
     "integrity_check": "PRAGMA integrity_check",
     "foreign_key_check": "PRAGMA foreign_key_check",
     "triggers_and_views": "SELECT name, sql FROM sqlite_master WHERE type IN ('trigger', 'view')",
+    "table_names": "SELECT name FROM sqlite_master WHERE type = 'table'",
 }
 
 SCHEMA_MIGRATIONS = {
