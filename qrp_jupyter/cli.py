@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -37,9 +38,22 @@ def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
         print(terminal_safe(text))
 
 
+def _db_path(db: str | None) -> str | None:
+    """``--db`` as given, refused when no file could hold the store."""
+    if db is None:
+        return None
+    if not db.strip():
+        raise QrpError("--db is empty", where="--db",
+                       fix="pass a file path such as ./qrp.sqlite (or leave --db out)")
+    if db == ":memory:":
+        raise QrpError("--db :memory: would keep the store only until qrp exits",
+                       where="--db", fix="pass a file path such as ./qrp.sqlite")
+    return db
+
+
 def _store(args: argparse.Namespace, *, create: bool = False):
     from .store import open_store
-    return open_store(args.db, create=create)
+    return open_store(_db_path(args.db), create=create)
 
 
 def _table(rows: list[dict[str, Any]], cols: list[tuple[str, str, int]]) -> str:
@@ -304,7 +318,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
-    return run_demo(args.db, overwrite=args.overwrite, as_json=args.json)
+    return run_demo(_db_path(args.db), overwrite=args.overwrite, as_json=args.json)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -425,7 +439,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # inside the try: a closed pipe surfaces here, not at exit
+        return code
     except QrpError as exc:
         print(terminal_safe(f"qrp {args.command}: error: {exc}"), file=sys.stderr)
         return exc.exit_code
@@ -433,6 +449,14 @@ def main(argv: list[str] | None = None) -> int:
         print("qrp: interrupted; nothing half-written (every write is one transaction)",
               file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`qrp ... | head -1`): whatever the command wrote is committed;
+        # only its printed output was cut. Point stdout at /dev/null so the interpreter's exit
+        # flush cannot raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"qrp {args.command}: output cut: the reading end of the pipe closed (the "
+              "command's writes, if any, are committed)", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":  # pragma: no cover
