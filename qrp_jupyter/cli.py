@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -52,8 +53,15 @@ def _db_path(db: str | None) -> str | None:
 
 
 def _store(args: argparse.Namespace, *, create: bool = False):
+    """The store for a command that records something (migrated; created with ``create``)."""
     from .store import open_store
     return open_store(_db_path(args.db), create=create)
+
+
+def _reader(args: argparse.Namespace):
+    """The store for a command that only reads: opened read-only, no lock, no migration."""
+    from .store import open_store
+    return open_store(_db_path(args.db), create=False, readonly=True)
 
 
 def _table(rows: list[dict[str, Any]], cols: list[tuple[str, str, int]]) -> str:
@@ -78,6 +86,7 @@ def _table(rows: list[dict[str, Any]], cols: list[tuple[str, str, int]]) -> str:
 
 def cmd_init(args: argparse.Namespace) -> int:
     s = _store(args, create=True)
+    s.ensure_file()
     n = s.one("schema_migrations.count")["n"]
     _emit(args, {"db": str(Path(s.path).resolve()), "migrations": n},
           f"QRP store ready at {Path(s.path).resolve()} ({n} migration(s) applied)")
@@ -105,7 +114,7 @@ def cmd_data_add(args: argparse.Namespace) -> int:
 
 def cmd_data_list(args: argparse.Namespace) -> int:
     from .runs import list_datasets
-    rows = list_datasets(_store(args))
+    rows = list_datasets(_reader(args))
     _emit(args, rows, _table([{**r, "assets": ",".join(r["assets"] or [])} for r in rows],
                              [("dataset_id_v2", "dataset_id_v2", 16), ("names", "names", 20),
                               ("assets", "assets", 16), ("interval", "interval", 8),
@@ -152,7 +161,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_runs(args: argparse.Namespace) -> int:
     from .runs import list_runs
-    rows = list_runs(_store(args))
+    rows = list_runs(_reader(args))
     _emit(args, rows, _table(rows, [("run_key", "run_key", 16), ("name", "name", 18),
                                     ("family", "family", 14), ("instances", "inst", 4),
                                     ("replays", "repl", 4), ("dataset_id_v2", "dataset", 12)]))
@@ -161,7 +170,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 def cmd_candidates(args: argparse.Namespace) -> int:
     from .governance import create_candidate, list_candidates
-    s = _store(args)
+    s = _store(args) if args.action == "add" else _reader(args)
     if args.action == "add":
         if not args.run:
             raise QrpError("`qrp candidates add` needs a run", where="RUN",
@@ -215,7 +224,7 @@ def _end_cmd(func: Callable[..., dict]) -> Callable[[argparse.Namespace], int]:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from .audit import render_trace, trace
-    t = trace(_store(args), args.candidate)
+    t = trace(_reader(args), args.candidate)
     _emit(args, t, render_trace(t))
     return EXIT_OK if t["ok"] else EXIT_PROBLEMS
 
@@ -245,9 +254,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from .views import verify_notebook  # ids, provenance, and every output re-rendered
     digests = _digests(args)
     if args.notebook:
-        rep = verify_notebook(_store(args), args.notebook)
+        rep = verify_notebook(_reader(args), args.notebook)
     else:
-        store = _store(args)
+        store = _store(args) if args.replay else _reader(args)
         rep = verify(store, digests=digests)
         if args.replay:
             from .governance import verify_replays
@@ -277,7 +286,7 @@ def cmd_policy_add(args: argparse.Namespace) -> int:
 
 def cmd_digest(args: argparse.Namespace) -> int:
     from .audit import digest_text, ledger_digest
-    d = ledger_digest(_store(args))
+    d = ledger_digest(_reader(args))
     _emit(args, d, digest_text(d))
     return EXIT_OK
 
@@ -286,7 +295,7 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     from html import escape
 
     from .views import lineage_bundle, lineage_text
-    b = lineage_bundle(_store(args), args.ref)
+    b = lineage_bundle(_reader(args), args.ref)
     payload = b["application/vnd.qrp.lineage+json"]
     text = lineage_text(payload)
     if args.html:
@@ -436,6 +445,11 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _fail(args: argparse.Namespace, exc: QrpError) -> int:
+    print(terminal_safe(f"qrp {args.command}: error: {exc}"), file=sys.stderr)
+    return exc.exit_code
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -443,12 +457,18 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()  # inside the try: a closed pipe surfaces here, not at exit
         return code
     except QrpError as exc:
-        print(terminal_safe(f"qrp {args.command}: error: {exc}"), file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("qrp: interrupted; nothing half-written (every write is one transaction)",
-              file=sys.stderr)
-        return 130
+        return _fail(args, exc)
+    except sqlite3.Error as exc:  # a fault of the machine met outside the store's chokepoint
+        from .store.failures import environment_fault
+        fault = environment_fault(exc, args.command, getattr(args, "db", None))
+        if fault is None:
+            raise  # not the environment: a bug, shown with its traceback (exit 1)
+        return _fail(args, fault)
+    except MemoryError:
+        return _fail(args, QrpError(
+            "ran out of memory", where=f"qrp {args.command}",
+            fix="shrink the work (fewer grid points, bars or bootstrap reps) or free memory; "
+                "every write is one transaction, so nothing was half-written"))
     except BrokenPipeError:
         # The reader went away (`qrp ... | head -1`): whatever the command wrote is committed;
         # only its printed output was cut. Point stdout at /dev/null so the interpreter's exit
@@ -457,6 +477,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"qrp {args.command}: output cut: the reading end of the pipe closed (the "
               "command's writes, if any, are committed)", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as exc:  # the environment: a full disk, a missing folder, a permission
+        return _fail(args, QrpError(
+            f"{exc.strerror or exc} ({exc.filename})" if exc.filename else
+            f"{exc.strerror or exc}", where=f"qrp {args.command}",
+            fix="check the path, its folder's permissions and the free disk space "
+                "(`df -h`); every write to the store is one transaction, so nothing was "
+                "half-written"))
+    except KeyboardInterrupt:
+        print("qrp: interrupted; nothing half-written (every write is one transaction)",
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

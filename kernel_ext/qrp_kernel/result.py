@@ -47,7 +47,7 @@ class RunResult:
     def _store(self):
         from qrp_jupyter.store import open_store
 
-        return open_store(self.db, create=False)
+        return open_store(self.db, create=False, readonly=True)
 
     def to_dict(self) -> dict[str, Any]:
         """The core's JSON-able record of the outcome (what ``qrp run --json`` prints)."""

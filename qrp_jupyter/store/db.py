@@ -8,16 +8,18 @@ import sqlite3
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from ..errors import IntegrityProblem, NotFoundError, StoreError
 from ..identity import now_iso, sha256_hex
-from .failures import store_error
+from .failures import environment_fault, store_error
 from . import ledger
-from .migrations import apply_migrations, schema_differences
-from .statements import BUSY_TIMEOUT_MS, STATEMENTS, lookup_statement, prefix_statement
+from .migrations import apply_migrations, check_current, schema_differences
+from .opening import (connect_read, connect_write, first_event_kind, refuse_foreign,
+                      sidecar_paths)
+from .statements import STATEMENTS, lookup_statement, prefix_statement
 
-__all__ = ["Store", "open_store", "default_db_path", "ENV_DB"]
+__all__ = ["Store", "open_store", "default_db_path", "ENV_DB", "first_event_kind"]
 
 ENV_DB = "QRP_DB"
 #: Blobs at least this large are zlib-compressed on disk; the id is always over the raw bytes.
@@ -37,37 +39,102 @@ class Store:
     private and in autocommit mode; every write goes through :meth:`transaction`, which takes the
     write lock up front (``BEGIN IMMEDIATE``) so concurrent writers queue instead of failing
     half-way, and rolls back on any exception so bad input leaves nothing behind.
+
+    ``readonly=True`` opens an existing store for reading only (:func:`.opening.connect_read`):
+    no migration, no lock against writers, works on a read-only mount or an immutable file,
+    and any write is refused. With ``create=True`` a path with no file gives a store with no
+    file yet: it reads as an empty store, and its file is made by the first write and removed
+    again if that write rolls back, so a command that fails leaves no store file behind
+    (:meth:`ensure_file` makes it at once, for ``qrp init``).
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, create: bool = True):
+    def __init__(self, path: str | os.PathLike[str], *, create: bool = True,
+                 readonly: bool = False):
         self.path = str(path)
-        if self.path != ":memory:":
-            p = Path(self.path)
-            if not p.exists() and not create:
+        self.readonly = readonly
+        self._depth = 0
+        self._unborn = False  # no file yet: it is made by the first write that commits
+        self._born_here = False
+        if self.path == ":memory:":
+            self._conn = self._connect(lambda: sqlite3.connect(
+                ":memory:", isolation_level=None, check_same_thread=False))
+            return
+        p = Path(self.path)
+        if p.is_dir():
+            raise StoreError(f"{self.path!r} is a directory, not a SQLite file",
+                             where="--db", fix="pass a file path such as ./qrp.sqlite")
+        if not p.exists():
+            if readonly or not create:
                 raise NotFoundError(f"no QRP store at {self.path!r}", where="--db",
                                     fix="run `qrp init` first or pass the right --db path")
-            if p.exists() and p.is_dir():
-                raise StoreError(f"{self.path!r} is a directory, not a SQLite file",
-                                 where="--db", fix="pass a file path such as ./qrp.sqlite")
-            if p.exists():
-                _refuse_foreign(p, create=create)
-            p.parent.mkdir(parents=True, exist_ok=True)
-        self._depth = 0
+            self._unborn = True
+            self._conn = self._connect(lambda: sqlite3.connect(
+                ":memory:", isolation_level=None, check_same_thread=False))
+            return
+        refuse_foreign(p, create=create and not readonly)
+        self._conn = self._open_file(p)
+
+    def _open_file(self, p: Path) -> sqlite3.Connection:
+        if self.readonly:
+            return self._connect(lambda: connect_read(p))
+        return self._connect(lambda: connect_write(p), wal=True)
+
+    def _connect(self, make: Callable[[], sqlite3.Connection], *, wal: bool = False
+                 ) -> sqlite3.Connection:
+        """A configured connection: read-only ones are checked to be at this code's schema;
+        writing ones are migrated and capture what they write for the ledger."""
+        conn = None
         try:
-            self._conn = sqlite3.connect(self.path, isolation_level=None,
-                                         timeout=BUSY_TIMEOUT_MS / 1000,
-                                         check_same_thread=False)
-            self._conn.execute(STATEMENTS["connection.busy_timeout"])
-            if self.path != ":memory:":
-                self._conn.execute(STATEMENTS["connection.journal_wal"])
-            self._conn.execute(STATEMENTS["connection.synchronous_full"])
-            self._conn.execute(STATEMENTS["connection.foreign_keys_on"])
-            apply_migrations(self._conn)
-            ledger.install_capture(self._conn)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path!r} is not a usable SQLite store: {exc}",
-                             where="--db", fix="pass the path of a QRP store or a new file") \
-                from None
+            conn = make()
+            if self.readonly:
+                check_current(conn)
+                return conn
+            if wal:
+                conn.execute(STATEMENTS["connection.journal_wal"])
+            conn.execute(STATEMENTS["connection.synchronous_full"])
+            conn.execute(STATEMENTS["connection.foreign_keys_on"])
+            apply_migrations(conn)
+            ledger.install_capture(conn)
+            return conn
+        except BaseException as exc:
+            if conn is not None:
+                conn.close()
+            if isinstance(exc, sqlite3.Error):
+                fault = environment_fault(exc, "open", self.path)
+                if fault is not None:
+                    raise fault from None
+                raise StoreError(f"{self.path!r} is not a usable SQLite store: {exc}",
+                                 where="--db", fix="pass the path of a QRP store or a new "
+                                                   "file") from None
+            raise
+
+    def _be_born(self) -> None:
+        """Make the file of a store that had none, right before its first write."""
+        p = Path(self.path)
+        if p.exists():  # made meanwhile by someone else: open it as any existing file
+            refuse_foreign(p, create=True)
+        else:
+            self._born_here = True
+        conn = self._open_file(p)
+        self._conn.close()
+        self._conn, self._unborn = conn, False
+
+    def _unbirth(self) -> None:
+        """The first write failed: remove the file it made, so a failed command leaves no
+        store behind."""
+        self._conn.close()
+        p = Path(self.path)
+        for f in (p, *sidecar_paths(p)):
+            f.unlink(missing_ok=True)
+        self._born_here, self._unborn = False, True
+        self._conn = self._connect(lambda: sqlite3.connect(
+            ":memory:", isolation_level=None, check_same_thread=False))
+
+    def ensure_file(self) -> None:
+        """Make the store's file now if it has none yet (``qrp init``)."""
+        if self._unborn:
+            self._be_born()
+            self._born_here = False
 
     # -- the chokepoint -----------------------------------------------------------------------
     def _cursor(self, name: str, params: Any = (), *, many: bool = False) -> sqlite3.Cursor:
@@ -81,7 +148,7 @@ class Store:
             cur = (self._conn.executemany(sql, params) if many
                    else self._conn.execute(sql, params))
         except sqlite3.Error as exc:
-            raise store_error(exc, name) from exc
+            raise store_error(exc, name, self.path) from exc
         cur.row_factory = sqlite3.Row
         return cur
 
@@ -89,7 +156,7 @@ class Store:
         try:
             return cur.fetchone() if n == 1 else cur.fetchall()
         except sqlite3.Error as exc:
-            raise store_error(exc, name) from exc
+            raise store_error(exc, name, self.path) from exc
 
     def one(self, name: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
         """The first row of the named query (``None`` when there is none)."""
@@ -119,6 +186,10 @@ class Store:
         return self._cursor(name, rows, many=True).rowcount
 
     def _require_transaction(self, name: str) -> None:
+        if self.readonly:
+            raise StoreError(f"write {name!r} on a store opened read-only", where=name,
+                             rule="store:read-only",
+                             fix="open the store without readonly=True to record something")
         if not self._depth:
             raise StoreError(f"write {name!r} outside a transaction", where=name,
                              fix="wrap the writes in `with store.transaction():`")
@@ -166,21 +237,33 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        self._cursor("connection.begin")
-        self._depth = 1
+        if self.readonly:
+            raise StoreError("a write on a store opened read-only", where=self.path,
+                             rule="store:read-only",
+                             fix="open the store without readonly=True to record something")
+        if self._unborn:
+            self._be_born()
         try:
-            yield
-            self._before_commit()
-        except BaseException:
+            self._cursor("connection.begin")
+            self._depth = 1
+            try:
+                yield
+                self._before_commit()
+            except BaseException:
+                self._depth = 0
+                self._rollback()
+                raise
             self._depth = 0
-            self._rollback()
+            try:
+                self._cursor("connection.commit")
+            except StoreError:
+                self._rollback()
+                raise
+        except BaseException:
+            if self._born_here:
+                self._unbirth()
             raise
-        self._depth = 0
-        try:
-            self._cursor("connection.commit")
-        except StoreError:
-            self._rollback()
-            raise
+        self._born_here = False
 
     def _rollback(self) -> None:
         if self._conn.in_transaction:
@@ -193,7 +276,7 @@ class Store:
         try:
             ledger.seal(self._conn)
         except sqlite3.Error as exc:
-            raise store_error(exc, "ledger.seal") from exc
+            raise store_error(exc, "ledger.seal", self.path) from exc
 
     # -- the ledger and the schema (read-only checks, for verify) ----------------------------
     def ledger_head(self) -> "ledger.Block | None":
@@ -235,9 +318,10 @@ class Store:
             ledger.rewind(copy, block_seq)
         except sqlite3.Error as exc:
             copy.close()
-            raise store_error(exc, "ledger.rewind") from exc
+            raise store_error(exc, "ledger.rewind", self.path) from exc
         snap = Store.__new__(Store)
         snap.path, snap._depth, snap._conn = self.path, 0, copy
+        snap.readonly, snap._unborn, snap._born_here = True, False, False
         copy.execute(STATEMENTS["connection.foreign_keys_on"])
         ledger.install_capture(copy)
         copy.execute(STATEMENTS["connection.query_only"])
@@ -248,7 +332,8 @@ class Store:
 
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the main file, so a plain file copy is complete."""
-        self.all("connection.checkpoint")
+        if not (self.readonly or self._unborn):
+            self.all("connection.checkpoint")
 
     def close(self) -> None:
         self._conn.close()
@@ -306,79 +391,9 @@ def decode_blob(codec: str, data: bytes) -> bytes:
     return bytes(data)
 
 
-def _peek(path: Path) -> sqlite3.Connection:
-    """A read-only connection that creates nothing beside the file and takes no write lock.
-
-    With no ``-wal`` beside the file nobody has it open for writing, and it is opened
-    ``immutable`` (no ``-shm`` is created either); while a writer has it open, its ``-wal`` and
-    ``-shm`` exist and a plain read-only connection reads a consistent snapshot through them.
-    """
-    uri = path.resolve().as_uri() + "?mode=ro"
-    if not Path(str(path) + "-wal").exists():
-        uri += "&immutable=1"
-    return sqlite3.connect(uri, uri=True, isolation_level=None)
-
-
-def _tables(path: Path) -> list[str] | None:
-    """The table names of the SQLite file at ``path`` (immutable read-only: nothing created,
-    nothing locked), or ``None`` when it is not a SQLite database."""
-    try:
-        conn = _peek(path)
-    except sqlite3.Error:
-        return None
-    try:
-        return [r[0] for r in conn.execute(STATEMENTS["sqlite.table_names"])]
-    except sqlite3.Error:
-        return None
-    finally:
-        conn.close()
-
-
-def _refuse_foreign(path: Path, *, create: bool) -> None:
-    """Refuse, before any connection that could write, a file that is not a QRP store: QRP
-    never adds its schema to another application's database or to a file that is not SQLite.
-    An empty file becomes a store only on a path that creates one (``qrp init``, a write)."""
-    if path.stat().st_size == 0:
-        if create:
-            return
-        raise NotFoundError(f"{str(path)!r} is an empty file, not a QRP store", where="--db",
-                            fix="run `qrp init` on it first, or pass the path of a QRP store")
-    tables = _tables(path)
-    if tables is None:
-        raise StoreError(f"{str(path)!r} is not a SQLite database (left as it is)",
-                         where="--db", fix="pass the path of a QRP store or of a new file")
-    if not tables:
-        if create:
-            return
-        raise NotFoundError(f"{str(path)!r} is a SQLite database with no tables, not a QRP "
-                            "store", where="--db", fix="run `qrp init` on it first")
-    if "schema_migrations" not in tables:
-        shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
-        raise StoreError(f"{str(path)!r} is another application's SQLite database (tables: "
-                         f"{shown}); QRP leaves it as it is", where="--db",
-                         fix="pass the path of a QRP store or of a new file")
-
-
-def first_event_kind(path: str | os.PathLike[str]) -> str | None:
-    """The kind of the first governance event of the SQLite file at ``path``, read through a
-    read-only connection that creates, migrates and locks nothing; ``None`` when the file is not
-    a QRP store (not SQLite, no events table, no event).
-
-    See :func:`_peek` for how it reads without creating ``-wal``/``-shm`` files.
-    """
-    try:
-        conn = _peek(Path(path))
-    except sqlite3.Error:
-        return None
-    try:
-        row = conn.execute(STATEMENTS["governance_events.first_kind"]).fetchone()
-    except sqlite3.Error:
-        return None
-    finally:
-        conn.close()
-    return row[0] if row else None
-
-
-def open_store(path: str | os.PathLike[str] | None = None, *, create: bool = True) -> Store:
-    """Open (and migrate) the store at ``path``, ``$QRP_DB`` or ``./qrp.sqlite``."""
-    return Store(path if path is not None else default_db_path(), create=create)
+def open_store(path: str | os.PathLike[str] | None = None, *, create: bool = True,
+               readonly: bool = False) -> Store:
+    """Open the store at ``path``, ``$QRP_DB`` or ``./qrp.sqlite``: migrated for writing, or
+    with ``readonly`` as it is, for reading only (see :class:`Store`)."""
+    return Store(path if path is not None else default_db_path(), create=create,
+                 readonly=readonly)

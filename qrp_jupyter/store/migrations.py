@@ -12,12 +12,12 @@ import sqlite3
 from functools import lru_cache
 from importlib import resources
 
-from ..errors import StoreError
+from ..errors import IntegrityProblem, StoreError
 from ..identity import now_iso, sha256_hex
 from .ledger import record_migrations
 
 __all__ = ["apply_migrations", "migration_digest", "migrations", "expected_schema",
-           "schema_differences", "CREATE_SCHEMA_MIGRATIONS", "MIGRATION_FILES"]
+           "schema_differences", "check_current", "CREATE_SCHEMA_MIGRATIONS", "MIGRATION_FILES"]
 
 CREATE_SCHEMA_MIGRATIONS = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -123,8 +123,22 @@ def apply_migrations(conn: sqlite3.Connection) -> list[int]:
         raise
 
 
-def _apply_pending(conn: sqlite3.Connection) -> list[int]:
-    conn.execute(CREATE_SCHEMA_MIGRATIONS)
+def check_current(conn: sqlite3.Connection) -> None:
+    """Refuse, without writing, a store that is not at this code's schema: one with
+    migrations this code does not know or records differently (as :func:`apply_migrations`
+    does), and one that still needs a migration (a reader cannot apply it).
+    """
+    applied = _applied(conn)
+    pending = [v for v, name, _ in MIGRATION_FILES if v not in applied]
+    if pending:
+        raise StoreError(f"this store predates schema migrations {pending}; a read-only open "
+                         "cannot apply them", where="schema_migrations",
+                         fix="run `qrp init --db` on the store (or on a writable copy of it) "
+                             "to migrate it, then read it again")
+
+
+def _applied(conn: sqlite3.Connection) -> dict[int, tuple[str, str]]:
+    """The recorded migrations, after refusing unknown or altered ones."""
     applied = {v: (name, digest) for v, name, digest in
                conn.execute("SELECT version, name, ddl_sha256 FROM schema_migrations")}
     known = {v for v, _, _ in MIGRATION_FILES}
@@ -133,18 +147,62 @@ def _apply_pending(conn: sqlite3.Connection) -> list[int]:
         raise StoreError(
             f"this store has schema migrations {newer} that this version of QRP does not know",
             where="schema_migrations", fix="upgrade qrp_jupyter to open this store")
-    done: list[int] = []
     for version, name, statements in migrations():
         digest = migration_digest(statements)
+        if version in applied and applied[version][1] != digest:
+            raise StoreError(
+                f"migration {version} ({name!r}) recorded in the store has a different "
+                f"digest {applied[version][1][:12]} than this code's {digest[:12]}",
+                where=f"schema_migrations row version={version}",
+                fix="the store was created by a modified QRP; open it with the version "
+                    "that created it")
+    _refuse_unrecorded(conn, applied)
+    return applied
+
+
+@lru_cache(maxsize=1)
+def _created_by() -> dict[int, frozenset[str]]:
+    """The names of the schema objects each migration creates (replayed in memory)."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    out: dict[int, frozenset[str]] = {}
+    try:
+        conn.execute(CREATE_SCHEMA_MIGRATIONS)
+        before = {n for _, n in schema_of(conn)}
+        for version, _, statements in migrations():
+            for stmt in statements:
+                conn.execute(stmt)
+            now = {n for _, n in schema_of(conn)}
+            out[version] = frozenset(now - before)
+            before = now
+        return out
+    finally:
+        conn.close()
+
+
+def _refuse_unrecorded(conn: sqlite3.Connection, applied: dict[int, tuple[str, str]]) -> None:
+    """A migration not recorded whose objects are already there was applied and its record
+    then deleted: refuse instead of re-running it (which would fail half-way)."""
+    present = {n for _, n in schema_of(conn)}
+    for version, name, _ in MIGRATION_FILES:
+        found = sorted(_created_by()[version] & present) if version not in applied else []
+        if found:
+            raise IntegrityProblem(
+                f"the store has the objects migration {version} ({name!r}) creates "
+                f"({', '.join(found[:3])}{', ...' if len(found) > 3 else ''}) but no "
+                "schema_migrations row for it: that record was deleted",
+                where=f"schema_migrations version={version}",
+                fix="the store was edited outside QRP; restore it from a backup "
+                    "(`qrp verify` lists what else changed)")
+
+
+def _apply_pending(conn: sqlite3.Connection) -> list[int]:
+    conn.execute(CREATE_SCHEMA_MIGRATIONS)
+    applied = _applied(conn)
+    done: list[int] = []
+    for version, name, statements in migrations():
         if version in applied:
-            if applied[version][1] != digest:
-                raise StoreError(
-                    f"migration {version} ({name!r}) recorded in the store has a different "
-                    f"digest {applied[version][1][:12]} than this code's {digest[:12]}",
-                    where=f"schema_migrations row version={version}",
-                    fix="the store was created by a modified QRP; open it with the version "
-                        "that created it")
             continue
+        digest = migration_digest(statements)
         for stmt in statements:
             conn.execute(stmt)
         conn.execute(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from qrp_jupyter.audit import verify
@@ -50,8 +52,11 @@ def test_a_row_written_outside_qrp_is_not_in_any_head(world):
 def test_a_snapshot_is_read_only_and_an_unknown_block_is_refused(world):
     cid = create_candidate(world.store, world.edge.run_key)["candidate_id"]
     with world.store.as_of(world.store.ledger_head().block_seq) as snap:
-        with pytest.raises(StoreError, match="readonly"):
+        with pytest.raises(StoreError, match="read-only") as refused:
             retire(snap, cid, "x")
+        assert refused.value.rule == "store:read-only"
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):  # SQLite's own guard
+            snap._conn.execute("DELETE FROM governance_events")
     for bad in (0, 10**6, "1", True):
         with pytest.raises(NotFoundError, match="no block"):
             world.store.as_of(bad)

@@ -88,7 +88,7 @@ def test_old_store_keeps_working_after_the_upgrade(old_store):
 
 def test_migrations_are_idempotent_and_recorded(tmp_path):
     path = tmp_path / "a.sqlite"
-    Store(path).close()
+    _made(path)
     raw = sqlite3.connect(path, isolation_level=None)
     assert apply_migrations(raw) == []
     assert [r for r in raw.execute("SELECT version, name FROM schema_migrations")] == \
@@ -101,7 +101,7 @@ def test_migrations_are_idempotent_and_recorded(tmp_path):
 
 def test_edited_applied_migration_is_refused(tmp_path):
     path = tmp_path / "a.sqlite"
-    Store(path).close()
+    _made(path)
     raw = sqlite3.connect(path, isolation_level=None)
     raw.execute("DROP TRIGGER trg_schema_migrations_no_update")
     raw.execute("UPDATE schema_migrations SET ddl_sha256 = ? WHERE version = 1", ("0" * 64,))
@@ -112,7 +112,7 @@ def test_edited_applied_migration_is_refused(tmp_path):
 
 def test_store_from_newer_code_is_refused(tmp_path):
     path = tmp_path / "a.sqlite"
-    Store(path).close()
+    _made(path)
     raw = sqlite3.connect(path, isolation_level=None)
     raw.execute("INSERT INTO schema_migrations VALUES (99, 'future', ?, 'now')", ("0" * 64,))
     raw.close()
@@ -129,7 +129,7 @@ def test_store_from_newer_code_is_refused(tmp_path):
 ])
 def test_verify_compares_every_schema_object(tmp_path, edit, finding):
     path = tmp_path / "a.sqlite"
-    Store(path).close()
+    _made(path)
     raw = sqlite3.connect(path, isolation_level=None)
     raw.execute(edit)
     raw.close()
@@ -142,7 +142,7 @@ def test_verify_compares_every_schema_object(tmp_path, edit, finding):
 def test_verify_sees_a_trigger_dropped_and_restored_weaker(tmp_path):
     """Restored under its own name but without its teeth: the text differs."""
     path = tmp_path / "a.sqlite"
-    Store(path).close()
+    _made(path)
     raw = sqlite3.connect(path, isolation_level=None)
     raw.execute("DROP TRIGGER trg_runs_no_update")
     raw.execute("CREATE TRIGGER trg_runs_no_update BEFORE UPDATE ON runs WHEN 0 "
@@ -152,3 +152,10 @@ def test_verify_sees_a_trigger_dropped_and_restored_weaker(tmp_path):
         rep = verify(s)
     assert any(p.row == "trg_runs_no_update" and "text differs" in p.problem
                for p in rep.problems), rep.text()
+
+
+def _made(path) -> None:
+    """A store file with the current schema and nothing else (what `qrp init` leaves)."""
+    store = Store(path)
+    store.ensure_file()
+    store.close()

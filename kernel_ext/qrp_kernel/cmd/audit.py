@@ -17,7 +17,7 @@ def audit_magic(magics: Any, args: Any) -> Rich:
     from qrp_jupyter.store import open_store
     from qrp_jupyter.views import MIME_AUDIT, render_bundle
 
-    with open_store(magics.store_path(args.db), create=False) as store:
+    with open_store(magics.store_path(args.db), create=False, readonly=True) as store:
         cid = resolve_candidate(store, args.ref)["candidate_id"]
         bundle = render_bundle(store, MIME_AUDIT, {"ref": cid}, source=magics.cell_source)
     payload = bundle.get(MIME_AUDIT, {})

@@ -12,5 +12,5 @@ def lineage_magic(magics: Any, args: Any):
 
     from ..widgets import LineageWidget
 
-    with open_store(magics.store_path(args.db), create=False) as store:
+    with open_store(magics.store_path(args.db), create=False, readonly=True) as store:
         return LineageWidget.from_store(store, args.ref, source=magics.cell_source)

@@ -15,7 +15,7 @@ def runs_frame(magics: Any, args: Any):
     from qrp_jupyter.runs import RUN_LISTING_COLUMNS, list_runs
     from qrp_jupyter.store import open_store
 
-    with open_store(magics.store_path(args.db), create=False) as store:
+    with open_store(magics.store_path(args.db), create=False, readonly=True) as store:
         rows = list_runs(store)
     return pd.DataFrame.from_records(rows, columns=list(RUN_LISTING_COLUMNS))
 
@@ -34,7 +34,7 @@ def candidates_frame(magics: Any, args: Any):
         def _repr_mimebundle_(self, include=None, exclude=None):
             return dict(self.qrp_bundle)
 
-    with open_store(magics.store_path(args.db), create=False) as store:
+    with open_store(magics.store_path(args.db), create=False, readonly=True) as store:
         bundle = render_bundle(store, MIME_CANDIDATES, {}, source=magics.cell_source)
         rows = list_candidates(store)
     frame = CandidateFrame(pd.DataFrame.from_records(rows, columns=_CANDIDATE_COLUMNS))

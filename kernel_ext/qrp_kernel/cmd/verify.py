@@ -62,7 +62,7 @@ def verify_magic(magics: Any, args: Any) -> Rich:
     db = magics.store_path(args.db)
     render = verify_render(target=args.notebook or db, notebook=args.notebook,
                            digests=_digests(args))
-    with open_store(db, create=False) as store:
+    with open_store(db, create=False, readonly=not args.replay) as store:
         bundle = render_bundle(store, MIME_VERIFY, render, source=magics.cell_source)
         payload = bundle[MIME_VERIFY]
         if args.replay and payload["ok"]:
@@ -83,7 +83,7 @@ def digest_magic(magics: Any, args: Any) -> dict[str, Any]:
     from qrp_jupyter.audit import digest_text, ledger_digest
     from qrp_jupyter.store import open_store
 
-    with open_store(magics.store_path(args.db), create=False) as store:
+    with open_store(magics.store_path(args.db), create=False, readonly=True) as store:
         d = ledger_digest(store)
     print(digest_text(d))
     return d
