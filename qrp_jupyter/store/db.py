@@ -63,6 +63,10 @@ class Store:
         if p.is_dir():
             raise StoreError(f"{self.path!r} is a directory, not a SQLite file",
                              where="--db", fix="pass a file path such as ./qrp.sqlite")
+        if p.exists() and not p.is_file():
+            raise StoreError(f"{self.path!r} is not a regular file (a device, a pipe or a "
+                             "socket) and cannot hold a store", where="--db",
+                             fix="pass a file path such as ./qrp.sqlite")
         if not p.exists():
             if readonly or not create:
                 raise NotFoundError(f"no QRP store at {self.path!r}", where="--db",
