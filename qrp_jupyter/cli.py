@@ -223,8 +223,12 @@ def _end_cmd(func: Callable[..., dict]) -> Callable[[argparse.Namespace], int]:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from .audit import render_trace, trace
-    t = trace(_reader(args), args.candidate)
+    from .audit import AuditStopped, render_trace, trace
+    try:
+        t = trace(_reader(args), args.candidate)
+    except AuditStopped as stopped:  # damage: report what was checked and where it is
+        _emit(args, stopped.to_dict(), stopped.text())
+        return EXIT_PROBLEMS
     _emit(args, t, render_trace(t))
     return EXIT_OK if t["ok"] else EXIT_PROBLEMS
 

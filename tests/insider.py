@@ -56,3 +56,29 @@ def transaction(store) -> Iterator[sqlite3.Connection]:
             con.execute("ROLLBACK")
             raise
         con.execute("COMMIT")
+
+
+@contextmanager
+def without(c, *triggers):
+    """Drop triggers, do the edit, put them back exactly as they were (verify's schema check
+    then sees nothing)."""
+    from qrp_jupyter.store.migrations import expected_schema
+    schema = expected_schema()
+    for t in triggers:
+        c.execute(f"DROP TRIGGER {t}")
+    try:
+        yield
+    finally:
+        for t in triggers:
+            c.execute(schema[("trigger", t)])
+
+
+@contextmanager
+def sealed(c):
+    """The ledger-aware insider: their writes go into a block of their own."""
+    from qrp_jupyter.store import ledger
+    ledger.install_capture(c)
+    c.execute("BEGIN IMMEDIATE")
+    yield
+    ledger.seal(c)
+    c.execute("COMMIT")

@@ -2,8 +2,8 @@
 QRP outputs saved in a notebook against it."""
 
 from .notebook import NotebookProblem, NotebookReport, verify_notebook
-from .trace import render_trace, trace
+from .trace import AuditStopped, render_trace, trace
 from .verify import Problem, VerifyReport, digest_text, ledger_digest, verify
 
-__all__ = ["trace", "render_trace", "verify", "ledger_digest", "digest_text", "VerifyReport",
+__all__ = ["trace", "render_trace", "AuditStopped", "verify", "ledger_digest", "digest_text", "VerifyReport",
            "Problem", "verify_notebook", "NotebookReport", "NotebookProblem"]

@@ -8,14 +8,17 @@ a named check with a verdict, so a reviewer sees what was proven, not just what 
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 from ..identity import (canonical_bytes, candidate_id, code_hash, event_hash, hash_payload,
                         run_instance_id, run_key_payload, sha256_hex)
+from ..errors import IntegrityProblem, StoreError
 from ..safetext import shown
 from ..store import GENESIS_HASH, Store, decode_blob
+from ..store.damage import is_damage
 
-__all__ = ["trace", "render_trace"]
+__all__ = ["trace", "render_trace", "AuditStopped"]
 
 
 class _Checks(list):
@@ -33,10 +36,61 @@ def _artifact_ok(store: Store, aid: str) -> tuple[bool, dict[str, Any]]:
                                     "size": row["size"]}
 
 
+class AuditStopped(IntegrityProblem):
+    """The chain could not be read to its end: the file is damaged or a stored row is not
+    what QRP writes. Carries the checks made before it stopped and where the file is
+    damaged, for the report (exit 4)."""
+
+    def __init__(self, cid: str, checks: list[dict[str, Any]], damage: list[dict[str, str]],
+                 cause: str):
+        self.candidate_id, self.checks, self.damage, self.cause = cid, checks, damage, cause
+        places = "; ".join(f"{d['where']}: {d['detail']}" for d in damage[:3]) or cause
+        super().__init__(f"the audit of candidate {cid[:12]} stopped after {len(checks)} "
+                         f"check(s): {cause} ({places})", where=f"candidate {cid}",
+                         fix="treat its evidence as unverified; run `qrp verify` for every "
+                             "problem and restore the file from a backup")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": False, "stopped": True, "candidate_id": self.candidate_id,
+                "cause": self.cause, "checks": self.checks, "damage": self.damage}
+
+    def text(self) -> str:
+        out = [f"Audit of candidate {self.candidate_id}",
+               "  verdict: STOPPED: the chain could not be read to its end",
+               f"  cause: {shown(self.cause)}", "", "Checks made before it stopped:"]
+        out += [f"  [{'ok' if c['ok'] else 'FAIL'}] {c['check']}" for c in self.checks]
+        if self.damage:
+            out += ["", "Where the file is damaged:"]
+            out += [f"  {d['where']}: {d['detail']}" for d in self.damage]
+        return "\n".join(out)
+
+
 def trace(store: Store, cand_ref: str) -> dict[str, Any]:
-    """The evidence chain of one candidate, with a verdict for every hash on the way."""
+    """The evidence chain of one candidate, with a verdict for every hash on the way.
+
+    Raises
+    ------
+    AuditStopped
+        When damage in the file or a malformed stored row stops the rebuild half-way.
+    """
     cid = store.resolve("promotion_candidates", "candidate_id", cand_ref, what="candidate")
     checks = _Checks()
+    try:
+        return _trace(store, cid, checks)
+    except (sqlite3.DatabaseError, StoreError) as exc:
+        if not is_damage(exc):
+            raise
+        cause = "the file is damaged"
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        cause = f"a stored row is malformed ({type(exc).__name__}: {exc})"
+    try:
+        damage = [d.to_dict() for d in store.damage()]
+    except sqlite3.DatabaseError:
+        damage = []
+    raise AuditStopped(cid, list(checks), damage, cause) from None
+
+
+def _trace(store: Store, cid: str, checks: _Checks) -> dict[str, Any]:
     cand = dict(store.one("promotion_candidates.get", (cid,)))
     checks.add("candidate_id = H(run_key, trial_index)",
                candidate_id(cand["run_key"], cand["trial_index"]) == cid)
@@ -126,6 +180,9 @@ def trace(store: Store, cand_ref: str) -> dict[str, Any]:
     else:
         checks.add("candidate has governance events", False)
 
+    damage = store.damage()
+    checks.add("the store file is sound (SQLite's integrity check)", not damage,
+               "; ".join(f"{d.where}: {d.detail}" for d in damage))
     trial = store.one("trials.get", (cand["run_key"], cand["trial_index"]))
     return {
         "ok": all(c["ok"] for c in checks),
@@ -152,7 +209,24 @@ def trace(store: Store, cand_ref: str) -> dict[str, Any]:
 
 
 def render_trace(t: dict[str, Any]) -> str:
-    """A reviewer-readable text rendering of :func:`trace`."""
+    """A reviewer-readable text rendering of :func:`trace`.
+
+    The details come from stored payloads; where one is not what QRP writes (a failed hash
+    check says so), only the verdict and the checks are shown.
+    """
+    try:
+        return _render_full(t)
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError):
+        cid = t.get("candidate", {}).get("candidate_id", "?")
+        out = [f"Audit of candidate {cid}",
+               f"  verdict: {'ALL CHECKS PASS' if t['ok'] else 'PROBLEMS FOUND'}",
+               "  (stored payloads are not in the form QRP writes; only the checks are shown)",
+               "", "Checks:"]
+        out += [f"  [{'ok' if ch['ok'] else 'FAIL'}] {ch['check']}" for ch in t["checks"]]
+        return "\n".join(out)
+
+
+def _render_full(t: dict[str, Any]) -> str:
     c, run, ds, inst = t["candidate"], t["run"], t["dataset"], t["run_instance"]
     out = [f"Audit of candidate {c['candidate_id']}",
            f"  verdict: {'ALL CHECKS PASS' if t['ok'] else 'PROBLEMS FOUND'}",
@@ -197,7 +271,8 @@ def render_trace(t: dict[str, Any]) -> str:
                    + (f" reason: {shown(e['reason'])}" if e["reason"] else ""))
     out += ["", "Checks:"]
     for ch in t["checks"]:
-        out.append(f"  [{'ok' if ch['ok'] else 'FAIL'}] {ch['check']}")
+        out.append(f"  [{'ok' if ch['ok'] else 'FAIL'}] {ch['check']}"
+                   + (f": {shown(ch['detail'])}" if ch.get("detail") else ""))
     return "\n".join(out)
 
 

@@ -10,13 +10,15 @@ invariants row by row, compares the stored DDL with the code's, and runs SQLite'
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ..identity import (canonical_bytes, candidate_id, code_hash, event_hash, hash_payload,
                         run_instance_id, run_key_payload, sha256_hex)
 from ..store import GENESIS_HASH, Store, decode_blob, decode_json
-from ..errors import IntegrityProblem, QrpError
+from ..errors import IntegrityProblem, QrpError, StoreError
+from ..store.damage import is_damage
 from ..policies import (BUILTIN_POLICIES, METRIC_SOURCES, RULE_FIELDS, evaluate_rules,
                         grid_best_trial, metric_value, registered_policy_hashes)
 from ..store.migrations import expected_schema
@@ -41,6 +43,9 @@ class VerifyReport:
     checked: dict[str, int] = field(default_factory=dict)
     #: ``verify --replay``: one entry per re-executed run instance (match, reason, seconds).
     replays: list[dict[str, Any]] = field(default_factory=list)
+    #: Where SQLite finds the file damaged, and the checks that damage stopped.
+    damage: list[dict[str, str]] = field(default_factory=list)
+    not_checked: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -52,6 +57,8 @@ class VerifyReport:
     def to_dict(self) -> dict[str, Any]:
         out = {"ok": self.ok, "path": self.path, "checked": self.checked,
                "problems": [p.to_dict() for p in self.problems]}
+        if self.damage or self.not_checked:
+            out["damage"], out["not_checked"] = self.damage, self.not_checked
         if self.replays:
             out["replays"] = self.replays
         return out
@@ -63,16 +70,24 @@ class VerifyReport:
         for r in self.replays:
             lines.append(f"  replay {r['run_instance_id'][:12]}: "
                          f"{'IDENTICAL' if r['match'] else 'DIFFERENT'} in {r['seconds']:.2f} s")
+        if self.damage:
+            lines.append("  the file is damaged:")
+            lines += [f"    {d['where']}: {d['detail']}" for d in self.damage]
+        if self.not_checked:
+            lines.append("  could not check (stopped by the damage): "
+                         + ", ".join(self.not_checked))
         for p in self.problems:
             lines.append(f"  - {p.table} [{p.row}]: {p.problem}")
         return "\n".join(lines)
 
 
 def _check_sqlite(store: Store, rep: VerifyReport) -> None:
-    res = [r[0] for r in store.all("sqlite.integrity_check")]
-    if res != ["ok"]:
-        for msg in res:
-            rep.add("<file>", "-", f"integrity_check: {msg}")
+    for d in store.damage():
+        rep.damage.append(d.to_dict())
+        rep.add("<file>", d.where, f"damaged: {d.detail}")
+
+
+def _check_foreign_keys(store: Store, rep: VerifyReport) -> None:
     for table, rowid, parent, _ in store.all("sqlite.foreign_key_check"):
         rep.add(table, f"rowid {rowid}", f"foreign key to {parent} points at nothing")
 
@@ -100,6 +115,9 @@ def _check_artifacts(store: Store, rep: VerifyReport) -> None:
         elif len(raw) != size:
             rep.add("artifacts", aid, f"size column {size} != blob length {len(raw)}")
     rep.checked["artifacts"] = n
+
+
+def _check_datasets(store: Store, rep: VerifyReport) -> None:
     datasets = store.all("datasets.ids")
     for r in datasets:
         if r["artifact_id"] != r["dataset_id_v2"]:
@@ -372,14 +390,36 @@ def verify(store: Store, *, digests: Sequence[str] = ()) -> VerifyReport:
     of the ledger, which, with the ledger's own check, proves nothing before it changed.
     """
     rep = VerifyReport(path=store.path)
-    _check_sqlite(store, rep)
-    _check_schema(store, rep)
-    _check_ledger(store, rep)
-    _check_digests(store, rep, digests)
-    _check_artifacts(store, rep)
-    _check_runs(store, rep)
-    reports = _check_policies_reports(store, rep)
-    events = _check_events(store, rep)
-    _check_derivations(store, rep, reports, events)
-    _check_candidates(store, rep, reports, events)
+    check = _Guard(rep)
+    check("the SQLite file", _check_sqlite, store, rep)
+    check("foreign keys", _check_foreign_keys, store, rep)
+    check("the schema", _check_schema, store, rep)
+    check("the ledger", _check_ledger, store, rep)
+    check("the recorded digests", _check_digests, store, rep, digests)
+    check("artifacts", _check_artifacts, store, rep)
+    check("datasets", _check_datasets, store, rep)
+    check("runs and trials", _check_runs, store, rep)
+    reports = check("policies and reports", _check_policies_reports, store, rep) or {}
+    events = check("governance events", _check_events, store, rep) or []
+    check("report derivations", _check_derivations, store, rep, reports, events)
+    check("candidates", _check_candidates, store, rep, reports, events)
     return rep
+
+
+class _Guard:
+    """Runs one check; when damage in the file stops it, the check is listed as not done and
+    the rest go on (a damaged page must not hide what the other pages show)."""
+
+    def __init__(self, rep: VerifyReport):
+        self.rep = rep
+
+    def __call__(self, name: str, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except (sqlite3.DatabaseError, StoreError) as exc:
+            if not is_damage(exc):
+                raise
+            self.rep.not_checked.append(name)
+            self.rep.add("<file>", name, "not checked: the file is damaged ("
+                         f"{' '.join(str(getattr(exc, 'what', exc)).split())})")
+            return None

@@ -17,6 +17,7 @@ from ..data import Dataset
 from ..errors import IntegrityProblem, NotFoundError, QrpError
 from ..identity import canonical_bytes, code_hash, sha256_hex
 from ..store import MEDIA_JSON, Store, encode_json
+from ..store.failures import StoreDamaged
 from .execute import (OUTPUT_KINDS, ComputedRun, PreparedRun, RunOutcome, UserCode, compute_run,
                       record_run)
 
@@ -66,6 +67,13 @@ def load_prepared(store: Store, run_key: str) -> PreparedRun:
                        run_key="", assets=identity["data"]["assets"],
                        overlay=identity["strategy"]["overlay"])
     prep.run_key = sha256_hex(canonical_bytes(prep.run_key_payload))
+    made_with = prep.run_key_payload["identity_schema_version"]
+    if row["identity_schema_version"] != made_with:
+        raise IntegrityProblem(f"run {run_key[:12]}'s identity_schema_version "
+                               f"{row['identity_schema_version']!r} does not verify: its "
+                               f"run_key is made with version {made_with}",
+                               where=f"runs row run_key={run_key}",
+                               fix="the runs row was altered; `qrp verify` lists the damage")
     if row["engine_version"] != engine.ENGINE_VERSION:
         prep.run_key = run_key  # cannot match by construction; the attestation says why
     elif prep.run_key != run_key:
@@ -83,6 +91,7 @@ def replay_attestation(store: Store, instance_id: str) -> tuple[PreparedRun, Com
         raise NotFoundError(f"no run instance {instance_id[:12]}", where="run_instances",
                             fix="pass a run key or instance id from `qrp runs`")
     original = json.loads(inst["result_json"])["artifacts"]
+    _check_recorded(store, inst["run_key"], instance_id, original)
     stored_engine = store.one("runs.get", (inst["run_key"],))["engine_version"]
     prep = load_prepared(store, inst["run_key"])
     computed = compute_run(prep)
@@ -103,8 +112,30 @@ def replay_attestation(store: Store, instance_id: str) -> tuple[PreparedRun, Com
     return prep, computed, att
 
 
+def _check_recorded(store: Store, run_key: str, instance_id: str,
+                    original: dict[str, str]) -> None:
+    """What a replay compares against must be what was recorded: the ledger vouches for the
+    run and instance rows as they are now, and every stored output's blob hashes to its id
+    (a replay that matched the ids of corrupt blobs would attest to bytes nobody has)."""
+    store.require_intact("runs", run_key)
+    store.require_intact("run_instances", instance_id)
+    for kind, artifact_id in sorted(original.items()):
+        if kind in OUTPUT_KINDS:
+            store.get_artifact(artifact_id)  # raises IntegrityProblem naming the artifact
+
+
 def replay_run(store: Store, ref: str) -> RunOutcome:
-    """Replay and record: a new ``purpose='replay'`` instance holding the attestation."""
+    """Replay and record: a new ``purpose='replay'`` instance holding the attestation.
+
+    Refuses a store whose file is damaged (:class:`StoreDamaged`, exit 4, listing where)."""
+    damage = store.damage()
+    if damage:
+        raise StoreDamaged("the store file is damaged, so a replay recorded in it could not "
+                           "be trusted: " + "; ".join(f"{d.where}: {d.detail}"
+                                                      for d in damage[:5]),
+                           where=store.path, rule="store:damaged",
+                           fix="run `qrp verify` for every problem and replay on a copy "
+                               "restored from a backup")
     instance_id = resolve_instance(store, ref)
     prep, computed, att = replay_attestation(store, instance_id)
     if att["reason"] and att["reason"].startswith("recorded with engine"):

@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from ..errors import IntegrityProblem, NotFoundError, StoreError
 from ..identity import now_iso, sha256_hex
+from .damage import Damage, lenient_text, locate as locate_damage
 from .failures import environment_fault, store_error
 from . import ledger
 from .migrations import apply_migrations, check_current, schema_differences
@@ -90,6 +91,7 @@ class Store:
         conn = None
         try:
             conn = make()
+            conn.text_factory = lenient_text
             if self.readonly:
                 check_current(conn)
                 return conn
@@ -317,6 +319,7 @@ class Store:
             raise NotFoundError(f"the ledger has no block {block_seq!r}", where="ledger_blocks",
                                 fix="pass the block_seq of a head recorded from this store")
         copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        copy.text_factory = lenient_text
         try:
             self._conn.backup(copy)
             ledger.rewind(copy, block_seq)
@@ -330,6 +333,10 @@ class Store:
         ledger.install_capture(copy)
         copy.execute(STATEMENTS["connection.query_only"])
         return snap
+
+    def damage(self) -> "list[Damage]":
+        """Where SQLite finds the file damaged (:func:`.damage.locate`); ``[]`` when sound."""
+        return locate_damage(self._conn)
 
     def schema_differences(self) -> list[tuple[str, str]]:
         return schema_differences(self._conn)

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from ..identity import canonical_json, now_iso, sha256_hex
+from .damage import is_damage
 from .schema import (GENESIS_HASH, LEDGERED_TABLES, MUTABLE_COLUMNS, PRIMARY_KEYS,
                      is_legal_transition)
 
@@ -332,6 +333,36 @@ def _check_versions(table: str, key: str, row: dict[str, Any], history: list,
         prev_status = status
 
 
+def _check_table_rows(conn: sqlite3.Connection, table: str, recorded: dict[str, list],
+                      adopted: int | None, out: list[LedgerFinding]) -> int:
+    """Check every row of ``table`` against its ledger history, popping each one checked from
+    ``recorded`` (what is left there has vanished). Returns the number of rows read."""
+    cur = conn.execute(f"SELECT * FROM {table}")
+    names = [d[0] for d in cur.description]
+    pk = [names.index(c) for c in PRIMARY_KEYS[table]]
+    n = 0
+    for values in cur:
+        n += 1
+        key = _tuple_key(table, values, pk)
+        hist = recorded.pop(key, None)
+        if not hist:
+            out.append(LedgerFinding(table, key, "no ledger block covers this row "
+                                     "(written outside QRP: a forged append?)"))
+            continue
+        if hist[0][1] != "insert" or any(op != "update" for _, op, _, _ in hist[1:]):
+            out.append(LedgerFinding(table, key, "its ledger history does not start with "
+                                     "one insert"))
+        if len(hist) > 1 and table not in MUTABLE_COLUMNS:
+            out.append(LedgerFinding(table, key, f"the ledger records {len(hist) - 1} "
+                                     "update(s) of a row that never changes"))
+        if _values_hash(table, values) != hist[-1][2]:
+            out.append(LedgerFinding(table, key, f"row changed since ledger block "
+                                     f"{hist[-1][0]} recorded it"))
+        elif table in MUTABLE_COLUMNS:
+            _check_versions(table, key, dict(zip(names, values)), hist, adopted, out)
+    return n
+
+
 def verify_ledger(conn: sqlite3.Connection) -> tuple[list[LedgerFinding], dict[str, int]]:
     """Recompute the whole ledger from the rows: blocks and their chain, every entry, and every
     row of every ledgered table. Returns findings (table, row, problem) and counts."""
@@ -354,28 +385,15 @@ def verify_ledger(conn: sqlite3.Connection) -> tuple[list[LedgerFinding], dict[s
     rows_checked = 0
     for table in LEDGERED_TABLES:
         recorded = history.pop(table, {})
-        cur = conn.execute(f"SELECT * FROM {table}")
-        names = [d[0] for d in cur.description]
-        pk = [names.index(c) for c in PRIMARY_KEYS[table]]
-        for values in cur:
-            rows_checked += 1
-            key = _tuple_key(table, values, pk)
-            hist = recorded.pop(key, None)
-            if not hist:
-                out.append(LedgerFinding(table, key, "no ledger block covers this row "
-                                         "(written outside QRP: a forged append?)"))
-                continue
-            if hist[0][1] != "insert" or any(op != "update" for _, op, _, _ in hist[1:]):
-                out.append(LedgerFinding(table, key, "its ledger history does not start with "
-                                         "one insert"))
-            if len(hist) > 1 and table not in MUTABLE_COLUMNS:
-                out.append(LedgerFinding(table, key, f"the ledger records {len(hist) - 1} "
-                                         "update(s) of a row that never changes"))
-            if _values_hash(table, values) != hist[-1][2]:
-                out.append(LedgerFinding(table, key, f"row changed since ledger block "
-                                         f"{hist[-1][0]} recorded it"))
-            elif table in MUTABLE_COLUMNS:
-                _check_versions(table, key, dict(zip(names, values)), hist, adopted, out)
+        try:
+            rows_checked += _check_table_rows(conn, table, recorded, adopted, out)
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc):
+                raise
+            out.append(LedgerFinding(table, "-", "its rows could not all be read (the file is "
+                                     f"damaged: {' '.join(str(exc).split())}); the rest of "
+                                     "the ledger was checked"))
+            continue
         for key, hist in recorded.items():
             out.append(LedgerFinding(table, key, f"row recorded in ledger block "
                                      f"{hist[-1][0]} has vanished (deleted)"))

@@ -103,6 +103,13 @@ def refuse_foreign(path: Path, *, create: bool) -> None:
         raise NotFoundError(f"{str(path)!r} is an empty file, not a QRP store", where="--db",
                             fix="run `qrp init` on it first, or pass the path of a QRP store")
     tables = table_names(path)
+    if tables is None and _sqlite_header(path):
+        from .failures import StoreDamaged
+        raise StoreDamaged(f"{str(path)!r} is a SQLite file whose schema cannot be read: the "
+                           "file is damaged (its first page or the schema's pages)",
+                           where="--db", rule="store:damaged",
+                           fix="restore the file from a backup; nothing in it can be checked "
+                               "while its schema is unreadable")
     if tables is None:
         raise StoreError(f"{str(path)!r} is not a SQLite database (left as it is)",
                          where="--db", fix="pass the path of a QRP store or of a new file")
@@ -116,6 +123,15 @@ def refuse_foreign(path: Path, *, create: bool) -> None:
         raise StoreError(f"{str(path)!r} is another application's SQLite database (tables: "
                          f"{shown}); QRP leaves it as it is", where="--db",
                          fix="pass the path of a QRP store or of a new file")
+
+
+def _sqlite_header(path: Path) -> bool:
+    """Whether the file starts with SQLite's magic string."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def first_event_kind(path: str | os.PathLike[str]) -> str | None:

@@ -20,6 +20,7 @@ from qrp_jupyter.governance import create_candidate, promote
 from qrp_jupyter.identity import canonical_json, event_hash, hash_payload
 from qrp_jupyter.store import ledger
 from qrp_jupyter.store.migrations import expected_schema
+from insider import sealed, without
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
@@ -47,30 +48,6 @@ def insider(world):
         yield c
     finally:
         c.close()
-
-
-@contextmanager
-def without(c, *triggers):
-    """Drop triggers, do the edit, put them back exactly as they were (verify's schema check
-    then sees nothing)."""
-    schema = expected_schema()
-    for t in triggers:
-        c.execute(f"DROP TRIGGER {t}")
-    try:
-        yield
-    finally:
-        for t in triggers:
-            c.execute(schema[("trigger", t)])
-
-
-@contextmanager
-def sealed(c):
-    """The ledger-aware insider: their writes go into a block of their own."""
-    ledger.install_capture(c)
-    c.execute("BEGIN IMMEDIATE")
-    yield
-    ledger.seal(c)
-    c.execute("COMMIT")
 
 
 def found(world):
