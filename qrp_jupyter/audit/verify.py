@@ -10,7 +10,6 @@ invariants row by row, compares the stored DDL with the code's, and runs SQLite'
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -18,7 +17,7 @@ from ..identity import (canonical_bytes, candidate_id, code_hash, event_hash, ha
                         run_instance_id, run_key_payload, sha256_hex)
 from ..store import GENESIS_HASH, Store, decode_blob, decode_json
 from ..errors import IntegrityProblem, QrpError, StoreError
-from ..store.damage import is_damage
+from ..store.damage import MAY_BE_DAMAGE, is_damage
 from ..policies import (BUILTIN_POLICIES, METRIC_SOURCES, RULE_FIELDS, evaluate_rules,
                         grid_best_trial, metric_value, registered_policy_hashes)
 from ..store.migrations import expected_schema
@@ -416,7 +415,7 @@ class _Guard:
     def __call__(self, name: str, fn: Any, *args: Any) -> Any:
         try:
             return fn(*args)
-        except (sqlite3.DatabaseError, StoreError) as exc:
+        except MAY_BE_DAMAGE as exc:
             if not is_damage(exc):
                 raise
             self.rep.not_checked.append(name)
