@@ -26,7 +26,16 @@ _BLOCK = 1 << 22  # 4 MiB of text per record batch: bounded memory, few Python r
 
 
 class ArrowRefused(Exception):
-    """Arrow could not read the file with the expected types (the message says why)."""
+    """Arrow could not read the file with the expected types (the message says why).
+
+    A converter of a text column raises it with ``row`` (the batch-local index of the first bad
+    value, made file-wide by :func:`read_columns`) and ``value``.
+    """
+
+    def __init__(self, message: str, *, row: int | None = None, value: object = None):
+        super().__init__(message)
+        self.row = row
+        self.value = value
 
 
 def _stream(path: Path):
@@ -62,6 +71,7 @@ def read_columns(path: Path, *, width: int, skip_rows: int, picks: dict[str, int
                                   null_values=[], strings_can_be_null=False,
                                   quoted_strings_can_be_null=False)
     parts: dict[str, list[np.ndarray]] = {name: [] for name in picks}
+    done = 0  # data rows in the batches already converted
     try:
         with _stream(path) as raw:
             reader = pcsv.open_csv(raw, read_options=read, convert_options=convert,
@@ -70,10 +80,16 @@ def read_columns(path: Path, *, width: int, skip_rows: int, picks: dict[str, int
                 for name, i in picks.items():
                     column = batch.column(f"f{i}")
                     if name in text_columns:
-                        parts[name].append(text_columns[name](
-                            column.to_numpy(zero_copy_only=False)))
+                        try:
+                            parts[name].append(text_columns[name](
+                                column.to_numpy(zero_copy_only=False)))
+                        except ArrowRefused as exc:
+                            if exc.row is not None:
+                                exc.row += done
+                            raise
                     else:
                         parts[name].append(column.to_numpy())
+                done += batch.num_rows
     except (pa.ArrowException, OSError, EOFError) as exc:
         raise ArrowRefused(str(exc)) from None
     out = {}

@@ -212,7 +212,12 @@ class Dataset:
 
     def to_bytes(self) -> bytes:
         """The canonical encoding (:func:`qrp_jupyter.identity.encode_frames`)."""
-        return encode_frames(self._frames)
+        data = encode_frames(self._frames)
+        if self._id is None:
+            # Hash now: registering asks for the bytes and then the id, and encoding a
+            # 10-million-row dataset a second time would cost another ~500 MB.
+            object.__setattr__(self, "_id", sha256_hex(data))
+        return data
 
     @classmethod
     def from_bytes(cls, data: bytes, *, name: str | None = None,

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import DataError
 from . import _arrow_csv
-from ._coerce import _INT_RE, canonical_name, check_unit, epoch_ns, map_columns, \
+from ._coerce import _INT_RE, _cell_problem, canonical_name, check_unit, epoch_ns, map_columns, \
     missing_columns, to_float, to_ns
 from .dataset import Arrays, Dataset, build, check_name
 from .validate import OHLCV, Origin
@@ -301,8 +301,10 @@ def _iso_batch(values: np.ndarray) -> np.ndarray:
     import pandas as pd
     parsed = pd.to_datetime(pd.Series(values, dtype=object), utc=True, errors="coerce",
                             format="ISO8601")
-    if parsed.isna().any():
-        raise _arrow_csv.ArrowRefused("unparseable timestamp")
+    bad = np.flatnonzero(parsed.isna().to_numpy())
+    if bad.size:
+        raise _arrow_csv.ArrowRefused("unparseable timestamp", row=int(bad[0]),
+                                      value=values[bad[0]])
     return np.asarray(pd.DatetimeIndex(parsed).as_unit("ns").asi8, dtype=np.int64)
 
 
@@ -323,7 +325,17 @@ def _fast_csv(path: Path, plan: dict[str, Any], asset: str, unit: str | None,
             path, width=plan["width"], skip_rows=plan["skip_rows"], picks=plan["picks"],
             int_columns=frozenset({"timestamp"} if epoch else ()),
             text_columns=None if epoch else {"timestamp": _iso_batch})
-    except _arrow_csv.ArrowRefused:
+    except _arrow_csv.ArrowRefused as exc:
+        if exc.row is not None:  # a date pandas cannot read, found batch by batch
+            lines = _arrow_csv.data_lines(lambda: _open_text(path), plan["skip_records"])
+            if exc.row < lines.size:
+                raise DataError(f"unparseable timestamp {exc.value!r}",
+                                where=f"{path}:{lines[exc.row]}, column {plan['ts_name']!r}",
+                                fix="use ISO-8601 (2021-03-01T13:00:00Z) or epoch "
+                                "seconds/milliseconds") from None
+        problem = _locate(path, plan, epoch)
+        if problem is not None:
+            raise problem from None
         return None
     raw = cols.pop("timestamp")
 
@@ -338,6 +350,50 @@ def _fast_csv(path: Path, plan: dict[str, Any], asset: str, unit: str | None,
         if lines.size != raw.size:
             return None  # the readers disagree on the rows: let the row-by-row reader speak
         return attempt(Origin(asset, file=str(path), positions=lines, label="line"))
+
+
+def _locate(path: Path, plan: dict[str, Any], epoch: bool) -> DataError | None:
+    """The first bad record of a file pyarrow refused, found row by row in one streaming
+    pass (nothing kept but the current record), or ``None`` if every cell passes the
+    row-by-row reader's checks (then that reader reads the whole file)."""
+    width, picks, ts_name = plan["width"], plan["picks"], plan["ts_name"]
+    reader = None
+    seen = 0
+    try:
+        with _open_text(path) as fh:
+            reader = csv.reader(fh)
+            for rec in reader:
+                if not (rec and any(field.strip() for field in rec)):
+                    continue
+                seen += 1
+                if seen <= plan["skip_records"]:
+                    continue
+                at = f"{path}:{reader.line_num}"
+                if len(rec) != width:
+                    return DataError(f"row has {len(rec)} fields, expected {width}: "
+                                     f"{','.join(rec)[:200]!r}", where=at,
+                                     fix="repair or remove that line")
+                cell = rec[picks["timestamp"]]
+                if epoch and not _INT_RE.match(cell):
+                    return DataError(f"timestamp {cell[:60]!r} is not an epoch integer like the "
+                                     "first row's", where=f"{at}, column {ts_name!r}",
+                                     fix="write every timestamp the same way (epoch integers, "
+                                     "or ISO-8601 text)")
+                if epoch and abs(int(cell)) > np.iinfo(np.int64).max:
+                    return DataError(f"out-of-range timestamp {cell[:60]!r}",
+                                     where=f"{at}, column {ts_name!r}",
+                                     fix="write epoch times in s, ms, us or ns since 1970")
+                for column in OHLCV:
+                    problem = _cell_problem(rec[picks[column]])
+                    if problem:
+                        return DataError(problem, where=f"{at}, column {column!r}",
+                                         fix="write a plain decimal number (e.g. 37388.05) in "
+                                         "every cell, or drop the candle")
+    except csv.Error as exc:
+        return DataError(f"malformed CSV: {exc}",
+                         where=f"{path}:{reader.line_num if reader else 1}",
+                         fix="check quoting on that line")
+    return None
 
 
 def read_csv(path: str | Path, *, asset: str | None = None, name: str | None = None,
