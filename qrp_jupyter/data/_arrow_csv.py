@@ -70,35 +70,55 @@ def read_columns(path: Path, *, width: int, skip_rows: int, picks: dict[str, int
     convert = pcsv.ConvertOptions(column_types=types, include_columns=list(types),
                                   null_values=[], strings_can_be_null=False,
                                   quoted_strings_can_be_null=False)
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in picks}
-    done = 0  # data rows in the batches already converted
+    # Every record ends at a newline (or at the end of the file), so lines + 1 bounds the row
+    # count: each column is allocated once and filled batch by batch, instead of keeping the
+    # batches and concatenating them (which would hold every value twice).
+    capacity = _line_bound(path)
+    out = {name: np.empty(capacity, dtype=np.float64 if name not in int_columns
+                          and name not in text_columns else np.int64) for name in picks}
+    done = 0  # data rows in the batches already copied
     try:
         with _stream(path) as raw:
+            # The system allocator hands freed batch buffers back to the OS; Arrow's default
+            # pool would keep them mapped, and they would count in the peak RSS.
             reader = pcsv.open_csv(raw, read_options=read, convert_options=convert,
-                                   parse_options=pcsv.ParseOptions())
+                                   parse_options=pcsv.ParseOptions(),
+                                   memory_pool=pa.system_memory_pool())
             for batch in reader:
+                n = batch.num_rows
+                if done + n > capacity:  # pragma: no cover - the bound cannot be exceeded
+                    raise ArrowRefused("more records than lines")
                 for name, i in picks.items():
                     column = batch.column(f"f{i}")
                     if name in text_columns:
                         try:
-                            parts[name].append(text_columns[name](
-                                column.to_numpy(zero_copy_only=False)))
+                            values = text_columns[name](column.to_numpy(zero_copy_only=False))
                         except ArrowRefused as exc:
                             if exc.row is not None:
                                 exc.row += done
                             raise
                     else:
-                        parts[name].append(column.to_numpy())
-                done += batch.num_rows
+                        values = column.to_numpy()
+                    out[name][done:done + n] = values
+                done += n
+                del batch
     except (pa.ArrowException, OSError, EOFError) as exc:
         raise ArrowRefused(str(exc)) from None
-    out = {}
-    for name in list(parts):
-        chunks = parts.pop(name)  # free each column's batches as soon as it is joined
-        dtype = np.int64 if name in int_columns or name in text_columns else np.float64
-        out[name] = np.concatenate(chunks) if chunks else np.empty(0, dtype=dtype)
-        del chunks
-    return out
+    return {name: arr[:done] for name, arr in out.items()}
+
+
+def _line_bound(path: Path) -> int:
+    """Newlines in the (decompressed) file plus one: at least the number of records."""
+    import gzip
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    count = 1
+    try:
+        with opener(path, "rb") as fh:
+            while chunk := fh.read(1 << 22):
+                count += chunk.count(b"\n")
+    except (OSError, EOFError) as exc:
+        raise ArrowRefused(str(exc)) from None
+    return count
 
 
 def data_lines(opener: Any, skip_records: int) -> np.ndarray:

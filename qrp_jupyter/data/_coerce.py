@@ -166,6 +166,12 @@ def check_unit(unit: str | None, where: str = "timestamp_unit") -> str | None:
                     "the unit from the numbers' size")
 
 
+def _magnitude_unit(magnitude: int) -> int:
+    """The ns multiplier :func:`epoch_ns` infers for a non-negative epoch value."""
+    return 10**9 if magnitude < 10**11 else 10**6 if magnitude < 10**14 else \
+        10**3 if magnitude < 10**17 else 1
+
+
 def epoch_ns(raw: np.ndarray, column: str, origin: Origin, unit: str | None = None) -> np.ndarray:
     """Epoch integers (int64) -> ns. With ``unit`` every value has that unit; without, the unit
     is chosen per value by magnitude and the result must look like a candle time.
@@ -187,13 +193,20 @@ def epoch_ns(raw: np.ndarray, column: str, origin: Origin, unit: str | None = No
                             "year 2262)", where=origin.where(row, column),
                             fix=f"check the value, or whether the unit is really {unit!r}")
         return raw * mult
+    low, high = PLAUSIBLE_NS
+    if raw.size and raw.min() >= 0 and _magnitude_unit(int(raw.min())) == \
+            _magnitude_unit(int(raw.max())):
+        # The usual file: one unit throughout, so one multiplier and no per-value arrays
+        # (a 10-million-row file would otherwise need three more int64 temporaries).
+        mult = _magnitude_unit(int(raw.max()))
+        if int(raw.max()) * mult < high and int(raw.min()) * mult >= low:
+            return raw * mult
     # abs() of int64's minimum overflows to itself; such a value is out of range anyway.
     mag = np.where(raw == np.iinfo(np.int64).min, _INT64_MAX, np.abs(raw))
     mult = np.where(mag < 10**11, 10**9, np.where(mag < 10**14, 10**6,
                                                    np.where(mag < 10**17, 10**3, 1)))
     with np.errstate(over="ignore"):
         out = raw * mult  # wraps only where the value is out of range; found below
-    low, high = PLAUSIBLE_NS
     bad = (mag > _INT64_MAX // mult) | (out < low) | (out >= high)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
@@ -278,6 +291,12 @@ def to_ns(values: Sequence[object] | np.ndarray | pd.Index | pd.Series, column: 
                 raise _bad_time(items, np.array(big), column, origin, "out-of-range timestamp")
             return to_ns(np.array(items, dtype=np.int64), column, origin, unit)
         return to_ns(np.array(items, dtype=np.float64), column, origin, unit)
+    numbers = [isinstance(v, (int, float)) for v in items]
+    if any(numbers) and any(isinstance(v, str) for v in items):
+        first = numbers[0]
+        raise _bad_time(items, np.array([n != first for n in numbers]), column, origin,
+                        "timestamps mix epoch numbers and text; this one differs from the "
+                        "first:")
     if unit is not None:
         raise _text_refused(column, origin, unit)
     strings = all(isinstance(v, str) for v in items)

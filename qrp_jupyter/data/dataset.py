@@ -27,7 +27,9 @@ Arrays = tuple[np.ndarray, dict[str, np.ndarray], Origin]
 
 def _frame(ts: np.ndarray, cols: Mapping[str, np.ndarray]) -> pd.DataFrame:
     index = pd.DatetimeIndex(ts.astype("M8[ns]"), name="timestamp").tz_localize("UTC")
-    return pd.DataFrame({c: np.asarray(cols[c], dtype=np.float64) for c in OHLCV}, index=index)
+    # One block per column, built on the validated arrays: no 2-D copy of every value.
+    return pd.DataFrame({c: np.asarray(cols[c], dtype=np.float64) for c in OHLCV}, index=index,
+                        copy=False)
 
 
 def check_name(name: object, where: str = "name") -> None:

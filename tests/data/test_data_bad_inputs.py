@@ -92,6 +92,10 @@ CASES: dict[str, tuple[str, bytes, dict, list[str]]] = {
                                   ["out-of-range epoch timestamp", "1e+30", "candle #0"]),
     "json object at the top": ("x.json", b'{"BTC": [[1609459200000,1,2,0.5,1.5,10]]}', {},
                                ["expected a non-empty array", "a JSON dict"]),
+    "json epoch numbers mixed with text": (
+        "x.json", b'[[1609459200000,1,2,0.5,1.5,10],\n["2021-01-01T01:00:00Z",1,2,0.5,1.5,10]]',
+        {}, ["timestamps mix epoch numbers and text", "'2021-01-01T01:00:00Z'", "x.json:2",
+             "candle #1"]),
     "json text with underscores": (
         "x.json", f'[[1609459200000,"1_000",2,0.5,1.5,10],\n{J2}]'.encode(), {},
         ["unparseable number '1_000'", "column 'open'"]),
