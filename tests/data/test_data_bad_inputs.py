@@ -284,3 +284,14 @@ def test_a_directory_is_not_a_data_file(tmp_path):
     folder.mkdir()
     with pytest.raises(DataError, match="is a directory, not a data file"):
         load(folder)
+
+
+def test_dataframe_booleans_as_prices_are_refused():
+    import pandas as pd
+    df = pd.DataFrame({"timestamp": pd.date_range("2021", periods=3, freq="h", tz="UTC"),
+                       "open": [True, True, True], "high": 2.0, "low": 0.5, "close": 1.5,
+                       "volume": 1.0})
+    from qrp_jupyter.data import from_dataframe
+    with pytest.raises(DataError, match=r"a boolean \(True\) where a number belongs") as info:
+        from_dataframe(df, asset="X")
+    assert info.value.where == "asset 'X', df.iloc[0], column 'open'"
