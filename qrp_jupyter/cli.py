@@ -103,6 +103,8 @@ def cmd_data_add(args: argparse.Namespace) -> int:
             raise QrpError("no data file given", where="qrp data add",
                            fix="pass a CSV/JSON path, or --synthetic")
         kw = {"asset": args.asset} if args.asset else {}
+        if args.timestamp_unit:
+            kw["timestamp_unit"] = args.timestamp_unit
         ds = load(args.path, name=args.name, **kw)
     s = _store(args, create=True)
     ds_id = register_dataset(s, ds, name=args.name)
@@ -361,6 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
                                             "or JSON [[ts_ms, o, h, l, c, v], ...]")
     sp.add_argument("--name", help="a name to refer to the dataset by")
     sp.add_argument("--asset", help="asset name (default: from the file name)")
+    sp.add_argument("--timestamp-unit", choices=["s", "ms", "us", "ns"], default=None,
+                    help="unit of epoch timestamps (default: inferred from their size; a time "
+                         "outside 1990-2100 is then refused)")
     sp.add_argument("--synthetic", action="store_true", help="generate synthetic candles")
     sp.add_argument("--bars", type=int, default=17520, help="synthetic: number of bars")
     sp.add_argument("--seed", type=int, default=0, help="synthetic: seed")

@@ -16,7 +16,7 @@ from ._coerce import map_columns, missing_columns, to_float, to_ns
 from .validate import OHLCV, Origin, common_interval, format_interval, gap_stats, iso, \
     validate_asset
 
-__all__ = ["Dataset", "from_dataframe", "from_frames", "YEAR_NS"]
+__all__ = ["Dataset", "from_dataframe", "from_frames", "YEAR_NS", "check_name"]
 
 # Crypto trades every day of the year, so a "year" of bars is 365 days of them (DESIGN section
 # 6: hourly = 8760); leap days are not worth a fractional 365.25 in every annualisation.
@@ -27,11 +27,27 @@ Arrays = tuple[np.ndarray, dict[str, np.ndarray], Origin]
 
 def _frame(ts: np.ndarray, cols: Mapping[str, np.ndarray]) -> pd.DataFrame:
     index = pd.DatetimeIndex(ts.astype("M8[ns]"), name="timestamp").tz_localize("UTC")
-    return pd.DataFrame({c: np.asarray(cols[c], dtype=np.float64) for c in OHLCV}, index=index)
+    # One block per column, built on the validated arrays: no 2-D copy of every value.
+    return pd.DataFrame({c: np.asarray(cols[c], dtype=np.float64) for c in OHLCV}, index=index,
+                        copy=False)
+
+
+def check_name(name: object, where: str = "name") -> None:
+    """A dataset name is ``None`` or a string with something visible in it."""
+    if name is None:
+        return
+    if not isinstance(name, str):
+        raise DataError(f"dataset name {name!r} is not a string", where=where,
+                        fix="pass a str or None")
+    if not name.strip():
+        raise DataError(f"dataset name {name!r} is blank", where=where,
+                        fix="give a name with at least one visible character, or leave the "
+                        "name out (the dataset is always reachable by its id)")
 
 
 def build(arrays: Mapping[str, Arrays], *, name: str | None, source: str) -> Dataset:
     """Validate every asset, then build the Dataset: nothing exists until all assets passed."""
+    check_name(name)
     if not arrays:
         raise DataError("no assets: the data is empty", where=source,
                         fix="load at least one asset with at least two candles")
@@ -170,9 +186,7 @@ class Dataset:
 
     def _init(self, frames: dict[str, pd.DataFrame], interval_ns: int, name: str | None,
               source: str) -> None:
-        if name is not None and not isinstance(name, str):
-            raise DataError(f"dataset name {name!r} is not a string", where="name",
-                            fix="pass a str or None")
+        check_name(name)
         ordered = {a: frames[a] for a in sorted(frames)}
         ts = {}
         for asset, df in ordered.items():
@@ -200,7 +214,12 @@ class Dataset:
 
     def to_bytes(self) -> bytes:
         """The canonical encoding (:func:`qrp_jupyter.identity.encode_frames`)."""
-        return encode_frames(self._frames)
+        data = encode_frames(self._frames)
+        if self._id is None:
+            # Hash now: registering asks for the bytes and then the id, and encoding a
+            # 10-million-row dataset a second time would cost another ~500 MB.
+            object.__setattr__(self, "_id", sha256_hex(data))
+        return data
 
     @classmethod
     def from_bytes(cls, data: bytes, *, name: str | None = None,

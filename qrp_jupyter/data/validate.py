@@ -176,7 +176,7 @@ def _check_times(ts: np.ndarray, origin: Origin) -> int:
             raise DataError(f"timestamp {iso(ts[row])} appears twice, first at {earlier}",
                             where=here, fix="keep one candle per timestamp (drop the duplicate)")
         raise DataError(f"timestamps are not ascending: {iso(ts[row + 1])} comes after "
-                        f"{iso(ts[row])} (at {earlier})", where=here,
+                        f"{iso(ts[row])}, which is at {earlier}", where=here,
                         fix="sort the rows by timestamp, oldest first")
     values, counts = np.unique(step, return_counts=True)
     interval = int(values[np.argmax(counts)])  # ties go to the shortest step
