@@ -17,7 +17,8 @@ limit); the time to the refusal is reported.
 
 The baseline is the previous code path (``--baseline-ref``, default ``main``: a ``git archive``
 of that commit put first on ``PYTHONPATH``) on the 10^3-point case, measured in the same run.
-Prints one JSON document and writes it to ``--out``.
+Prints one JSON document and writes it to ``--out``. Run it from the repository (the baseline
+and the recorded commit come from ``git`` in the current folder).
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ def _baseline_tree(ref: str) -> str:
     folder = tempfile.mkdtemp(prefix="qrp-baseline-")
     tar_path = os.path.join(folder, "tree.tar")
     with open(tar_path, "wb") as fh:
-        subprocess.run(["git", "-C", str(REPO), "archive", ref], stdout=fh, check=True)
+        subprocess.run(["git", "archive", ref], stdout=fh, check=True)  # the current repo
     with tarfile.open(tar_path) as tar:
         tar.extractall(folder, filter="data")
     return folder
@@ -227,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     chunk_env = {k: os.environ[k] for k in ("QRP_CHUNK_COLUMNS", "QRP_CHUNK_BYTES",
                                             "QRP_MEMORY_BUDGET") if k in os.environ}
     doc["settings"] = chunk_env or "defaults"
+    doc["code_commit"] = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True,
+                                        text=True).stdout.strip() or None
     for size in args.sizes:
         doc["cases"].append(run_case(size, args.bars))
         _write(doc, args.out)
