@@ -10,11 +10,12 @@ own temporaries on top, and the peak is the largest stage:
 
 * backtest: indicator tables (bars x distinct windows) and, for a user function, its positions;
 * causality probe: its chunk of positions (``engine.probe``, a fixed number of cells);
-* walk-forward: the train rows of a fold, copied for scoring (up to ``R``);
-* bootstrap tests: one column chunk of the prefix-sum table plus the (reps x points) means (and
-  block variances for a studentized test);
+* walk-forward: one column chunk of a fold's train rows, copied for scoring;
+* bootstrap tests: one column chunk of the centred returns and its prefix-sum table (or the two
+  of the block-length choice) plus the (reps x points) means (and block variances for a
+  studentized test);
 * encoding the returns matrix for the store: one more ``R`` while it is written;
-* recording: the encoded bytes, their zlib form and SQLite's copy of the blob.
+* recording: the encoded bytes and their zlib form (the matrix itself is gone by then).
 
 The coefficients were calibrated against measured peak RSS (``benchmarks/run_limits.py``); the
 estimate is meant to be above the measurement and within about 1.5x of it.

@@ -190,6 +190,7 @@ def prepare_run(store: Store, config: RunConfig | str, *, source: str = "<config
     except ConfigError as exc:
         raise ConfigError(exc.what, where=cfg.where(exc.where or "strategy.overlay"),
                           fix=exc.fix) from None
+    _check_stepm(cfg)
     n_points = count_grid_points(s["kind"], s["grid"])
     if n_points is not None:  # a malformed grid is named by its expansion below
         n_bars = len(dataset.timestamps(assets[0] if assets else asset))
@@ -216,6 +217,19 @@ def prepare_run(store: Store, config: RunConfig | str, *, source: str = "<config
     _check_walk_forward(prep)
     _check_permutation(prep)
     return prep
+
+
+def _check_stepm(cfg: RunConfig) -> None:
+    """StepM's size must be attainable with its reps: checked before any work, not after the
+    backtest (the same test as ``stats.stepm``: (1 + 0) / (1 + reps) <= size)."""
+    sp = cfg.values["nulls"]["spa_stepm"]
+    if sp["enabled"] and 1.0 / (1.0 + sp["reps"]) > sp["size"]:
+        raise ConfigError(
+            f"size = {sp['size']!r} is below the smallest attainable p-value 1/(reps + 1) = "
+            f"{1.0 / (1.0 + sp['reps']):.4g} with reps = {sp['reps']}: StepM could never "
+            "reject a model", where=cfg.where("nulls.spa_stepm.size"),
+            fix=f"raise nulls.spa_stepm.reps to at least {math.ceil(1.0 / sp['size']) - 1} or "
+                "raise size")
 
 
 def _folds(prep: PreparedRun, n_rows: int) -> Any:

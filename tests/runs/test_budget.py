@@ -255,3 +255,18 @@ def test_the_lean_encoder_gives_the_same_bytes(arr, monkeypatch):
     monkeypatch.setattr(codec, "_ENCODE_STEP", 7)  # many steps over the canonicalisation
     assert encode_array(arr) == _reference_encode(arr)
     assert bytes(encode_array_buffer(arr)) == _reference_encode(arr)
+
+
+def test_stepm_size_below_reach_of_its_reps_is_refused_before_work(world, counts,
+                                                                   monkeypatch):
+    def no_expansion(*a, **k):
+        raise AssertionError("the grid was expanded")
+    monkeypatch.setattr(engine, "expand_grid", no_expansion)
+    before = counts(world.store)
+    toml = NOISE_TOML + "[nulls.spa_stepm]\nreps = 9\nsize = 0.05\n"
+    with pytest.raises(ConfigError) as e:
+        prepare_run(world.store, toml, source="s.toml")
+    assert "size = 0.05 is below the smallest attainable p-value 1/(reps + 1) = 0.1" in str(e.value)
+    assert e.value.where.startswith("s.toml:") and "nulls.spa_stepm.size" in e.value.where
+    assert "raise nulls.spa_stepm.reps to at least 19" in e.value.fix
+    assert counts(world.store) == before
