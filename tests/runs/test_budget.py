@@ -23,10 +23,10 @@ CLI = "from qrp_jupyter.cli import main; import sys; sys.exit(main(sys.argv[1:])
 
 
 def qrp(*args, env=None):
+    """The real CLI in a subprocess; the budget variables only as ``env`` gives them."""
     import os
-    full = {**os.environ, "QRP_ACTOR": "budget-test", **(env or {})}
-    full.pop("QRP_MEMORY_BUDGET", None) if env is None or "QRP_MEMORY_BUDGET" not in env \
-        else None
+    full = {k: v for k, v in os.environ.items() if not k.startswith("QRP_MEMORY_BUDGET")}
+    full.update({"QRP_ACTOR": "budget-test", **(env or {})})
     return subprocess.run([sys.executable, "-c", CLI, *args], capture_output=True, text=True,
                           env=full)
 
@@ -225,6 +225,9 @@ def test_cli_bad_budget_and_huge_synthetic_data_exit_2(tmp_path):
     cfg.write_text(NOISE_TOML)
     r = qrp("run", str(cfg), "--db", str(db), "--memory-budget", "huge")
     assert r.returncode == 2 and "memory_budget='huge' is not a size" in r.stderr
+    r = qrp("run", str(cfg), "--db", str(db), env={"QRP_MEMORY_BUDGET": "lots"})
+    assert r.returncode == 2 and "QRP_MEMORY_BUDGET='lots' is not a size" in r.stderr
+    assert "(at QRP_MEMORY_BUDGET)" in r.stderr and "Traceback" not in r.stderr
     r = qrp("data", "add", "--synthetic", "--bars", "1000000000", "--db", str(db))
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "1,000,000,000 synthetic bars" in r.stderr and "ask for at most" in r.stderr
