@@ -156,7 +156,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise QrpError(f"config file {str(path)!r} does not exist", where="qrp run CONFIG",
                        fix="pass the path of a TOML run config")
     out = execute_run(_store(args, create=True), path.read_text(encoding="utf-8"),
-                      source=str(path), base_dir=path.parent)
+                      source=str(path), base_dir=path.parent,
+                      memory_budget=args.memory_budget)
     _emit(args, out.to_dict(), _run_text(out))
     return EXIT_OK
 
@@ -376,6 +377,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("run", parents=[common, data_out], help="execute a TOML run config")
     sp.add_argument("config", help="path of the run config (TOML)")
+    sp.add_argument("--memory-budget", metavar="SIZE", default=None,
+                    help="refuse the run up front if its estimated peak memory exceeds SIZE "
+                         "(e.g. 8GiB, 512MiB, off; default: $QRP_MEMORY_BUDGET or "
+                         "min(60%% of RAM, available RAM))")
     sp.set_defaults(func=cmd_run)
 
     sp = sub.add_parser("runs", parents=[common, data_out], help="list runs")

@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "QrpError",
     "ConfigError",
+    "BudgetExceeded",
     "DataError",
     "IdentityError",
     "StoreError",
@@ -53,6 +54,17 @@ class QrpError(Exception):
 
 class ConfigError(QrpError):
     """A run config or policy is malformed: unknown key, wrong type, out-of-range value."""
+
+
+class BudgetExceeded(ConfigError):
+    """A run (or synthetic dataset) would not fit its memory budget or the store's blob limit;
+    refused before any work, with the estimate and how to shrink it."""
+
+    def __init__(self, what: str, *, where: str | None = None, fix: str | None = None,
+                 estimate: object = None, budget: int | None = None):
+        self.estimate = estimate
+        self.budget = budget
+        super().__init__(what, where=where, fix=fix)
 
 
 class DataError(QrpError):

@@ -42,6 +42,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..errors import ConfigError
+from ..limits import chunk_columns
 from . import _kernels as K
 from ._inputs import as_matrix, whole_number
 from .attestation import fold_causality_attestation
@@ -202,7 +203,9 @@ class TrackedReturns:
     def __getitem__(self, key: Any) -> np.ndarray:
         rowkey = key[0] if isinstance(key, tuple) and key else key
         self._reads.append(np.atleast_1d(self._index[rowkey]).ravel().copy())
-        return np.array(self._data[key])
+        out = self._data[key]
+        # A slice is a view of the matrix and is copied; fancy indexing already made a copy.
+        return np.array(out) if np.may_share_memory(out, self._data) else out
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         self._reads.append(self._index.copy())
@@ -228,7 +231,15 @@ def select_best(scores: np.ndarray) -> int:
 
 def _objective_selector(objective: str) -> Callable[[TrackedReturns, np.ndarray], int]:
     def select(view: TrackedReturns, train_rows: np.ndarray) -> int:
-        return select_best(train_scores(view[train_rows], objective))
+        # Column chunks bound the copy of the train rows; each column's score is the same
+        # whatever the chunk, and the rows read are the train rows either way.
+        k = view.shape[1]
+        step = chunk_columns(len(train_rows))
+        if step >= k:
+            return select_best(train_scores(view[train_rows], objective))
+        return select_best(np.concatenate([
+            train_scores(view[train_rows, j:min(k, j + step)], objective)
+            for j in range(0, k, step)]))
     select.__qualname__ = f"best_{objective}"
     return select
 

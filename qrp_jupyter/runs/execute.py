@@ -26,6 +26,9 @@ from ..identity import (SeedRecord, canonical_bytes, canonical_json, current_act
                         run_instance_id, run_key_payload, sha256_hex, to_plain)
 from ..store import (MEDIA_ARRAY, MEDIA_JSON, MEDIA_TEXT, Store, encode_array, encode_json,
                      research)
+from ..limits import resolve_budget
+from ..store.codec import encode_array_buffer
+from .budget import check_run_budget, count_grid_points
 from .datasets import load_dataset
 from .usercode import UserCode, function_from_source, user_code
 
@@ -165,10 +168,16 @@ def _pick_asset(cfg: RunConfig, dataset: Dataset) -> str:
 def prepare_run(store: Store, config: RunConfig | str, *, source: str = "<config>",
                 namespace: dict[str, Any] | None = None, base_dir: Path | None = None,
                 line_offset: int = 0, dataset: Dataset | None = None,
-                code: UserCode | None = None) -> PreparedRun:
-    """Validate every input and compute the ``run_key``. Writes nothing."""
+                code: UserCode | None = None, memory_budget: Any = None) -> PreparedRun:
+    """Validate every input and compute the ``run_key``. Writes nothing.
+
+    Before the grid is expanded, the run's peak memory is estimated from the config and the
+    data's shape and checked against ``memory_budget`` (see :mod:`qrp_jupyter.limits`):
+    :class:`~qrp_jupyter.errors.BudgetExceeded` when it cannot fit.
+    """
     cfg = config if isinstance(config, RunConfig) else parse_config(
         config, source=source, line_offset=line_offset)
+    resolve_budget(memory_budget)  # a bad budget (argument or QRP_MEMORY_BUDGET) fails first
     if dataset is None:
         dataset = load_dataset(store, cfg.dataset_ref, where=cfg.where("data.dataset"))
     s = cfg.values["strategy"]
@@ -181,6 +190,13 @@ def prepare_run(store: Store, config: RunConfig | str, *, source: str = "<config
     except ConfigError as exc:
         raise ConfigError(exc.what, where=cfg.where(exc.where or "strategy.overlay"),
                           fix=exc.fix) from None
+    _check_stepm(cfg)
+    n_points = count_grid_points(s["kind"], s["grid"])
+    if n_points is not None:  # a malformed grid is named by its expansion below
+        n_bars = len(dataset.timestamps(assets[0] if assets else asset))
+        check_run_budget(cfg.values, n_bars=n_bars, n_points=n_points,
+                         n_assets=len(assets) if assets else 1, memory_budget=memory_budget,
+                         where=cfg.where("strategy.grid"))
     if s["kind"] == "user":
         code = code or user_code(cfg, namespace, base_dir)
         points = _expand_user_grid(s["grid"], where=cfg.where("strategy.grid"))
@@ -201,6 +217,19 @@ def prepare_run(store: Store, config: RunConfig | str, *, source: str = "<config
     _check_walk_forward(prep)
     _check_permutation(prep)
     return prep
+
+
+def _check_stepm(cfg: RunConfig) -> None:
+    """StepM's size must be attainable with its reps: checked before any work, not after the
+    backtest (the same test as ``stats.stepm``: (1 + 0) / (1 + reps) <= size)."""
+    sp = cfg.values["nulls"]["spa_stepm"]
+    if sp["enabled"] and 1.0 / (1.0 + sp["reps"]) > sp["size"]:
+        raise ConfigError(
+            f"size = {sp['size']!r} is below the smallest attainable p-value 1/(reps + 1) = "
+            f"{1.0 / (1.0 + sp['reps']):.4g} with reps = {sp['reps']}: StepM could never "
+            "reject a model", where=cfg.where("nulls.spa_stepm.size"),
+            fix=f"raise nulls.spa_stepm.reps to at least {math.ceil(1.0 / sp['size']) - 1} or "
+                "raise size")
 
 
 def _folds(prep: PreparedRun, n_rows: int) -> Any:
@@ -328,8 +357,9 @@ def compute_run(prep: PreparedRun, *, progress: ProgressCallback | None = None) 
                    "assets": prep.assets,
                    "periods_per_year": prep.periods_per_year, "n_obs": n_obs, "trials": trials}
 
+    # The returns matrix is encoded last (see the end): until then only one copy is alive.
     arts: dict[str, tuple[bytes, str]] = {
-        "returns_matrix": (encode_array(R), MEDIA_ARRAY),
+        "returns_matrix": (b"", MEDIA_ARRAY),
         "metrics_table": (encode_json(metrics_doc), MEDIA_JSON),
     }
     edges = [("returns_matrix", "dataset", "derived_from"),
@@ -466,6 +496,14 @@ def compute_run(prep: PreparedRun, *, progress: ProgressCallback | None = None) 
         if prep.code is not None:
             edges.append(("permutation_null_distribution", "code", "derived_from"))
         tick("permutation")
+    # Encode the returns matrix into its buffer, drop every reference to the matrix, then take
+    # the bytes: two copies at most, never the matrix, its canonical copy and the bytes at once.
+    buf = encode_array_buffer(R)
+    del R, grid
+    if wf_cfg["enabled"]:
+        del positions, priced
+    arts["returns_matrix"] = (bytes(buf), MEDIA_ARRAY)
+    del buf
     seeds.append(probe_record.to_dict())  # last: the nulls' records keep their places
     arts["seed_records"] = (encode_json({"kind": "seed_records", "records": seeds}), MEDIA_JSON)
 
@@ -585,11 +623,12 @@ def record_run(store: Store, prep: PreparedRun, computed: ComputedRun, *,
 
 def execute_run(store: Store, config: RunConfig | str, *, source: str = "<config>",
                 namespace: dict[str, Any] | None = None, base_dir: Path | None = None,
-                line_offset: int = 0, progress: ProgressCallback | None = None) -> RunOutcome:
+                line_offset: int = 0, progress: ProgressCallback | None = None,
+                memory_budget: Any = None) -> RunOutcome:
     """Validate, compute and record one run instance of ``config``.
 
-    ``progress`` is passed to :func:`compute_run`.
+    ``progress`` is passed to :func:`compute_run`; ``memory_budget`` to :func:`prepare_run`.
     """
     prep = prepare_run(store, config, source=source, namespace=namespace, base_dir=base_dir,
-                       line_offset=line_offset)
+                       line_offset=line_offset, memory_budget=memory_budget)
     return record_run(store, prep, compute_run(prep, progress=progress))

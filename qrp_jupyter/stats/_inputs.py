@@ -42,6 +42,12 @@ def _numeric(x: Any, name: str) -> np.ndarray:
     return arr
 
 
+def _all_finite(values: np.ndarray) -> bool:
+    """Whether every value is finite, checked in row blocks (temporaries of about 4 MiB)."""
+    step = max(1, (1 << 22) // max(1, values.shape[1]))
+    return all(np.isfinite(values[i:i + step]).all() for i in range(0, values.shape[0], step))
+
+
 def as_panel(x: Any, *, name: str, min_rows: int = 2) -> Panel:
     """Coerce a 1-D or 2-D array, Series or DataFrame to a finite (T, k) float64 panel.
 
@@ -70,6 +76,8 @@ def as_panel(x: Any, *, name: str, min_rows: int = 2) -> Panel:
         raise DataError(f"{name} has {n_rows} rows; at least {min_rows} are needed",
                         where=name, fix="pass a longer sample")
     panel = Panel(np.ascontiguousarray(arr), columns, index)
+    if _all_finite(panel.values):
+        return panel
     bad = ~np.isfinite(panel.values)
     if bad.any():
         i, j = (int(v) for v in np.argwhere(bad)[0])

@@ -17,6 +17,7 @@ import pandas as pd
 
 from .. import _detmath as D
 from ._inputs import as_panel
+from .bootstrap import column_spans
 from ._kernels import autocovariances
 
 __all__ = ["optimal_block_length"]
@@ -123,20 +124,28 @@ def optimal_block_length(x: Any) -> pd.DataFrame:
     data = panel.values
     n, k = data.shape
     m_max = _max_lag(n)
-    demeaned = np.ascontiguousarray((data - D.col_means(data)).T)
+    means = D.col_means(data)
     # a constant column (exactly, not up to the rounding of its mean) has no block length
     constant = data.max(axis=0) == data.min(axis=0)
-    # Most series settle within a few lags: compute _FIRST_LAGS lags for all, m_max only for the
-    # persistent ones. A lag's value does not depend on how many lags are computed.
-    first = _autocovariances(demeaned, n, min(m_max, _FIRST_LAGS))
-    tables = list(first)
-    bandwidths = [None if constant[j] else _bandwidth(first[j], n) for j in range(k)]
-    slow = [j for j in range(k) if not constant[j] and bandwidths[j] is None]
-    if slow:
-        full = _autocovariances(np.ascontiguousarray(demeaned[slow]), n, m_max)
-        for i, j in enumerate(slow):
-            tables[j] = full[i]
-            bandwidths[j] = _bandwidth(full[i], n)
+    tables: list[np.ndarray] = []
+    bandwidths: list[int | None] = []
+    # Column chunks bound the transposed demeaned copy; each column's numbers are the same.
+    for j0, j1 in column_spans(k, n):
+        demeaned = np.ascontiguousarray((data[:, j0:j1] - means[j0:j1]).T)
+        # Most series settle within a few lags: compute _FIRST_LAGS lags for all, m_max only
+        # for the persistent ones. A lag's value does not depend on how many lags are computed.
+        first = _autocovariances(demeaned, n, min(m_max, _FIRST_LAGS))
+        part = list(first)
+        bands = [None if constant[j0 + i] else _bandwidth(first[i], n) for i in range(j1 - j0)]
+        slow = [i for i in range(j1 - j0) if not constant[j0 + i] and bands[i] is None]
+        if slow:
+            full = _autocovariances(np.ascontiguousarray(demeaned[slow]), n, m_max)
+            for r, i in enumerate(slow):
+                part[i] = full[r]
+                bands[i] = _bandwidth(full[r], n)
+        tables += part
+        bandwidths += bands
+        del demeaned
     rows = [(math.nan, math.nan) if constant[j] else _block_lengths(tables[j], n, bandwidths[j])
             for j in range(k)]
     return pd.DataFrame(rows, index=pd.Index(panel.columns),

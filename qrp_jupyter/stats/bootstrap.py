@@ -28,6 +28,7 @@ through the data in order (random prefix-row reads are memory-bound when blocks 
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -35,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from .. import _detmath as D
+from ..limits import chunk_columns
 from ._inputs import as_panel, check_int
 from ._kernels import block_sum_means, block_sum_moments, geometric_lengths, weighted_means
 from ._kernels import stationary_bootstrap_variance as _closed_form_variance
@@ -95,6 +97,22 @@ def draw_blocks(rng: np.random.Generator, n_obs: int, block_size: int,
         yield np.concatenate(starts), np.concatenate(lengths), np.cumsum(counts)
 
 
+def column_spans(n_cols: int, n_rows: int) -> list[tuple[int, int]]:
+    """``[(j0, j1), ...]`` column chunks of an (n_rows, n_cols) matrix, sized by
+    :func:`qrp_jupyter.limits.chunk_columns`. Every column-wise computation of this module gives
+    each column the same arithmetic whatever the chunk, so chunking bounds the temporaries
+    (centred copies, prefix tables) without changing a bit of the result."""
+    step = chunk_columns(n_rows)
+    return [(j, min(n_cols, j + step)) for j in range(0, n_cols, step)]
+
+
+def _rng_per_span(rng: np.random.Generator, n_spans: int) -> Iterator[np.random.Generator]:
+    """The generator for each column chunk: copies of ``rng`` as it is now, and ``rng`` itself
+    last, so every chunk sees the same draws and ``rng`` ends advanced exactly as by one pass."""
+    for i in range(n_spans):
+        yield rng if i == n_spans - 1 else copy.deepcopy(rng)
+
+
 def stationary_bootstrap_variance(x: Any, *, block_size: int) -> np.ndarray:
     """Per column, the variance of ``sqrt(T)`` times a stationary-bootstrap replicate's mean, in
     closed form (no draws).
@@ -131,8 +149,12 @@ def stationary_bootstrap_variance(x: Any, *, block_size: int) -> np.ndarray:
     True
     """
     data, block_size = _checked_panel(x, block_size)
-    centred = np.ascontiguousarray((data - D.col_means(data)).T)
-    return np.maximum(_closed_form_variance(centred, block_size), 0.0)
+    means = D.col_means(data)
+    out = np.empty(data.shape[1])
+    for j0, j1 in column_spans(data.shape[1], data.shape[0]):
+        centred = np.ascontiguousarray((data[:, j0:j1] - means[j0:j1]).T)
+        out[j0:j1] = _closed_form_variance(centred, block_size)
+    return np.maximum(out, 0.0)
 
 
 def _checked_panel(x: Any, block_size: Any) -> tuple[np.ndarray, int]:
@@ -188,19 +210,22 @@ def stationary_bootstrap_means(x: Any, *, block_size: int, reps: int,
     (T + 1, k) prefix-sum table each block costs O(1) per column.
     """
     data, block_size, reps = _checked(x, block_size, reps, rng)
-    n_obs = data.shape[0]
+    n_obs, n_cols = data.shape
     shift = D.col_means(data)
-    centred = np.ascontiguousarray(data - shift)
     use_prefix = block_size >= _PREFIX_MIN_BLOCK
-    if use_prefix:
-        table = _prefix_table(centred)
-    chunks = []
-    for starts, lengths, offsets in draw_blocks(rng, n_obs, block_size, reps):
+    spans = column_spans(n_cols, n_obs)
+    out = np.empty((reps, n_cols))
+    for (j0, j1), span_rng in zip(spans, _rng_per_span(rng, len(spans))):
+        centred = np.ascontiguousarray(data[:, j0:j1] - shift[j0:j1])
         if use_prefix:
-            chunks.append(block_sum_means(table, starts, lengths, offsets))
-        else:
-            chunks.append(weighted_means(centred, starts, lengths, offsets))
-    out = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+            centred = _prefix_table(centred)  # the centred block is not needed any more
+        kernel = block_sum_means if use_prefix else weighted_means
+        row = 0
+        for starts, lengths, offsets in draw_blocks(span_rng, n_obs, block_size, reps):
+            part = kernel(centred, starts, lengths, offsets)
+            out[row:row + part.shape[0], j0:j1] = part
+            row += part.shape[0]
+        del centred
     if not recenter:
         out += shift
     return out
@@ -233,13 +258,17 @@ def stationary_bootstrap_moments(x: Any, *, block_size: int, reps: int,
     ``v*_b`` estimates, within the replicate, the variance the bootstrap distribution has.
     """
     data, block_size, reps = _checked(x, block_size, reps, rng)
-    n_obs = data.shape[0]
-    table = _prefix_table(np.ascontiguousarray(data - D.col_means(data)))
-    means, variances = [], []
-    for starts, lengths, offsets in draw_blocks(rng, n_obs, block_size, reps):
-        m, v = block_sum_moments(table, starts, lengths, offsets)
-        means.append(m)
-        variances.append(v)
-    if len(means) == 1:
-        return means[0], variances[0]
-    return np.concatenate(means), np.concatenate(variances)
+    n_obs, n_cols = data.shape
+    shift = D.col_means(data)
+    spans = column_spans(n_cols, n_obs)
+    means, variances = np.empty((reps, n_cols)), np.empty((reps, n_cols))
+    for (j0, j1), span_rng in zip(spans, _rng_per_span(rng, len(spans))):
+        table = _prefix_table(np.ascontiguousarray(data[:, j0:j1] - shift[j0:j1]))
+        row = 0
+        for starts, lengths, offsets in draw_blocks(span_rng, n_obs, block_size, reps):
+            m, v = block_sum_moments(table, starts, lengths, offsets)
+            means[row:row + m.shape[0], j0:j1] = m
+            variances[row:row + m.shape[0], j0:j1] = v
+            row += m.shape[0]
+        del table
+    return means, variances

@@ -234,7 +234,10 @@ def bootstrap_differentials(returns: Any, benchmark: Any = None, *, reps: int,
                                                 recenter=True)
     omega = np.sqrt(stationary_bootstrap_variance(d, block_size=chosen))
     # A constant column's deviations are rounding residue of (c - mean(c)); they are 0.
-    flat = (d == d[0]).all(axis=0)
+    flat = np.ones(d.shape[1], dtype=bool)
+    step = max(1, (1 << 22) // max(1, d.shape[1]))  # row blocks: small temporaries
+    for i in range(0, n_obs, step):
+        flat &= (d[i:i + step] == d[0]).all(axis=0)
     if flat.any():
         deviations[:, flat] = 0.0
         omega[flat] = 0.0

@@ -32,17 +32,38 @@ _DTYPES = {"float64": "<f8", "int64": "<i8"}
 
 def encode_array(arr: np.ndarray) -> bytes:
     """Canonical bytes of a float64 or int64 array (one NaN bit pattern, no negative zero)."""
+    return bytes(encode_array_buffer(arr))
+
+
+#: Elements canonicalised at a time by :func:`encode_array_buffer` (bounds its temporaries).
+_ENCODE_STEP = 1 << 22
+
+
+def encode_array_buffer(arr: np.ndarray) -> bytearray:
+    """:func:`encode_array`'s bytes in a bytearray, built with one copy of the data.
+
+    The array is copied once, into the buffer, and made canonical there step by step, so a
+    caller that drops its own array before calling ``bytes()`` holds at most two copies.
+    """
     a = np.asarray(arr)
     kind = "float64" if a.dtype.kind == "f" else "int64" if a.dtype.kind in "iu" else None
     if kind is None:
         raise TypeError(f"cannot store an array of dtype {a.dtype}")
-    a = np.ascontiguousarray(a, dtype=_DTYPES[kind])
-    if kind == "float64":
-        a = a.copy()
-        a[np.isnan(a)] = np.nan  # one canonical NaN
-        a[a == 0.0] = 0.0        # fold -0.0
+    if a.ndim == 0:  # stored as shape [1], as numpy.ascontiguousarray always made it
+        a = a.reshape(1)
     header = canonical_json({"dtype": kind, "shape": list(a.shape)}).encode()
-    return _ARRAY_MAGIC + header + b"\n" + a.tobytes(order="C")
+    prefix = _ARRAY_MAGIC + header + b"\n"
+    out = bytearray(len(prefix) + a.size * 8)
+    out[:len(prefix)] = prefix
+    body = np.frombuffer(out, dtype=_DTYPES[kind], offset=len(prefix)).reshape(a.shape)
+    np.copyto(body, a, casting="unsafe")
+    if kind == "float64":
+        flat = body.reshape(-1)
+        for i in range(0, flat.shape[0], _ENCODE_STEP):
+            part = flat[i:i + _ENCODE_STEP]
+            part[np.isnan(part)] = np.nan  # one canonical NaN
+            part[part == 0.0] = 0.0        # fold -0.0
+    return out
 
 
 def decode_array(data: bytes) -> np.ndarray:
