@@ -169,13 +169,8 @@ def prepare_run(store: Store, config: RunConfig | str, *, source: str = "<config
     """Validate every input and compute the ``run_key``. Writes nothing."""
     cfg = config if isinstance(config, RunConfig) else parse_config(
         config, source=source, line_offset=line_offset)
-    if dataset is None:
-        dataset = load_dataset(store, cfg.dataset_ref, where=cfg.where("data.dataset"))
+    # Everything the config alone decides is checked before the data is read.
     s = cfg.values["strategy"]
-    panel = s["kind"] != "user" and engine.get_family(s["kind"]).panel
-    asset, assets = (None, _pick_panel(cfg, dataset)) if panel else (_pick_asset(cfg, dataset),
-                                                                     None)
-    ppy = cfg.values["data"]["periods_per_year"] or dataset.periods_per_year
     try:
         overlay = engine.validate_overlay(s["overlay"], where="strategy.overlay")
     except ConfigError as exc:
@@ -192,6 +187,12 @@ def prepare_run(store: Store, config: RunConfig | str, *, source: str = "<config
             raise ConfigError(exc.what, where=cfg.where(exc.where or "strategy.grid"),
                               fix=exc.fix) from None
         points, n_dropped = list(expansion.points), expansion.n_dropped
+    if dataset is None:
+        dataset = load_dataset(store, cfg.dataset_ref, where=cfg.where("data.dataset"))
+    panel = s["kind"] != "user" and engine.get_family(s["kind"]).panel
+    asset, assets = (None, _pick_panel(cfg, dataset)) if panel else (_pick_asset(cfg, dataset),
+                                                                     None)
+    ppy = cfg.values["data"]["periods_per_year"] or dataset.periods_per_year
     identity = cfg.identity(asset=asset, assets=assets, periods_per_year=ppy,
                             grid_points=points, overlay=overlay)
     prep = PreparedRun(config=cfg, dataset=dataset, asset=asset, periods_per_year=float(ppy),
@@ -200,7 +201,40 @@ def prepare_run(store: Store, config: RunConfig | str, *, source: str = "<config
     prep.run_key = sha256_hex(canonical_bytes(prep.run_key_payload))
     _check_walk_forward(prep)
     _check_permutation(prep)
+    _check_nulls_fit(prep)
     return prep
+
+
+def _check_nulls_fit(prep: PreparedRun) -> None:
+    """The constraints of the null tests that need the data's length, checked right after it
+    is loaded and before any backtest: bootstrap block sizes and PBO's blocks must fit the
+    returns (the tests would refuse them only after the whole grid had run)."""
+    n_obs = len(prep.closes()) - 1  # rows of the returns matrix every null test reads
+    nulls = prep.identity["nulls"]
+    for name in ("reality_check", "spa_stepm"):
+        sec = nulls[name]
+        if not sec["enabled"]:
+            continue
+        if n_obs < 2:
+            raise ConfigError(f"nulls.{name} needs at least 2 returns, the data has {n_obs}",
+                              where=prep.config.where(f"nulls.{name}.enabled"),
+                              fix=f"use more bars, or set enabled = false under [nulls.{name}]")
+        bs = sec["block_size"]
+        if isinstance(bs, int) and bs >= n_obs:  # stats.multiple_testing: block_size < n_obs
+            raise ConfigError(f"nulls.{name}.block_size = {bs} is not shorter than the {n_obs} "
+                              "returns of the data", where=prep.config.where(
+                                  f"nulls.{name}.block_size"),
+                              fix="use blocks much shorter than the sample, or \"auto\"")
+    pbo = nulls["pbo"]
+    if pbo["enabled"]:
+        nb = pbo["n_blocks"]
+        rows = n_obs // nb
+        if rows < 1 or rows * (nb // 2) < 2:
+            raise ConfigError(f"nulls.pbo.n_blocks = {nb} CSCV blocks do not fit the {n_obs} "
+                              "returns of the data (each half needs at least 2 rows)",
+                              where=prep.config.where("nulls.pbo.n_blocks"),
+                              fix="use fewer blocks or more bars, or set enabled = false "
+                                  "under [nulls.pbo]")
 
 
 def _folds(prep: PreparedRun, n_rows: int) -> Any:
