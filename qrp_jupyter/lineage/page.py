@@ -43,7 +43,7 @@ def write_page(target: str | os.PathLike[str], html_text: str) -> Path:
         raise _refuse("--html is empty", out, "pass a file path such as lineage.html")
     try:
         st = os.stat(out)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # the folder checks below say which
         st = None
     except OSError as exc:
         raise _refuse(f"cannot use {str(out)!r}: {exc.strerror or exc}", out,
