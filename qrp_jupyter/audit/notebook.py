@@ -455,13 +455,20 @@ _MALFORMED = (KeyError, TypeError, AttributeError, ValueError, OverflowError, Re
               IndexError)
 
 
+def _malformed(exc: BaseException) -> str:
+    if isinstance(exc, _Mistyped):
+        return f"malformed payload: a field holds {exc} (ids are hex strings)"
+    if isinstance(exc, RecursionError):
+        return "malformed payload: it is nested too deeply"
+    return f"malformed payload: missing or mistyped field {exc}"
+
+
 def _check_output(checker: _Checker, mime: str, data: dict[str, Any], cell_hash: str,
                   rerender: Rerender | None, base: Path) -> None:
     try:
         _check_one_output(checker, mime, data, cell_hash, rerender, base)
     except _MALFORMED as exc:
-        why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        checker.problem(f"malformed payload: missing or mistyped field {why}")
+        checker.problem(_malformed(exc))
 
 
 def _check_one_output(checker: _Checker, mime: str, data: dict[str, Any], cell_hash: str,
@@ -479,8 +486,7 @@ def _check_one_output(checker: _Checker, mime: str, data: dict[str, Any], cell_h
     try:
         _CHECKS[mime](checker, payload)
     except _MALFORMED as exc:
-        why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        checker.problem(f"malformed payload: missing or mistyped field {why}")
+        checker.problem(_malformed(exc))
         return
     html = _text(data.get("text/html"))
     if not html:
