@@ -16,13 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sqlite3
 import sys
 from pathlib import Path
 from typing import Any, Callable
 
 from .errors import QrpError
 from .safetext import shown, terminal_safe
+from .store.failures import DriverError, environment_fault
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_BAD_INPUT", "EXIT_REFUSED",
            "EXIT_PROBLEMS"]
@@ -457,8 +457,7 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except QrpError as exc:
         return _fail(args, exc)
-    except sqlite3.Error as exc:  # a fault of the machine met outside the store's chokepoint
-        from .store.failures import environment_fault
+    except DriverError as exc:  # a fault of the machine met outside the store's chokepoint
         fault = environment_fault(exc, args.command, getattr(args, "db", None))
         if fault is None:
             raise  # not the environment: a bug, shown with its traceback (exit 1)

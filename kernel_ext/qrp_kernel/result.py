@@ -44,10 +44,11 @@ class RunResult:
         self._cell = cell  # the source of the cell showing the result, when it is shown
         self._bundles: dict[str | None, dict[str, Any]] = {}
 
-    def _store(self):
+    def _store(self, *, write: bool = False):
+        """The run's store: read-only (no lock, no migration) unless ``write`` is asked for."""
         from qrp_jupyter.store import open_store
 
-        return open_store(self.db, create=False, readonly=True)
+        return open_store(self.db, create=False, readonly=not write)
 
     def to_dict(self) -> dict[str, Any]:
         """The core's JSON-able record of the outcome (what ``qrp run --json`` prints)."""
@@ -81,7 +82,7 @@ class RunResult:
         """
         from .cmd.promote import promote_run
 
-        with self._store() as store:
+        with self._store(write=True) as store:
             return promote_run(store, self.run_instance_id, to, trial=trial,
                                source=self._cell())
 

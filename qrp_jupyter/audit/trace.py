@@ -8,15 +8,14 @@ a named check with a verdict, so a reviewer sees what was proven, not just what 
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from ..identity import (canonical_bytes, candidate_id, code_hash, event_hash, hash_payload,
                         run_instance_id, run_key_payload, sha256_hex)
-from ..errors import IntegrityProblem, StoreError
+from ..errors import IntegrityProblem
 from ..safetext import shown
 from ..store import GENESIS_HASH, Store, decode_blob
-from ..store.damage import is_damage
+from ..store.damage import MAY_BE_DAMAGE, is_damage
 
 __all__ = ["trace", "render_trace", "AuditStopped"]
 
@@ -77,7 +76,7 @@ def trace(store: Store, cand_ref: str) -> dict[str, Any]:
     checks = _Checks()
     try:
         return _trace(store, cid, checks)
-    except (sqlite3.DatabaseError, StoreError) as exc:
+    except MAY_BE_DAMAGE as exc:
         if not is_damage(exc):
             raise
         cause = "the file is damaged"
@@ -85,7 +84,7 @@ def trace(store: Store, cand_ref: str) -> dict[str, Any]:
         cause = f"a stored row is malformed ({type(exc).__name__}: {exc})"
     try:
         damage = [d.to_dict() for d in store.damage()]
-    except sqlite3.DatabaseError:
+    except MAY_BE_DAMAGE:
         damage = []
     raise AuditStopped(cid, list(checks), damage, cause) from None
 

@@ -39,6 +39,17 @@ def lenient_text(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
+#: What a read may raise when the file is damaged: the driver's error or the store's own
+#: (layers above the store catch this tuple and sort it with :func:`is_damage`, without
+#: importing the driver themselves).
+def _may_be_damage() -> tuple[type[BaseException], ...]:
+    from ..errors import StoreError
+    return (sqlite3.DatabaseError, StoreError)
+
+
+MAY_BE_DAMAGE = _may_be_damage()
+
+
 def is_damage(exc: BaseException) -> bool:
     """Whether ``exc`` is SQLite saying the file is damaged (not a refusal or a lock)."""
     name = getattr(exc, "sqlite_errorname", "") or ""

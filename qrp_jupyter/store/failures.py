@@ -15,7 +15,11 @@ from pathlib import Path
 
 from ..errors import StoreError
 
-__all__ = ["store_error", "environment_fault", "StoreDamaged", "CONSTRAINT_RULES"]
+__all__ = ["store_error", "environment_fault", "StoreDamaged", "CONSTRAINT_RULES", "DriverError"]
+
+#: The driver's base error: the CLI's last net recognises a fault of the machine met outside the
+#: store's chokepoint by it, without importing the driver (only the store layer does).
+DriverError = sqlite3.Error
 
 _TRIGGER = re.compile(r"^qrp(?:\[(?P<rule>[A-Za-z0-9_:.-]+)\])?:\s*(?P<text>.*)$", re.S)
 _CONSTRAINT = re.compile(r"^(?P<kind>UNIQUE|FOREIGN KEY|CHECK|NOT NULL) constraint failed"

@@ -103,6 +103,20 @@ def test_a_zeroed_root_page_names_its_table_and_the_other_checks_still_run(demo,
     assert "a replay recorded in it could not be trusted" in out["replay"].stderr
 
 
+def test_an_unreadable_event_chain_is_not_checked_rather_than_blamed_on_the_candidates(
+        demo, tmp_path):
+    # With governance_events unreadable the candidates' statuses cannot be compared with the
+    # chain: verify lists that comparison as not made instead of inventing one finding per
+    # candidate ("no governance event records this candidate").
+    path = _damaged(demo, tmp_path, _zero(_root_page(demo[0], "governance_events")))
+    v = json.loads(qrp("verify", "--db", path, "--json").stdout)
+    assert "governance events" in v["not_checked"]
+    details = [p["problem"] for p in v["problems"]]
+    assert not [d for d in details if "no governance event records" in d], details
+    assert not [d for d in details if "neither built in nor registered" in d], details
+    assert v["checked"]["promotion_candidates"] == 2  # the rest of the candidate checks ran
+
+
 @pytest.mark.parametrize("page", [2, 50, 300, -1])
 def test_a_zeroed_page_anywhere_is_exit_4_never_a_traceback(demo, tmp_path, page):
     n_pages = demo[0].stat().st_size // PAGE
