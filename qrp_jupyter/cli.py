@@ -96,6 +96,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_data_add(args: argparse.Namespace) -> int:
     from .data import load, synthetic
     from .runs import register_dataset
+    from .runs.datasets import check_dataset_name
+    check_dataset_name(args.name)  # before any data is read
     if args.synthetic:
         ds = synthetic(n_bars=args.bars, seed=args.seed, edge=args.edge, name=args.name)
     else:
@@ -151,12 +153,10 @@ def _run_text(out: Any) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .runs import execute_run
+    from .textfile import read_text_file
     path = Path(args.config)
-    if not path.is_file():
-        raise QrpError(f"config file {str(path)!r} does not exist", where="qrp run CONFIG",
-                       fix="pass the path of a TOML run config")
-    out = execute_run(_store(args, create=True), path.read_text(encoding="utf-8"),
-                      source=str(path), base_dir=path.parent,
+    text = read_text_file(path, what="config file", where="qrp run CONFIG")  # before any store
+    out = execute_run(_store(args, create=True), text, source=str(path), base_dir=path.parent,
                       memory_budget=args.memory_budget)
     _emit(args, out.to_dict(), _run_text(out))
     return EXIT_OK
@@ -276,12 +276,14 @@ def cmd_policy_add(args: argparse.Namespace) -> int:
     import tomllib
 
     from .governance import Policy, add_policy, current_actor
+    from .textfile import read_text_file
     path = Path(args.file)
+    text = read_text_file(path, what="policy file", where="qrp policy add FILE")
     try:
-        text = path.read_text(encoding="utf-8-sig")
         doc = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise QrpError(f"cannot read the policy file {args.file!r}: {exc}", where=args.file,
+    except (ValueError, RecursionError) as exc:  # TOMLDecodeError and JSONDecodeError too
+        why = "it nests too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise QrpError(f"cannot read the policy file {args.file!r}: {why}", where=args.file,
                        fix="pass a JSON or TOML file with name, version and levels") from None
     policy = Policy.from_payload(doc, where=args.file, fill_scopes=True)
     out = add_policy(_store(args), policy, actor=current_actor(), reason=args.reason)
@@ -299,21 +301,14 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 
 def cmd_lineage(args: argparse.Namespace) -> int:
-    from html import escape
-
+    from .lineage.page import page_html, write_page
     from .views import lineage_bundle, lineage_text
     b = lineage_bundle(_reader(args), args.ref)
     payload = b["application/vnd.qrp.lineage+json"]
     text = lineage_text(payload)
-    if args.html:
-        out = Path(args.html)
-        if out.is_dir():
-            raise QrpError(f"--html {str(out)!r} is a directory", where="--html",
-                           fix="pass a file path such as lineage.html")
+    if args.html is not None:
         title = f"QRP lineage of {payload['root']['kind']} {payload['root']['id'][:12]}"
-        out.write_text('<!DOCTYPE html>\n<html><head><meta charset="utf-8"/><title>'
-                       f"{escape(title)}</title></head><body>{b['text/html']}</body></html>\n",
-                       encoding="utf-8")
+        out = write_page(args.html, page_html(title, b["text/html"]))  # temp file + rename
         text += f"\nwrote {out}"
     _emit(args, payload, text)
     return EXIT_OK

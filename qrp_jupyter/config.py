@@ -64,14 +64,17 @@ Example::
 from __future__ import annotations
 
 import copy
+import math
 import re
 import tomllib
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import ConfigError
+from .textfile import nesting_depth
 
-__all__ = ["RunConfig", "parse_config", "DEFAULTS", "STRATEGY_KINDS"]
+__all__ = ["RunConfig", "parse_config", "DEFAULTS", "STRATEGY_KINDS", "MAX_GRID_POINTS",
+           "MAX_NESTING"]
 
 STRATEGY_KINDS = ("ma_crossover", "ts_momentum", "zscore_reversion", "donchian_breakout",
                   "xs_momentum", "user")
@@ -136,6 +139,50 @@ _CHOICES = {
     "walk_forward.mode": ("expanding", "rolling", "cpcv"),
     "walk_forward.objective": ("sharpe", "mean_return", "total_return"),
     "nulls.permutation.statistic": PERMUTATION_STATISTICS,
+}
+
+#: The most bars any row-count key (purge, embargo, test_size, min_train, block sizes) may name.
+MAX_BARS = 1_000_000_000
+#: The most grid points a config may ask for (the product of its value lists' lengths), checked
+#: before anything is expanded or loaded. Memory and time are estimated later, from the data.
+MAX_GRID_POINTS = 1_000_000
+#: The largest magnitude of an integer grid value (windows and lookbacks are far smaller).
+_MAX_GRID_INT = 10**12
+#: ``qrp_jupyter.engine.cpcv.MAX_SPLITS``, repeated so that parsing imports no engine (a test
+#: pins them equal).
+CPCV_MAX_SPLITS = 1000
+
+#: The allowed range of every numeric key: ``(low, high, low_open, high_open, hint)``. Checked
+#: for every key at parse time; NaN and infinities are refused everywhere.
+_RANGES: dict[str, tuple[float, float, bool, bool, str]] = {
+    "data.periods_per_year": (1, 366 * 24 * 3600, False, False,
+                              "give the number of bars per year, e.g. 8760 for hourly crypto"),
+    "costs.fee_bps": (0, 1000, False, False,
+                      "costs are non-negative basis points of traded notional, e.g. 4.0"),
+    "costs.slippage_bps": (0, 1000, False, False,
+                           "costs are non-negative basis points of traded notional, e.g. 1.0"),
+    "costs.funding_bps_per_period": (-1000, 1000, False, False,
+                                     "give the perpetual's funding in basis points per bar "
+                                     "(longs pay a positive rate), e.g. 0.1"),
+    "walk_forward.n_folds": (1, 1000, False, False, "use e.g. 4 folds (or 6 CPCV groups)"),
+    "walk_forward.purge": (0, MAX_BARS, False, False, "give a number of bars, e.g. 24"),
+    "walk_forward.embargo": (0, MAX_BARS, False, False, "give a number of bars, e.g. 24"),
+    "walk_forward.test_size": (1, MAX_BARS, False, False, "give a number of bars"),
+    "walk_forward.min_train": (1, MAX_BARS, False, False, "give a number of bars"),
+    "walk_forward.test_groups": (1, 999, False, False, "use e.g. 2 (cpcv only)"),
+    "nulls.reality_check.reps": (1, 1_000_000, False, False,
+                                 "use e.g. 1000 bootstrap replicates"),
+    "nulls.reality_check.block_size": (1, MAX_BARS, False, False,
+                                       "use \"auto\" or a whole number of bars >= 1"),
+    "nulls.spa_stepm.reps": (1, 1_000_000, False, False, "use e.g. 1000 bootstrap replicates"),
+    "nulls.spa_stepm.block_size": (1, MAX_BARS, False, False,
+                                   "use \"auto\" or a whole number of bars >= 1"),
+    "nulls.spa_stepm.size": (0, 0.5, True, True,
+                             "give StepM's familywise error rate, e.g. 0.05"),
+    "nulls.permutation.reps": (1, 100_000, False, False,
+                               "use e.g. 200 permutations (each re-runs the whole grid)"),
+    "nulls.permutation.block_size": (1, MAX_BARS, False, False,
+                                     "use 1 (single bars) or a whole number of bars per block"),
 }
 
 _FAMILY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$")
@@ -271,6 +318,35 @@ def _check_types(values: dict[str, Any], loc: _Locator) -> None:
                               fix=f"choose one of {', '.join(_CHOICES[dotted])} (case matters)")
 
 
+def _fmt_bound(x: float) -> str:
+    return f"{x:,}" if isinstance(x, int) or float(x).is_integer() and abs(x) >= 1000 \
+        else f"{x:g}"
+
+
+def _check_ranges(v: dict[str, Any], loc: _Locator) -> None:
+    """Every numeric key finite and inside its range (:data:`_RANGES`), named with the range."""
+    for dotted, (low, high, low_open, high_open, hint) in _RANGES.items():
+        node: Any = v
+        for part in dotted.split("."):
+            node = node[part]
+        if node is None or isinstance(node, (str, bool)):
+            continue  # unset (a default is derived), or "auto": checked elsewhere
+        shown_range = (("(" if low_open else "[") + f"{_fmt_bound(low)}, {_fmt_bound(high)}"
+                       + (")" if high_open else "]"))
+        if isinstance(node, float) and not math.isfinite(node):
+            raise ConfigError(f"{dotted} = {node!r} is not a finite number (allowed: "
+                              f"{shown_range})", where=loc.where(dotted), fix=hint)
+        too_low = node <= low if low_open else node < low
+        too_high = node >= high if high_open else node > high
+        if too_low or too_high:
+            side = (f"is below {_fmt_bound(low)}" if node < low else
+                    f"is above {_fmt_bound(high)}" if node > high else
+                    f"is not strictly {'above' if too_low else 'below'} "
+                    f"{_fmt_bound(low if too_low else high)}")
+            raise ConfigError(f"{dotted} = {node!r} {side} (allowed: {shown_range})",
+                              where=loc.where(dotted), fix=hint)
+
+
 def _check_values(v: dict[str, Any], loc: _Locator) -> None:
     def bad(dotted: str, what: str, fix: str) -> ConfigError:
         return ConfigError(what, where=loc.where(dotted), fix=fix)
@@ -281,10 +357,7 @@ def _check_values(v: dict[str, Any], loc: _Locator) -> None:
     if v["data"]["dataset"] is None:
         raise bad("data.dataset", "the config names no dataset",
                   "add `dataset = \"NAME\"` under [data] (see `qrp data list`)")
-    ppy = v["data"]["periods_per_year"]
-    if ppy is not None and not (0 < ppy <= 366 * 24 * 3600):
-        raise bad("data.periods_per_year", f"periods_per_year = {ppy!r} is out of range",
-                  "give the number of bars per year, e.g. 8760 for hourly crypto")
+    _check_ranges(v, loc)
     s = v["strategy"]
     if s["kind"] is None:
         raise bad("strategy.kind", "the config names no strategy kind",
@@ -309,11 +382,20 @@ def _check_values(v: dict[str, Any], loc: _Locator) -> None:
             if isinstance(val, bool) or not isinstance(val, (int, float)):
                 raise bad(dotted, f"{dotted}[{i}] = {val!r} is not a number",
                           "grid values are numbers, e.g. [5, 10, 20]")
-    fund = v["costs"]["funding_bps_per_period"]
-    if not -1000 <= fund <= 1000:
-        raise bad("costs.funding_bps_per_period", f"funding = {fund!r} bps per bar is out of "
-                  "range", "give the perpetual's funding in basis points per bar (longs pay "
-                  "a positive rate), e.g. 0.1")
+            if isinstance(val, float) and not math.isfinite(val):
+                raise bad(dotted, f"{dotted}[{i}] = {val!r} is not a finite number",
+                          "grid values are finite numbers, e.g. [5, 10, 20]")
+            if isinstance(val, int) and abs(val) > _MAX_GRID_INT:
+                raise bad(dotted, f"{dotted}[{i}] = {val} is outside [-{_MAX_GRID_INT:,}, "
+                          f"{_MAX_GRID_INT:,}]", "grid values are parameters such as window "
+                          "lengths in bars, e.g. [5, 10, 20]")
+    n_points = math.prod(len(values) for values in s["grid"].values())
+    if n_points > MAX_GRID_POINTS:
+        sizes = " x ".join(str(len(values)) for values in s["grid"].values())
+        raise bad("strategy.grid", f"the grid has {sizes} = {n_points:,} points, more than "
+                  f"the {MAX_GRID_POINTS:,} a run may try",
+                  "use fewer values per parameter (every point is a trial that the null "
+                  "tests must correct for)")
     assets = v["data"]["assets"]
     if assets is not None:
         if not assets or not all(isinstance(a, str) for a in assets) or \
@@ -323,18 +405,7 @@ def _check_values(v: dict[str, Any], loc: _Locator) -> None:
         if v["data"]["asset"] is not None:
             raise bad("data.asset", "both `asset` and `assets` are set",
                       "use `asset` for a single-asset strategy, `assets` for a panel one")
-    for key in ("fee_bps", "slippage_bps"):
-        val = v["costs"][key]
-        if not 0 <= val <= 1000:
-            raise bad(f"costs.{key}", f"costs.{key} = {val!r} is outside [0, 1000] bps",
-                      "costs are non-negative basis points of traded notional, e.g. 4.0")
     wf = v["walk_forward"]
-    for key in ("n_folds", "purge", "embargo", "test_size", "min_train", "test_groups"):
-        val = wf[key]
-        low = 1 if key in ("n_folds", "test_size", "min_train", "test_groups") else 0
-        if val is not None and val < low:
-            raise bad(f"walk_forward.{key}", f"walk_forward.{key} = {val} is below {low}",
-                      f"use an integer >= {low}")
     if wf["mode"] != "cpcv" and wf["embargo"]:
         raise bad("walk_forward.embargo",
                   f"walk_forward.embargo = {wf['embargo']} has no effect in mode "
@@ -351,33 +422,43 @@ def _check_values(v: dict[str, Any], loc: _Locator) -> None:
                       f"walk_forward.test_groups = {wf['test_groups']} is not in [1, n_folds"
                       f" - 1] = [1, {wf['n_folds'] - 1}]: cpcv needs groups left to train on",
                       "use e.g. n_folds = 6 groups with test_groups = 2")
+        splits = math.comb(wf["n_folds"], wf["test_groups"])
+        if splits > CPCV_MAX_SPLITS:
+            raise bad("walk_forward.n_folds",
+                      f"walk_forward.n_folds = {wf['n_folds']} groups with test_groups = "
+                      f"{wf['test_groups']} make C({wf['n_folds']}, {wf['test_groups']}) = "
+                      f"{splits:,} CPCV splits, more than {CPCV_MAX_SPLITS:,}",
+                      "use fewer groups or test groups, e.g. n_folds = 6, test_groups = 2")
     for name in ("reality_check", "spa_stepm"):
         sec, at = v["nulls"][name], f"nulls.{name}"
-        if not 1 <= sec["reps"] <= 1_000_000:
-            raise bad(f"{at}.reps", f"reps = {sec['reps']} is outside [1, 1000000]",
-                      "use e.g. 1000 bootstrap replicates")
         bs = sec["block_size"]
         if isinstance(bs, str) and bs != "auto":
             raise bad(f"{at}.block_size", f"block_size = {bs!r} is not understood",
                       "write \"auto\" (Politis-White) or a whole number of bars")
-        if isinstance(bs, int) and bs < 1:
-            raise bad(f"{at}.block_size", f"block_size = {bs} is below 1",
-                      "use an integer >= 1 or \"auto\"")
-    size = v["nulls"]["spa_stepm"]["size"]
-    if not 0 < size < 0.5:
-        raise bad("nulls.spa_stepm.size", f"size = {size!r} is outside (0, 0.5)",
-                  "give StepM's familywise error rate, e.g. 0.05")
-    perm = v["nulls"]["permutation"]
-    if not 1 <= perm["reps"] <= 100_000:
-        raise bad("nulls.permutation.reps", f"reps = {perm['reps']} is outside [1, 100000]",
-                  "use e.g. 200 permutations (each re-runs the whole grid)")
-    if perm["block_size"] < 1:
-        raise bad("nulls.permutation.block_size", f"block_size = {perm['block_size']} is below 1",
-                  "use 1 (single bars) or a whole number of bars per block")
+    sp = v["nulls"]["spa_stepm"]
+    # StepM can reject a model only if the smallest attainable p-value 1/(reps + 1) is at most
+    # its size: the same comparison stats.romano_wolf makes, made here before any work.
+    if sp["enabled"] and not (1.0 / (1.0 + sp["reps"]) <= sp["size"]):
+        need = math.ceil(1.0 / sp["size"]) - 1
+        raise bad("nulls.spa_stepm.reps",
+                  f"nulls.spa_stepm: size = {sp['size']!r} is below the smallest attainable "
+                  f"p-value 1/(reps + 1) = {1.0 / (1.0 + sp['reps']):.4g} with reps = "
+                  f"{sp['reps']}: StepM could never reject a model",
+                  f"raise nulls.spa_stepm.reps to at least {need} or raise size")
     nb = v["nulls"]["pbo"]["n_blocks"]
     if nb < 2 or nb > 20 or nb % 2:
         raise bad("nulls.pbo.n_blocks", f"n_blocks = {nb} is not an even number in [2, 20]",
                   "use an even number of CSCV blocks, e.g. 16 (12,870 splits)")
+
+
+#: The deepest nesting of tables and arrays a config may have (the schema needs 4).
+MAX_NESTING = 16
+
+
+def _too_deep(source: str) -> ConfigError:
+    return ConfigError(f"the config nests tables or arrays more than {MAX_NESTING} levels deep",
+                       where=source, fix="a run config is a few flat tables (see `qrp run "
+                       "--help` and configs/); remove the nested brackets")
 
 
 def parse_config(text_or_dict: str | dict[str, Any], *, source: str = "<config>",
@@ -394,11 +475,14 @@ def parse_config(text_or_dict: str | dict[str, Any], *, source: str = "<config>"
         Added to reported line numbers (a magic's first line is not part of the TOML body).
     """
     if isinstance(text_or_dict, dict):
-        text, data = "", copy.deepcopy(text_or_dict)
+        text, data = "", text_or_dict
     else:
-        text = text_or_dict
+        # A byte order mark (Windows editors write one) is not part of the TOML.
+        text = text_or_dict.removeprefix("\ufeff")
         try:
             data = tomllib.loads(text)
+        except RecursionError:
+            raise _too_deep(source) from None
         except tomllib.TOMLDecodeError as exc:
             msg = str(exc)
             m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
@@ -409,6 +493,10 @@ def parse_config(text_or_dict: str | dict[str, Any], *, source: str = "<config>"
             raise ConfigError(f"the config is not valid TOML: {msg}", where=where,
                               fix="correct the TOML syntax on that line (strings need quotes, "
                                   "tables are [section])") from None
+    # Counted without recursion: copying or hashing a deeper document would overflow the stack.
+    if nesting_depth(data, limit=MAX_NESTING) > MAX_NESTING:
+        raise _too_deep(source)
+    data = copy.deepcopy(data) if isinstance(text_or_dict, dict) else data
     loc = _Locator(text, source, line_offset)
     values = _merge(DEFAULTS, data, "", loc)
     _check_types(values, loc)

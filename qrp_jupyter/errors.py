@@ -15,6 +15,8 @@ __all__ = [
     "IdentityError",
     "StoreError",
     "NotFoundError",
+    "AmbiguousReference",
+    "Interrupted",
     "GovernanceError",
     "PromotionRefused",
     "IntegrityProblem",
@@ -98,6 +100,23 @@ class StoreError(QrpError):
 
 class NotFoundError(StoreError):
     """A named thing (dataset, run, candidate, artifact) is not in the store."""
+
+
+class AmbiguousReference(NotFoundError):
+    """An id prefix (or a name) that matches more than one thing; ``matches`` lists the first
+    few full ids, ``count`` how many there are."""
+
+    def __init__(self, what: str, *, matches: list[str], count: int, where: str | None = None,
+                 fix: str | None = None):
+        self.matches, self.count = list(matches), count
+        super().__init__(what, where=where, fix=fix)
+
+
+class Interrupted(QrpError):
+    """The user's code was interrupted (``KeyboardInterrupt``, Ctrl-C); nothing was recorded.
+    Exit code 130, as a shell reports a process ended by SIGINT."""
+
+    exit_code = 130
 
 
 class GovernanceError(QrpError):

@@ -146,6 +146,7 @@ class Policy:
         """A policy from its payload. ``fill_scopes`` (for a policy a user writes) gives every
         rule the scope of its metric (:data:`METRIC_SCOPES`); stored payloads are taken as they
         are, so their hash is unchanged."""
+        _check_shape(payload, where)
         try:
             levels = payload["levels"]
             if fill_scopes:
@@ -184,6 +185,58 @@ class Policy:
                         f"rule {r.get('rule')!r} gives {r['metric']} scope {r.get('scope')!r}, "
                         f"but that metric is {want}-level", where=f"{at}.scope",
                         fix=f"write scope = {want!r} or leave it out (it is filled in)")
+
+
+#: Bounds of a policy's version number (it is stored as an SQLite integer).
+_MAX_VERSION = 2**31 - 1
+_MAX_NESTING = 8
+
+
+def _check_shape(payload: Any, where: str) -> None:
+    """A policy a user wrote: a table with a name, a version in range and, per level, a list of
+    rule tables whose thresholds are finite numbers or booleans. Refused as a ConfigError that
+    names the rule; checked before anything is hashed or stored."""
+    import math
+
+    from .textfile import nesting_depth
+
+    fix = "a policy is a table with name, version (an integer) and levels, e.g. [[levels." \
+          "candidate]] rule tables with rule, metric, op, threshold and severity"
+    if not isinstance(payload, dict):
+        raise ConfigError(f"the policy is a {type(payload).__name__}, not a table",
+                          where=where, fix=fix)
+    if nesting_depth(payload, limit=_MAX_NESTING) > _MAX_NESTING:
+        raise ConfigError(f"the policy nests more than {_MAX_NESTING} levels deep",
+                          where=where, fix=fix)
+    name, version = payload.get("name"), payload.get("version")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"policy name {name!r} is not a non-empty string",
+                          where=f"{where}: name", fix=fix)
+    if isinstance(version, bool) or not isinstance(version, int) \
+            or not 1 <= version <= _MAX_VERSION:
+        raise ConfigError(f"policy version {version!r} is not an integer in [1, "
+                          f"{_MAX_VERSION:,}]", where=f"{where}: version", fix=fix)
+    levels = payload.get("levels")
+    if not isinstance(levels, dict):
+        raise ConfigError(f"policy levels is {type(levels).__name__}, not a table",
+                          where=f"{where}: levels", fix=fix)
+    for level, rules in levels.items():
+        if not isinstance(rules, list):
+            raise ConfigError(f"policy level {level!r} is {type(rules).__name__}, not a list "
+                              "of rules", where=f"{where}.levels.{level}", fix=fix)
+        for i, r in enumerate(rules):
+            at = f"{where}.levels.{level}[{i}]"
+            if not isinstance(r, dict):
+                raise ConfigError(f"rule {i} of level {level!r} is {type(r).__name__}, not a "
+                                  "table", where=at, fix=fix)
+            t = r.get("threshold")
+            if isinstance(t, bool):
+                continue
+            if not isinstance(t, (int, float)) or not math.isfinite(t) or abs(t) > 1e15:
+                raise ConfigError(f"rule {r.get('rule')!r} has threshold {t!r}: not a finite "
+                                  "number (or a boolean) within +-1e15",
+                                  where=f"{at}.threshold",
+                                  fix="give the threshold as a number, e.g. 0.05, or true")
 
 
 DEFAULT_POLICY = Policy(name="qrp-default", version=3,

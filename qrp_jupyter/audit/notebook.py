@@ -37,6 +37,7 @@ from ..identity import hash_payload, sha256_hex
 from ..lineage.mime import (MIME_AUDIT, MIME_CANDIDATES, MIME_EVENT, MIME_LINEAGE, MIME_REPORT,
                             MIME_RUN, MIME_TYPES, MIME_VERIFY, MIME_VERSION)
 from ..store import GENESIS_HASH, Store, decode_blob
+from ..textfile import MAX_NOTEBOOK_BYTES, read_text_file
 
 __all__ = ["verify_notebook", "NotebookReport", "NotebookProblem", "Rerender", "json_difference",
            "cell_source"]
@@ -92,13 +93,21 @@ class NotebookReport:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    if not path.is_file():
+    """The notebook's JSON: a regular file of at most MAX_NOTEBOOK_BYTES, UTF-8 (a BOM is
+    accepted), JSON nested no deeper than the parser can take, with a list of cells."""
+    if not path.exists() and not path.is_symlink():
         raise NotFoundError(f"notebook {str(path)!r} does not exist", where="--notebook",
                             fix="pass the path of a saved .ipynb file")
+    text = read_text_file(path, what="notebook", where="--notebook",
+                          max_bytes=MAX_NOTEBOOK_BYTES, error=QrpError)
     try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        nb = json.loads(text)
+    except ValueError as exc:
         raise QrpError(f"{str(path)!r} is not a JSON notebook: {exc}", where=str(path),
+                       fix="pass a .ipynb file saved by Jupyter (nbformat 4)") from None
+    except RecursionError:
+        raise QrpError(f"{str(path)!r} nests JSON arrays or objects too deeply to be a "
+                       "notebook", where=str(path),
                        fix="pass a .ipynb file saved by Jupyter (nbformat 4)") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise QrpError(f"{str(path)!r} has no list of cells", where=f"{path}: cells",
@@ -106,11 +115,52 @@ def _read(path: Path) -> dict[str, Any]:
     return nb
 
 
+class _Mistyped(TypeError):
+    """A value from a saved payload that cannot be an id (a list, a dict, a float, an integer
+    beyond 64 bits) where the store is asked about one."""
+
+
+_INT64 = 2**63
+
+
+def _bindable(params: Any) -> Any:
+    for value in params:
+        if value is None or isinstance(value, str):
+            continue
+        if isinstance(value, int) and not isinstance(value, bool) and -_INT64 <= value < _INT64:
+            continue
+        shown = repr(value)
+        raise _Mistyped(f"{shown if len(shown) <= 60 else shown[:59] + '~'} is not an id")
+    return params
+
+
+class _Guarded:
+    """The store as the checks (and the re-rendering) see it: every value a payload supplies
+    is checked to be bindable (a string or a 64-bit integer) before it reaches a query, so a
+    forged payload is a problem in the report, never a database error."""
+
+    def __init__(self, store: Store):
+        self._store = store
+
+    def one(self, name: str, params: Any = ()) -> Any:
+        return self._store.one(name, _bindable(params))
+
+    def all(self, name: str, params: Any = ()) -> Any:
+        return self._store.all(name, _bindable(params))
+
+    def exists(self, table: str, column: str, value: Any) -> bool:
+        _bindable((value,))
+        return self._store.exists(table, column, value)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
 class _Checker:
     """Checks of one notebook against one store; memoises blob hashing."""
 
     def __init__(self, store: Store, report: NotebookReport):
-        self.store, self.report = store, report
+        self.store, self.report = _Guarded(store), report
         self._blobs: dict[str, str | None] = {}
         self._heads: dict[int, Store] = {}
         self.at: tuple[int | None, int | None, str | None] = (None, None, None)
@@ -120,7 +170,7 @@ class _Checker:
         of their heads, so only the latest copy is kept (each is the whole store in memory)."""
         if block_seq not in self._heads:
             self.close()
-            self._heads = {block_seq: self.store.as_of(block_seq)}
+            self._heads = {block_seq: _Guarded(self.store.as_of(block_seq))}
         return self._heads[block_seq]
 
     def close(self) -> None:
@@ -378,7 +428,11 @@ def json_difference(saved: Any, fresh: Any, path: str = "$") -> tuple[str, Any, 
 
 
 def _text(value: Any) -> str:
-    return "".join(value) if isinstance(value, list) else value if isinstance(value, str) else ""
+    """A saved text field: a string, or a list of strings (Jupyter's line list); anything
+    else (a number, a list with numbers in it) is no text."""
+    if isinstance(value, list):
+        return "".join(value) if all(isinstance(v, str) for v in value) else ""
+    return value if isinstance(value, str) else ""
 
 
 def _payload(value: Any) -> Any:
@@ -386,7 +440,7 @@ def _payload(value: Any) -> Any:
     if isinstance(value, (str, list)):
         try:
             return json.loads(_text(value))
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
     return value
 
@@ -396,8 +450,29 @@ def cell_source(cell: dict[str, Any]) -> str:
     return _text(cell.get("source"))
 
 
+#: What a forged or damaged payload can raise while it is checked: reported, never raised.
+_MALFORMED = (KeyError, TypeError, AttributeError, ValueError, OverflowError, RecursionError,
+              IndexError)
+
+
+def _malformed(exc: BaseException) -> str:
+    if isinstance(exc, _Mistyped):
+        return f"malformed payload: a field holds {exc} (ids are hex strings)"
+    if isinstance(exc, RecursionError):
+        return "malformed payload: it is nested too deeply"
+    return f"malformed payload: missing or mistyped field {exc}"
+
+
 def _check_output(checker: _Checker, mime: str, data: dict[str, Any], cell_hash: str,
                   rerender: Rerender | None, base: Path) -> None:
+    try:
+        _check_one_output(checker, mime, data, cell_hash, rerender, base)
+    except _MALFORMED as exc:
+        checker.problem(_malformed(exc))
+
+
+def _check_one_output(checker: _Checker, mime: str, data: dict[str, Any], cell_hash: str,
+                      rerender: Rerender | None, base: Path) -> None:
     payload = _payload(data[mime])
     if not isinstance(payload, dict):
         checker.problem("the payload is not a JSON object")
@@ -410,8 +485,8 @@ def _check_output(checker: _Checker, mime: str, data: dict[str, Any], cell_hash:
         return
     try:
         _CHECKS[mime](checker, payload)
-    except (KeyError, TypeError, AttributeError) as exc:
-        checker.problem(f"malformed payload: missing or mistyped field {exc}")
+    except _MALFORMED as exc:
+        checker.problem(_malformed(exc))
         return
     html = _text(data.get("text/html"))
     if not html:
@@ -431,9 +506,10 @@ def _check_output(checker: _Checker, mime: str, data: dict[str, Any], cell_hash:
         checker.problem(f"cannot be re-rendered from the store as of ledger block {block}: "
                         f"{exc.what}")
         return
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except _MALFORMED as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else repr(exc)
         checker.problem(f"cannot be re-rendered from the store as of ledger block {block}: "
-                        f"malformed render inputs ({exc!r})")
+                        f"malformed render inputs ({why[:200]})")
         return
     checker.compare(data, mime, fresh)
 

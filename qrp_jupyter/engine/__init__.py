@@ -33,6 +33,7 @@ from .families import (
     ParamSpec,
     StrategyFamily,
     expand_grid,
+    grid_axes,
     get_family,
 )
 from .metrics import METRIC_NAMES, trial_metrics
@@ -67,7 +68,7 @@ ENGINE_VERSION = "0.4.0"
 
 __all__ = [
     "ENGINE_VERSION",
-    "ParamSpec", "StrategyFamily", "FAMILIES", "GridExpansion", "expand_grid", "get_family",
+    "ParamSpec", "StrategyFamily", "FAMILIES", "GridExpansion", "expand_grid", "grid_axes", "get_family",
     "MAX_ABS_POSITION", "GridResult", "asset_returns", "grid_positions", "user_positions",
     "strategy_returns", "backtest_grid", "grid_metrics",
     "backtest_panel", "panel_weights",

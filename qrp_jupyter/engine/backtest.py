@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, Interrupted
 from . import _kernels as K
 from ._inputs import as_close, as_funding, as_matrix, first_bad, nonneg_number, positive_number
 from .families import MAX_ABS_POSITION, get_family
@@ -193,6 +193,10 @@ def grid_positions(family: str, close: Any, points: Sequence[dict], *,
     return pos
 
 
+def _func_name(func: Any) -> str:
+    return repr(getattr(func, "__name__", type(func).__name__))
+
+
 def user_positions(func: Callable[..., Any], close: Any, points: Sequence[dict], *,
                    where: str = "strategy.function") -> np.ndarray:
     """Positions from a user strategy function, one column per parameter point.
@@ -233,6 +237,16 @@ def user_positions(func: Callable[..., Any], close: Any, points: Sequence[dict],
             raise ConfigError(f"the strategy function called exit (SystemExit({exc.code!r})); "
                               "nothing was recorded", where=at,
                               fix="return positions instead of exiting") from None
+        except KeyboardInterrupt:  # Ctrl-C, or raised by the function itself
+            raise Interrupted(f"the strategy function {_func_name(func)} was interrupted "
+                              "(KeyboardInterrupt); nothing was recorded", where=at,
+                              fix="run again and let it finish, or make the function "
+                                  "faster for these parameters") from None
+        except BaseException as exc:  # a user-defined BaseException: still the user's error
+            raise ConfigError(f"the strategy function {_func_name(func)} raised "
+                              f"{type(exc).__name__} (a BaseException): {exc}; nothing was "
+                              "recorded", where=at,
+                              fix="raise an Exception subclass, or return positions") from None
         try:
             pos = np.asarray(pos, dtype=np.float64)
         except (TypeError, ValueError):

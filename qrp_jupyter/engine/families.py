@@ -281,6 +281,25 @@ def expand_grid(family: str, grid: dict[str, Any], *, where: str = "strategy.gri
     ([(5, 20), (5, 100), (50, 100)], 1)
     """
     fam = get_family(family)
+    axes = grid_axes(family, grid, where=where)
+    points, dropped = [], []
+    for combo in itertools.product(*axes):
+        point = dict(zip(fam.param_names, combo))
+        problem = fam.constraint(point) if fam.constraint else None
+        (dropped if problem else points).append(point)
+    if not points:
+        raise ConfigError(
+            f"all {len(dropped)} combinations of the {family} grid violate its constraint "
+            f"(first: {fam.constraint(dropped[0])})", where=where,
+            fix=fam.constraint_doc or "change the grid")
+    return GridExpansion(points=tuple(points), dropped=tuple(dropped))
+
+
+def grid_axes(family: str, grid: Any, *, where: str = "strategy.grid") -> list[list[Any]]:
+    """Each parameter's validated, coerced value list (defaults filled in), in the family's
+    parameter order: every check of :func:`expand_grid` that needs no combination, so a bad
+    value is named before any work (the product can be large). Raises ConfigError."""
+    fam = get_family(family)
     if not isinstance(grid, dict):
         raise ConfigError(f"the grid must be a mapping of parameter lists, got "
                           f"{type(grid).__name__}", where=where,
@@ -308,14 +327,4 @@ def expand_grid(family: str, grid: dict[str, Any], *, where: str = "strategy.gri
                 raise ConfigError(f"{spec.name}={values[i]!r} repeats {key}[{first}]",
                                   where=f"{key}[{i}]", fix="list each value once")
         axes.append(coerced)
-    points, dropped = [], []
-    for combo in itertools.product(*axes):
-        point = dict(zip(fam.param_names, combo))
-        problem = fam.constraint(point) if fam.constraint else None
-        (dropped if problem else points).append(point)
-    if not points:
-        raise ConfigError(
-            f"all {len(dropped)} combinations of the {family} grid violate its constraint "
-            f"(first: {fam.constraint(dropped[0])})", where=where,
-            fix=fam.constraint_doc or "change the grid")
-    return GridExpansion(points=tuple(points), dropped=tuple(dropped))
+    return axes

@@ -35,6 +35,7 @@ import networkx as nx
 
 from ..errors import NotFoundError
 from ..store import Store, decode_blob
+from ..store.db import ambiguous
 
 __all__ = ["lineage_graph", "resolve_lineage_ref", "NODE_KINDS"]
 
@@ -68,9 +69,8 @@ def resolve_lineage_ref(store: Store, ref: str) -> tuple[str, str]:
                             f"{store.path}", where="runs, run_instances, promotion_candidates",
                             fix="list ids with `qrp runs` or `qrp candidates`, or check --db")
     if len(hits) > 1:
-        raise NotFoundError(f"reference {text!r} is ambiguous: it starts "
-                            + ", ".join(f"{k} {i[:12]}" for k, i in hits[:3]),
-                            where="REF", fix="pass more characters of the id")
+        count = sum(store.prefix_count(table, column, text) for _, table, column in _REF_TABLES)
+        raise ambiguous("lineage reference", text, hits[:4], count, where="REF")
     return hits[0]
 
 

@@ -178,36 +178,37 @@ def prepare_run(store: Store, config: RunConfig | str, *, source: str = "<config
     cfg = config if isinstance(config, RunConfig) else parse_config(
         config, source=source, line_offset=line_offset)
     resolve_budget(memory_budget)  # a bad budget (argument or QRP_MEMORY_BUDGET) fails first
-    if dataset is None:
-        dataset = load_dataset(store, cfg.dataset_ref, where=cfg.where("data.dataset"))
+    # Everything the config alone decides is checked before the data is read.
     s = cfg.values["strategy"]
-    panel = s["kind"] != "user" and engine.get_family(s["kind"]).panel
-    asset, assets = (None, _pick_panel(cfg, dataset)) if panel else (_pick_asset(cfg, dataset),
-                                                                     None)
-    ppy = cfg.values["data"]["periods_per_year"] or dataset.periods_per_year
     try:
         overlay = engine.validate_overlay(s["overlay"], where="strategy.overlay")
     except ConfigError as exc:
         raise ConfigError(exc.what, where=cfg.where(exc.where or "strategy.overlay"),
                           fix=exc.fix) from None
-    _check_stepm(cfg)
+    if s["kind"] == "user":
+        code = code or user_code(cfg, namespace, base_dir)
+    else:  # every grid value is checked here; only their product waits for the budget
+        try:
+            engine.grid_axes(s["kind"], s["grid"], where="strategy.grid")
+        except ConfigError as exc:
+            raise ConfigError(exc.what, where=cfg.where(exc.where or "strategy.grid"),
+                              fix=exc.fix) from None
+    # The grid is counted without expanding it; a grid that cannot be counted is malformed
+    # and its expansion names the key, still before the data is read.
     n_points = count_grid_points(s["kind"], s["grid"])
-    if n_points is not None:  # a malformed grid is named by its expansion below
+    expanded = None if n_points is not None else _expand(cfg, s)
+    if dataset is None:
+        dataset = load_dataset(store, cfg.dataset_ref, where=cfg.where("data.dataset"))
+    panel = s["kind"] != "user" and engine.get_family(s["kind"]).panel
+    asset, assets = (None, _pick_panel(cfg, dataset)) if panel else (_pick_asset(cfg, dataset),
+                                                                     None)
+    ppy = cfg.values["data"]["periods_per_year"] or dataset.periods_per_year
+    if n_points is not None:  # the budget is checked before the grid is expanded
         n_bars = len(dataset.timestamps(assets[0] if assets else asset))
         check_run_budget(cfg.values, n_bars=n_bars, n_points=n_points,
                          n_assets=len(assets) if assets else 1, memory_budget=memory_budget,
                          where=cfg.where("strategy.grid"))
-    if s["kind"] == "user":
-        code = code or user_code(cfg, namespace, base_dir)
-        points = _expand_user_grid(s["grid"], where=cfg.where("strategy.grid"))
-        n_dropped = 0
-    else:
-        try:
-            expansion = engine.expand_grid(s["kind"], s["grid"], where="strategy.grid")
-        except ConfigError as exc:  # the engine names the key; the config knows its line
-            raise ConfigError(exc.what, where=cfg.where(exc.where or "strategy.grid"),
-                              fix=exc.fix) from None
-        points, n_dropped = list(expansion.points), expansion.n_dropped
+    points, n_dropped = expanded if expanded is not None else _expand(cfg, s)
     identity = cfg.identity(asset=asset, assets=assets, periods_per_year=ppy,
                             grid_points=points, overlay=overlay)
     prep = PreparedRun(config=cfg, dataset=dataset, asset=asset, periods_per_year=float(ppy),
@@ -216,20 +217,52 @@ def prepare_run(store: Store, config: RunConfig | str, *, source: str = "<config
     prep.run_key = sha256_hex(canonical_bytes(prep.run_key_payload))
     _check_walk_forward(prep)
     _check_permutation(prep)
+    _check_nulls_fit(prep)
     return prep
 
 
-def _check_stepm(cfg: RunConfig) -> None:
-    """StepM's size must be attainable with its reps: checked before any work, not after the
-    backtest (the same test as ``stats.stepm``: (1 + 0) / (1 + reps) <= size)."""
-    sp = cfg.values["nulls"]["spa_stepm"]
-    if sp["enabled"] and 1.0 / (1.0 + sp["reps"]) > sp["size"]:
-        raise ConfigError(
-            f"size = {sp['size']!r} is below the smallest attainable p-value 1/(reps + 1) = "
-            f"{1.0 / (1.0 + sp['reps']):.4g} with reps = {sp['reps']}: StepM could never "
-            "reject a model", where=cfg.where("nulls.spa_stepm.size"),
-            fix=f"raise nulls.spa_stepm.reps to at least {math.ceil(1.0 / sp['size']) - 1} or "
-                "raise size")
+def _expand(cfg: RunConfig, s: dict[str, Any]) -> tuple[list[Any], int]:
+    """The grid's points and how many the family's constraints dropped."""
+    if s["kind"] == "user":
+        return _expand_user_grid(s["grid"], where=cfg.where("strategy.grid")), 0
+    try:
+        expansion = engine.expand_grid(s["kind"], s["grid"], where="strategy.grid")
+    except ConfigError as exc:  # the engine names the key; the config knows its line
+        raise ConfigError(exc.what, where=cfg.where(exc.where or "strategy.grid"),
+                          fix=exc.fix) from None
+    return list(expansion.points), expansion.n_dropped
+
+
+def _check_nulls_fit(prep: PreparedRun) -> None:
+    """The constraints of the null tests that need the data's length, checked right after it
+    is loaded and before any backtest: bootstrap block sizes and PBO's blocks must fit the
+    returns (the tests would refuse them only after the whole grid had run)."""
+    n_obs = len(prep.closes()) - 1  # rows of the returns matrix every null test reads
+    nulls = prep.identity["nulls"]
+    for name in ("reality_check", "spa_stepm"):
+        sec = nulls[name]
+        if not sec["enabled"]:
+            continue
+        if n_obs < 2:
+            raise ConfigError(f"nulls.{name} needs at least 2 returns, the data has {n_obs}",
+                              where=prep.config.where(f"nulls.{name}.enabled"),
+                              fix=f"use more bars, or set enabled = false under [nulls.{name}]")
+        bs = sec["block_size"]
+        if isinstance(bs, int) and bs >= n_obs:  # stats.multiple_testing: block_size < n_obs
+            raise ConfigError(f"nulls.{name}.block_size = {bs} is not shorter than the {n_obs} "
+                              "returns of the data", where=prep.config.where(
+                                  f"nulls.{name}.block_size"),
+                              fix="use blocks much shorter than the sample, or \"auto\"")
+    pbo = nulls["pbo"]
+    if pbo["enabled"]:
+        nb = pbo["n_blocks"]
+        rows = n_obs // nb
+        if rows < 1 or rows * (nb // 2) < 2:
+            raise ConfigError(f"nulls.pbo.n_blocks = {nb} CSCV blocks do not fit the {n_obs} "
+                              "returns of the data (each half needs at least 2 rows)",
+                              where=prep.config.where("nulls.pbo.n_blocks"),
+                              fix="use fewer blocks or more bars, or set enabled = false "
+                                  "under [nulls.pbo]")
 
 
 def _folds(prep: PreparedRun, n_rows: int) -> Any:

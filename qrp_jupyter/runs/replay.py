@@ -17,6 +17,7 @@ from ..data import Dataset
 from ..errors import IntegrityProblem, NotFoundError, QrpError
 from ..identity import canonical_bytes, code_hash, sha256_hex
 from ..store import MEDIA_JSON, Store, encode_json
+from ..store.db import ambiguous, clipped_ref, normal_hex_ref
 from ..store.failures import StoreDamaged
 from .execute import (OUTPUT_KINDS, ComputedRun, PreparedRun, RunOutcome, UserCode, compute_run,
                       record_run)
@@ -27,16 +28,33 @@ __all__ = ["resolve_instance", "load_prepared", "replay_attestation", "replay_ru
 def resolve_instance(store: Store, ref: str) -> str:
     """An original (non-replay) run instance from a run_key, an instance id, or a prefix.
 
-    A run_key names its latest original instance.
+    A run_key names its latest original instance. A prefix is looked up among run keys and
+    instance ids alike: one that starts more than one of them (of either kind) is ambiguous
+    and refused with the matches, never resolved to one of them.
     """
-    ref = (ref or "").strip().lower()
-    try:
-        run_key = store.resolve("runs", "run_key", ref, what="run")
-    except NotFoundError:
-        return store.resolve("run_instances", "run_instance_id", ref, what="run instance")
-    row = store.one("run_instances.latest_original", (run_key,))
+    text = normal_hex_ref(ref)
+    if text is None or len(text) < 6:
+        raise NotFoundError(f"run reference {clipped_ref(ref)} is not a hex id or prefix",
+                            where="RUN", fix="pass a run_key or run_instance_id, or at least 6 "
+                                             "of its leading hex characters (see `qrp runs`)")
+    hits = [("run", i) for i in store.prefix_matches("runs", "run_key", text)]
+    hits += [("run instance", i)
+             for i in store.prefix_matches("run_instances", "run_instance_id", text)]
+    if len(hits) > 1:
+        count = (store.prefix_count("runs", "run_key", text)
+                 + store.prefix_count("run_instances", "run_instance_id", text))
+        raise ambiguous("run", text, hits, count, where="runs.run_key, "
+                        "run_instances.run_instance_id")
+    if not hits:
+        raise NotFoundError(f"no run or run instance with id starting {text!r} in {store.path}",
+                            where="runs.run_key, run_instances.run_instance_id",
+                            fix="list them with `qrp runs` or check --db")
+    kind, found = hits[0]
+    if kind == "run instance":
+        return found
+    row = store.one("run_instances.latest_original", (found,))
     if row is None:
-        raise NotFoundError(f"run {run_key[:12]} has no recorded instance", where="run_instances",
+        raise NotFoundError(f"run {found[:12]} has no recorded instance", where="run_instances",
                             fix="execute the run first")
     return row["run_instance_id"]
 

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..config import RunConfig
-from ..errors import ConfigError
+from ..errors import ConfigError, Interrupted
 from ..identity import code_hash, function_source
 
 __all__ = ["UserCode", "user_code", "function_from_source"]
@@ -47,7 +47,9 @@ def function_from_source(source: str, entry_point: str, *, where: str) -> Callab
         raise ConfigError(f"user strategy source does not compile: {exc.msg}",
                           where=f"{where} line {exc.lineno}", fix="fix the function's syntax") \
             from None
-    except (Exception, SystemExit) as exc:  # a decorator or default argument that runs code
+    except KeyboardInterrupt:
+        raise _interrupted(f"defining the user strategy {entry_point!r}", where) from None
+    except BaseException as exc:  # a decorator or default argument that runs code, or exits
         raise ConfigError(f"defining the user strategy raised {type(exc).__name__}: {exc}",
                           where=where, fix="define the function without side effects") \
             from None
@@ -56,6 +58,11 @@ def function_from_source(source: str, entry_point: str, *, where: str) -> Callab
         raise ConfigError(f"user strategy source defines no function {entry_point!r}",
                           where=where, fix="name the function defined in the source")
     return func
+
+
+def _interrupted(doing: str, where: str) -> Interrupted:
+    return Interrupted(f"{doing} was interrupted (KeyboardInterrupt); nothing was recorded",
+                       where=where, fix="run again and let it finish (no run had started)")
 
 
 def user_code(cfg: RunConfig, namespace: dict[str, Any] | None,
@@ -94,7 +101,9 @@ def user_code(cfg: RunConfig, namespace: dict[str, Any] | None,
                 raise ConfigError(f"module {mod_ref!r} does not compile: {exc.msg}",
                                   where=f"{exc.filename} line {exc.lineno}",
                                   fix="fix the syntax error") from None
-            except (Exception, SystemExit) as exc:
+            except KeyboardInterrupt:
+                raise _interrupted(f"importing module {mod_ref!r}", where) from None
+            except BaseException as exc:
                 raise ConfigError(f"importing module {mod_ref!r} raised "
                                   f"{type(exc).__name__}: {exc}", where=where,
                                   fix="make the module importable without side effects") \
@@ -119,7 +128,9 @@ def _import_user_file(spec: Any, module: Any, path: Path, where: str) -> None:
         raise ConfigError(f"strategy file {str(path)!r} does not compile: {exc.msg}",
                           where=f"{path} line {exc.lineno}", fix="fix the syntax error") \
             from None
-    except (Exception, SystemExit) as exc:
+    except KeyboardInterrupt:
+        raise _interrupted(f"loading strategy file {str(path)!r}", where) from None
+    except BaseException as exc:
         raise ConfigError(f"loading strategy file {str(path)!r} raised "
                           f"{type(exc).__name__}: {exc}", where=where,
                           fix="make the file importable without side effects (no code that "

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from ..errors import IntegrityProblem, NotFoundError, StoreError
+from ..errors import AmbiguousReference, IntegrityProblem, NotFoundError, StoreError
 from ..identity import now_iso, sha256_hex
 from .damage import Damage, lenient_text, locate as locate_damage
 from .failures import environment_fault, store_error
@@ -18,7 +18,8 @@ from . import ledger
 from .migrations import apply_migrations, check_current, schema_differences
 from .opening import (connect_read, connect_write, first_event_kind, refuse_foreign,
                       sidecar_paths)
-from .statements import STATEMENTS, lookup_statement, prefix_statement
+from .statements import (STATEMENTS, lookup_statement, prefix_count_statement,
+                         prefix_statement)
 
 __all__ = ["Store", "open_store", "default_db_path", "ENV_DB", "first_event_kind"]
 
@@ -30,6 +31,43 @@ _COMPRESS_MIN = 4096
 def default_db_path() -> Path:
     """``$QRP_DB`` or ``./qrp.sqlite``."""
     return Path(os.environ.get(ENV_DB) or "qrp.sqlite")
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def normal_hex_ref(ref: Any) -> str | None:
+    """``ref`` stripped and lower-cased when it is all ASCII hex digits, else None (a name,
+    unicode, a control character, or not a string at all)."""
+    if not isinstance(ref, str):
+        return None
+    text = ref.strip()
+    if not text or not text.isascii():
+        return None
+    text = text.lower()
+    return text if _HEX.issuperset(text) else None
+
+
+def clipped_ref(ref: Any) -> str:
+    """A reference as shown in a message: its repr, at most 80 characters."""
+    if not isinstance(ref, str):
+        return f"of type {type(ref).__name__}"
+    shown = repr(ref)
+    return shown if len(shown) <= 80 else shown[:78] + "~'"
+
+
+def ambiguous(what: str, ref: str, hits: list[tuple[str, str]], count: int, *,
+              where: str) -> AmbiguousReference:
+    """The error for a prefix that ``count`` ids start with; ``hits`` are the first few, as
+    ``(kind, id)`` (the kind is shown when they are of more than one kind)."""
+    kinds = {k for k, _ in hits}
+    listed = ", ".join((f"{k} {i[:16]}" if len(kinds) > 1 else i[:16]) for k, i in hits)
+    more = ", ..." if count > len(hits) else ""
+    return AmbiguousReference(
+        f"{what} prefix {ref!r} is ambiguous: {count} matches ({listed}{more}), give more "
+        "characters", matches=[i for _, i in hits], count=count, where=where,
+        fix=f"pass more leading characters of the id (up to all 64) so that only one {what} "
+            "starts with them")
 
 
 class Store:
@@ -206,17 +244,27 @@ class Store:
         return self.one(_allowed(lookup_statement(table, column)), (value,)) is not None
 
     def prefix_matches(self, table: str, column: str, prefix: str) -> list[str]:
-        """Up to two ids of ``table.column`` starting with the hex ``prefix``, in order."""
+        """The first (at most :data:`~.statements.PREFIX_SHOWN`) ids of ``table.column``
+        starting with the hex ``prefix``, in order."""
         name = _allowed(prefix_statement(table, column))
         return [r["id"] for r in self.all(name, (prefix, prefix + "g"))]
 
+    def prefix_count(self, table: str, column: str, prefix: str) -> int:
+        """How many ids of ``table.column`` start with the hex ``prefix``."""
+        name = _allowed(prefix_count_statement(table, column))
+        return int(self.one(name, (prefix, prefix + "g"))["n"])
+
     def resolve(self, table: str, column: str, ref: str, *, what: str) -> str:
-        """Full id from a full id or a unique display prefix (at least 6 hex characters)."""
-        ref = (ref or "").strip().lower()
-        if len(ref) < 6 or any(c not in "0123456789abcdef" for c in ref):
-            raise NotFoundError(f"{what} reference {ref!r} is not a hex id or prefix",
-                                where=what, fix=f"pass the {what} id or at least 6 of its "
-                                                "leading hex characters")
+        """Full id from a full id or a unique display prefix (at least 6 hex characters).
+
+        Raises :class:`~qrp_jupyter.errors.AmbiguousReference` (a NotFoundError) naming how
+        many ids match and the first few when the prefix is not unique.
+        """
+        given, ref = ref, normal_hex_ref(ref)
+        if ref is None or len(ref) < 6:
+            raise NotFoundError(f"{what} reference {clipped_ref(given)} is not a hex id or "
+                                "prefix", where=what, fix=f"pass the {what} id or at least 6 "
+                                                          "of its leading hex characters")
         rows = self.prefix_matches(table, column, ref)
         if not rows:
             raise NotFoundError(f"no {what} with id starting {ref!r} in {self.path}",
@@ -224,8 +272,8 @@ class Store:
                                 fix=f"list them with `qrp {'candidates' if 'cand' in what else 'runs'}`"
                                     " or check --db")
         if len(rows) > 1:
-            raise NotFoundError(f"{what} prefix {ref!r} is ambiguous", where=f"{table}.{column}",
-                                fix="pass more characters of the id")
+            raise ambiguous(what, ref, [(what, r) for r in rows],
+                            self.prefix_count(table, column, ref), where=f"{table}.{column}")
         return rows[0]
 
     # -- transactions -------------------------------------------------------------------------

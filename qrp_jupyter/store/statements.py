@@ -9,7 +9,8 @@ as one JSON array parameter (``json_each``) so no statement is ever assembled fr
 
 from __future__ import annotations
 
-__all__ = ["STATEMENTS", "PREFIX_KEYS", "LOOKUP_KEYS", "prefix_statement", "lookup_statement",
+__all__ = ["STATEMENTS", "PREFIX_KEYS", "LOOKUP_KEYS", "PREFIX_SHOWN", "prefix_statement",
+           "prefix_count_statement", "lookup_statement",
            "BUSY_TIMEOUT_MS", "SHELL_EXAMPLE"]
 
 #: How long a writer waits for another's lock before giving up.
@@ -298,9 +299,19 @@ LOOKUP_KEYS = (
 )
 
 
+#: How many ids starting with a prefix are listed (an ambiguity shows the first few).
+PREFIX_SHOWN = 4
+
+
 def prefix_statement(table: str, column: str) -> str:
-    """The name of the statement listing (at most two) ids of ``table.column`` with a prefix."""
+    """The name of the statement listing (at most :data:`PREFIX_SHOWN`) ids of
+    ``table.column`` with a prefix."""
     return f"prefix.{table}.{column}"
+
+
+def prefix_count_statement(table: str, column: str) -> str:
+    """The name of the statement counting the ids of ``table.column`` with a prefix."""
+    return f"prefix_count.{table}.{column}"
 
 
 def lookup_statement(table: str, column: str) -> str:
@@ -314,7 +325,9 @@ def _generated() -> dict[str, str]:
         # Hex ids: every id starting ``p`` sorts in [p, p + "g").
         out[prefix_statement(table, column)] = (
             f"SELECT {column} AS id FROM {table} WHERE {column} >= ? AND {column} < ? "
-            f"ORDER BY {column} LIMIT 2")
+            f"ORDER BY {column} LIMIT {PREFIX_SHOWN}")
+        out[prefix_count_statement(table, column)] = (
+            f"SELECT COUNT(*) AS n FROM {table} WHERE {column} >= ? AND {column} < ?")
     for table, column in LOOKUP_KEYS:
         out[lookup_statement(table, column)] = (
             f"SELECT 1 FROM {table} WHERE {column} = ? LIMIT 1")

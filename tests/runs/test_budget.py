@@ -170,9 +170,17 @@ def test_a_ten_million_point_grid_is_refused_without_being_expanded(world, count
     monkeypatch.setattr(engine, "expand_grid", no_expansion)
     before = counts(world.store)
     toml = grid_toml(range(1, 3163), range(3163, 6326))
-    with pytest.raises(BudgetExceeded) as e:
+    # The config parser's cap on grid size fires first, from the axes' lengths alone.
+    with pytest.raises(ConfigError, match="more than the 1,000,000 a run may try") as e:
         prepare_run(world.store, toml, memory_budget="off")
-    assert e.value.estimate.n_points == 3162 * 3163
+    assert "3162 x 3163 = 10,001,406 points" in str(e.value)
+    assert counts(world.store) == before
+    # Under the cap, the budget's estimate (counted, not expanded) refuses what cannot be
+    # stored: 999,999 points of 3,999 returns exceed SQLite's blob limit.
+    big = grid_toml(range(1, 1000), range(1000, 2001))
+    with pytest.raises(BudgetExceeded) as e:
+        prepare_run(world.store, big, memory_budget="off")
+    assert e.value.estimate.n_points == 999 * 1001
     assert "a store artifact holds at most 1,000,000,000 bytes" in str(e.value)
     assert "fewer grid points (at most 31,257 at this bar count)" in e.value.fix
     assert counts(world.store) == before
@@ -270,6 +278,6 @@ def test_stepm_size_below_reach_of_its_reps_is_refused_before_work(world, counts
     with pytest.raises(ConfigError) as e:
         prepare_run(world.store, toml, source="s.toml")
     assert "size = 0.05 is below the smallest attainable p-value 1/(reps + 1) = 0.1" in str(e.value)
-    assert e.value.where.startswith("s.toml:") and "nulls.spa_stepm.size" in e.value.where
+    assert e.value.where.startswith("s.toml:") and "nulls.spa_stepm.reps" in e.value.where
     assert "raise nulls.spa_stepm.reps to at least 19" in e.value.fix
     assert counts(world.store) == before

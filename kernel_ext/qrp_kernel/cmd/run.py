@@ -37,9 +37,10 @@ def parse_cell(body: str, *, name: str | None = None, dataset: str | None = None
     if name is None and dataset is None:
         return parse_config(body, source=CELL, line_offset=LINE_OFFSET)
     try:
-        raw = tomllib.loads(body)
-    except tomllib.TOMLDecodeError:
-        # Let the core report the syntax error with the cell's line and column.
+        raw = tomllib.loads(body.removeprefix("\ufeff"))
+    except (tomllib.TOMLDecodeError, RecursionError):
+        # Let the core report the syntax error (with the cell's line and column) or the too
+        # deep nesting as a ConfigError.
         return parse_config(body, source=CELL, line_offset=LINE_OFFSET)
     if name is not None:
         raw["name"] = name
