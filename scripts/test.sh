@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-$PWD/.numba_cache}"
-.venv/bin/python -m pytest "$@"
+# One worker per core (QRP_TEST_WORKERS overrides); --dist loadfile keeps each file's tests, and
+# so its module fixtures (a demo store, a real kernel), on one worker.
+.venv/bin/python -m pytest -n "${QRP_TEST_WORKERS:-auto}" --dist loadfile "$@"
 # The example notebooks, executed on the governed kernel under nbval.
 bash scripts/test_notebooks.sh "$@"
 # The numba kernels once more as plain Python (house style: every kernel body is exercised
