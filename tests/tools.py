@@ -30,3 +30,38 @@ def privileged(what: str, argv: list[str]) -> None:
         if os.environ.get("CI"):
             pytest.fail(message + "; CI runs as root and must run this check")
         pytest.skip(message)
+
+
+_BATCH = r"""
+import contextlib, io, json, sys, traceback
+from qrp_jupyter.cli import main
+results = []
+for argv in json.loads(sys.stdin.read()):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse's own refusals
+            code = exc.code
+        except BaseException:
+            code = "traceback"
+            traceback.print_exc(file=err)
+    results.append({"code": code, "stdout": out.getvalue(), "stderr": err.getvalue()})
+sys.__stdout__.write(json.dumps(results))
+"""
+
+
+def qrp_batch(argvs: list[list[str]], *, actor: str = "cli-test", cwd=None) -> list[dict]:
+    """Run many ``qrp`` command lines in one fresh process, one ``main(argv)`` call each (the
+    entry point the ``qrp`` script calls): ``code`` (``"traceback"`` when one escaped),
+    ``stdout`` and ``stderr`` of every call. Saves an interpreter start per case; each call
+    still opens its files from scratch."""
+    import json
+    import subprocess
+    import sys
+    env = {**os.environ, "QRP_ACTOR": actor}
+    r = subprocess.run([sys.executable, "-c", _BATCH], input=json.dumps(
+        [[str(a) for a in argv] for argv in argvs]), capture_output=True, text=True, env=env,
+        cwd=cwd, timeout=600)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)

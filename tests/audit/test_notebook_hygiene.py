@@ -12,11 +12,10 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
-import subprocess
-import sys
 
 import pytest
+
+from tools import qrp_batch
 
 from qrp_jupyter.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_PROBLEMS
 from qrp_jupyter.errors import QrpError
@@ -26,31 +25,6 @@ import saved_notebook as snb
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
-_RUNNER = r"""
-import contextlib, io, json, sys, traceback
-from qrp_jupyter.cli import main
-results = []
-for argv in json.loads(sys.stdin.read()):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(argv)
-        except SystemExit as exc:
-            code = exc.code
-        except BaseException:
-            code = "traceback"
-            traceback.print_exc(file=err)
-    results.append({"code": code, "stdout": out.getvalue(), "stderr": err.getvalue()})
-sys.__stdout__.write(json.dumps(results))
-"""
-
-
-def qrp_batch(argvs):
-    env = {**os.environ, "QRP_ACTOR": "cli-test"}
-    r = subprocess.run([sys.executable, "-c", _RUNNER], input=json.dumps(argvs),
-                       capture_output=True, text=True, env=env, timeout=600)
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 
 import pytest
 
@@ -24,33 +23,8 @@ from qrp_jupyter.cli import EXIT_BAD_INPUT, EXIT_OK
 from qrp_jupyter.store import Store
 
 import insider
+from tools import qrp_batch
 
-_RUNNER = r"""
-import contextlib, io, json, sys, traceback
-from qrp_jupyter.cli import main
-results = []
-for argv in json.loads(sys.stdin.read()):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(argv)
-        except SystemExit as exc:
-            code = exc.code
-        except BaseException:
-            code = "traceback"
-            traceback.print_exc(file=err)
-    results.append({"code": code, "stdout": out.getvalue(), "stderr": err.getvalue()})
-sys.__stdout__.write(json.dumps(results))
-"""
-
-
-def qrp_batch(argvs: list[list[str]], cwd=None) -> list[dict]:
-    """Run ``main(argv)`` for every argv in one fresh interpreter; one result dict each."""
-    env = {**os.environ, "QRP_ACTOR": "cli-test"}
-    r = subprocess.run([sys.executable, "-c", _RUNNER], input=json.dumps(argvs),
-                       capture_output=True, text=True, env=env, cwd=cwd, timeout=600)
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
 
 
 def one_clear_error(res: dict, code: int, *needles: str) -> str:
