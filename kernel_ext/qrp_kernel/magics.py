@@ -42,6 +42,10 @@ class QrpMagics(Magics):
     short_errors = Bool(True, help="Show QRP errors as one-line UsageErrors. Set False to get "
                                    "the original exception with its traceback.").tag(config=True)
     progress = Bool(True, help="Show a progress bar while %%qrp_run computes.").tag(config=True)
+    memory_budget = Unicode("", help="Memory a %%qrp_run may use (8GiB, 512MiB, off); empty: "
+                                     "$QRP_MEMORY_BUDGET, else min(60% of MemTotal, "
+                                     "MemAvailable). A run estimated above it is refused "
+                                     "before any work.").tag(config=True)
 
     @default("db")
     def _default_db(self) -> str:
@@ -88,6 +92,9 @@ class QrpMagics(Magics):
     @argument("--db", default=None, help=_DB_HELP)
     @argument("--out", default=None, metavar="VAR",
               help="also bind the RunResult to this variable")
+    @argument("--memory-budget", default=None, metavar="SIZE",
+              help="memory the run may use (8GiB, 512MiB, off); default: the memory_budget "
+                   "setting, else $QRP_MEMORY_BUDGET, else 60%% of RAM or what is available")
     def qrp_run(self, line: str, cell: str):
         """Execute the run config in the cell body (TOML, the schema of `qrp run`).
 

@@ -48,3 +48,23 @@ def test_a_keyboard_interrupt_in_a_notebook_strategy_is_a_usage_error(ip, world,
     assert_one_line_usage_error(cell, "the strategy function 'my_signal' was interrupted",
                                 "nothing was recorded")
     assert counts(world.store) == before
+
+
+def test_a_run_over_the_memory_budget_is_refused_before_any_work(ip, world, counts):
+    # The budget comes from --memory-budget, else the memory_budget setting; either way the
+    # refusal names the estimate and the budget, and nothing is recorded.
+    before = counts(world.store)
+    cell = run(ip, "%%qrp_run --memory-budget 1MiB\n" + RUN_CELL)
+    assert_one_line_usage_error(cell, "memory budget is 1.0 MiB", "from memory_budget")
+    ip.run_line_magic("config", "QrpMagics.memory_budget = '1MiB'")
+    try:
+        cell = run(ip, "%%qrp_run\n" + RUN_CELL)
+        assert_one_line_usage_error(cell, "memory budget is 1.0 MiB")
+        cell = run(ip, "%%qrp_run --memory-budget lots\n" + RUN_CELL)
+        assert_one_line_usage_error(cell, "'lots' is not a size")
+        assert counts(world.store) == before
+        cell = run(ip, "%%qrp_run --memory-budget off\n" + RUN_CELL)  # the option wins
+        assert cell.error is None, cell.error
+    finally:
+        ip.run_line_magic("config", "QrpMagics.memory_budget = ''")
+    assert counts(world.store)["run_instances"] == before["run_instances"] + 1

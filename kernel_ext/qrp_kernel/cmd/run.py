@@ -81,7 +81,9 @@ def run_cell(magics: Any, args: Any, body: str):
             else None
         try:
             outcome = execute_run(store, cfg, namespace=magics.shell.user_ns,
-                                  base_dir=Path.cwd(), progress=progress)
+                                  base_dir=Path.cwd(), progress=progress,
+                                  memory_budget=args.memory_budget or magics.memory_budget
+                                  or None)
         finally:
             if progress is not None:
                 progress.close()
