@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     sys.path.insert(0, str(BENCH_DIR))
-    from _common import environment, set_numba_threads  # type: ignore[import-not-found]
+    from _common import environment, set_numba_threads  # found through the sys.path line above
     threads = set_numba_threads()
 
     doc: dict[str, Any] = {"benchmark": "run_limits", "bars": args.bars,
