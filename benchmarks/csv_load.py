@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS_DIR, environment, set_numba_threads  # after the sys.path line: run as a script
+from _common import RESULTS_DIR, environment, set_numba_threads  # after sys.path: a script
 
 _LOAD = """
 import json, sys, time
