@@ -19,6 +19,7 @@ from ..identity import canonical_bytes, code_hash, sha256_hex
 from ..store import MEDIA_JSON, Store, encode_json
 from ..store.db import ambiguous, clipped_ref, normal_hex_ref
 from ..store.failures import StoreDamaged
+from .budget import check_run_budget
 from .execute import (OUTPUT_KINDS, ComputedRun, PreparedRun, RunOutcome, UserCode, compute_run,
                       record_run)
 
@@ -112,6 +113,7 @@ def replay_attestation(store: Store, instance_id: str) -> tuple[PreparedRun, Com
     _check_recorded(store, inst["run_key"], instance_id, original)
     stored_engine = store.one("runs.get", (inst["run_key"],))["engine_version"]
     prep = load_prepared(store, inst["run_key"])
+    _check_budget(prep)
     computed = compute_run(prep)
     replayed = computed.artifact_ids()
     compared = {k: {"original": original.get(k), "replay": replayed.get(k),
@@ -128,6 +130,24 @@ def replay_attestation(store: Store, instance_id: str) -> tuple[PreparedRun, Com
            "original_instance": instance_id, "engine_version": engine.ENGINE_VERSION,
            "compared": compared, "match": match, "reason": reason}
     return prep, computed, att
+
+
+def _check_budget(prep: PreparedRun) -> None:
+    """A replay recomputes the whole run, so this machine's memory budget holds it like a run
+    (a run recorded on a bigger machine may not fit here): refused before any work."""
+    ident = prep.identity
+    points = ident["strategy"]["grid"]
+    axes: dict[str, dict[str, Any]] = {}  # the grid's distinct values per parameter
+    for point in points:
+        for name, value in point.items():
+            axes.setdefault(name, {})[json.dumps(value, sort_keys=True)] = value
+    values = {**ident, "strategy": {**ident["strategy"],
+                                    "grid": {k: list(v.values()) for k, v in axes.items()}}}
+    assets = prep.assets
+    n_bars = len(prep.dataset.timestamps(assets[0] if assets else prep.asset))
+    check_run_budget(values, n_bars=n_bars, n_points=len(points),
+                     n_assets=len(assets) if assets else 1,
+                     where=f"replay of run {prep.run_key[:12]}")
 
 
 def _check_recorded(store: Store, run_key: str, instance_id: str,

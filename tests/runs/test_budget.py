@@ -281,3 +281,19 @@ def test_stepm_size_below_reach_of_its_reps_is_refused_before_work(world, counts
     assert e.value.where.startswith("s.toml:") and "nulls.spa_stepm.reps" in e.value.where
     assert "raise nulls.spa_stepm.reps to at least 19" in e.value.fix
     assert counts(world.store) == before
+
+
+def test_a_replay_is_held_to_the_budget_with_the_run_s_own_estimate(world, counts, monkeypatch):
+    # A replay recomputes the run: on a machine whose budget it exceeds it is refused before
+    # any work, with the same estimate the run itself had (rebuilt from the stored identity).
+    from qrp_jupyter.runs import replay_run
+    with pytest.raises(BudgetExceeded) as at_run:
+        prepare_run(world.store, NOISE_TOML, memory_budget="1MiB")
+    monkeypatch.setenv("QRP_MEMORY_BUDGET", "1MiB")
+    before = counts(world.store)
+    with pytest.raises(BudgetExceeded) as e:
+        replay_run(world.store, world.noise.run_instance_id)
+    assert e.value.estimate == at_run.value.estimate
+    assert "from QRP_MEMORY_BUDGET" in str(e.value)
+    assert e.value.where == f"replay of run {world.noise.run_key[:12]}"
+    assert counts(world.store) == before
