@@ -16,6 +16,8 @@ import re
 import sqlite3
 from dataclasses import dataclass
 
+from ..errors import StoreError
+
 __all__ = ["Damage", "locate", "lenient_text", "is_damage"]
 
 _MAX_MESSAGES = 100
@@ -42,12 +44,7 @@ def lenient_text(raw: bytes) -> str:
 #: What a read may raise when the file is damaged: the driver's error or the store's own
 #: (layers above the store catch this tuple and sort it with :func:`is_damage`, without
 #: importing the driver themselves).
-def _may_be_damage() -> tuple[type[BaseException], ...]:
-    from ..errors import StoreError
-    return (sqlite3.DatabaseError, StoreError)
-
-
-MAY_BE_DAMAGE = _may_be_damage()
+MAY_BE_DAMAGE = (sqlite3.DatabaseError, StoreError)
 
 
 def is_damage(exc: BaseException) -> bool:
