@@ -8,12 +8,11 @@ grids of 10^2 ... 10^5 points on 43,800 hourly bars (five years), each in its ow
 
 Each case runs in a fresh process (so ``ru_maxrss`` is the peak of that run alone) on synthetic
 data registered in a temporary store, with a null suite of modest size (reality check and
-SPA/StepM with 200 replicates each, PBO with 16 blocks, four expanding walk-forward folds). A
-case whose returns matrix fits a store blob runs the whole ``execute_run`` path (prepare,
-compute, record); a larger one is refused up front by the store's blob limit, and the benchmark
-then times ``prepare_run`` + ``compute_run`` past that check, to show the memory of the
-computation itself. 10^5 points is expected to be refused up front (memory budget and blob
-limit); the time to the refusal is reported.
+SPA/StepM with 200 replicates each, PBO with 16 blocks, four expanding walk-forward folds).
+Every case that fits the memory budget runs the whole path (prepare, compute, record), then
+``verify`` of the store, which re-hashes every artifact (a returns matrix over 256 MiB is
+stored in parts, qrp_jupyter/store/blobs.py, and hashed part by part). 10^5 points is expected
+to be refused up front by the memory budget; the time to the refusal is reported.
 
 The baseline is the previous code path (``--baseline-ref``, default ``main``: a ``git archive``
 of that commit put first on ``PYTHONPATH``) on the 10^3-point case, measured in the same run.
@@ -98,28 +97,18 @@ def child(size: int, n_bars: int, baseline: bool) -> dict[str, Any]:
     rss_setup = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["rss_after_setup_mib"] = round(rss_setup, 1)
 
-    blob_refusal = None
     if not baseline:
         from qrp_jupyter.errors import BudgetExceeded
-        from qrp_jupyter.runs import budget as B
         check = X.check_run_budget
 
         def recording_check(values: Any, **kw: Any) -> Any:
-            nonlocal blob_refusal
             t0 = time.perf_counter()
             try:
                 est = check(values, **kw)
             except BudgetExceeded as exc:
                 out["refusal_seconds"] = round(time.perf_counter() - t0, 4)
                 out["refusal"] = str(exc)
-                if exc.estimate is None or exc.estimate.returns_bytes <= B.STORE_BLOB_LIMIT:
-                    raise
-                if size >= 5:
-                    raise  # the 10^5 case stops at the refusal
-                blob_refusal = str(exc)
-                # Past the blob limit, check the memory alone to compute anyway.
-                est = B.estimate_run(values, n_bars=kw["n_bars"], n_points=kw["n_points"],
-                                     n_assets=kw.get("n_assets", 1))
+                raise
             out["estimate"] = est.to_dict()
             return est
 
@@ -140,22 +129,30 @@ def child(size: int, n_bars: int, baseline: bool) -> dict[str, Any]:
     out["compute_seconds"] = round(time.perf_counter() - t1, 2)
     out["peak_rss_compute_mib"] = round(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    if blob_refusal is None:
-        t2 = time.perf_counter()
-        rec = X.record_run(store, prep, computed)
-        out["record_seconds"] = round(time.perf_counter() - t2, 2)
-        out["outcome"] = "ran and recorded"
-        out["run_key"] = rec.run_key
-    else:
-        out["outcome"] = "computed; recording refused up front (store blob limit)"
-    out["run_key"] = prep.run_key
+    t2 = time.perf_counter()
+    rec = X.record_run(store, prep, computed)
+    out["record_seconds"] = round(time.perf_counter() - t2, 2)
+    out["outcome"] = "ran and recorded"
+    out["run_key"] = rec.run_key
     out["artifact_ids"] = computed.artifact_ids()
+    rm = rec.artifacts["returns_matrix"]
+    parts = store.all("artifact_chunks.data_of", (rm,)) if not baseline else []
+    out["returns_matrix_bytes"] = store.one("artifacts.blob_and_meta", (rm,))["size"]
+    out["returns_matrix_parts"] = len(parts)
+    del parts
     out["wall_seconds"] = round(time.perf_counter() - t0, 2)
     out["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if not baseline:
+        from qrp_jupyter.audit import verify
+        t3 = time.perf_counter()
+        rep = verify(store)
+        out["verify_seconds"] = round(time.perf_counter() - t3, 2)
+        out["verify_ok"] = rep.ok
+        out["peak_rss_after_verify_mib"] = round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     est = out.get("estimate")
     if est:
-        key = "peak_bytes" if blob_refusal is None else "compute_peak_bytes"
-        out["estimate_mib"] = round(est[key] / 2**20, 1)
+        out["estimate_mib"] = round(est["peak_bytes"] / 2**20, 1)
         out["measured_over_estimate"] = round(out["peak_rss_mib"] / out["estimate_mib"], 3)
         out["estimate_seconds"] = round(est["seconds"], 1)
     return out

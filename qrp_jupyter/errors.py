@@ -59,7 +59,7 @@ class ConfigError(QrpError):
 
 
 class BudgetExceeded(ConfigError):
-    """A run (or synthetic dataset) would not fit its memory budget or the store's blob limit;
+    """A run (or synthetic dataset) would not fit its memory budget;
     refused before any work, with the estimate and how to shrink it."""
 
     def __init__(self, what: str, *, where: str | None = None, fix: str | None = None,

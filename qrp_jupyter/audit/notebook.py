@@ -36,7 +36,7 @@ from ..errors import NotFoundError, QrpError
 from ..identity import hash_payload, sha256_hex
 from ..lineage.mime import (MIME_AUDIT, MIME_CANDIDATES, MIME_EVENT, MIME_LINEAGE, MIME_REPORT,
                             MIME_RUN, MIME_TYPES, MIME_VERIFY, MIME_VERSION)
-from ..store import GENESIS_HASH, Store, decode_blob
+from ..store import GENESIS_HASH, Store
 from ..textfile import MAX_NOTEBOOK_BYTES, read_text_file
 
 __all__ = ["verify_notebook", "NotebookReport", "NotebookProblem", "Rerender", "json_difference",
@@ -192,8 +192,10 @@ class _Checker:
         self.report.checked["hashes"] += 1
         if aid not in self._blobs:
             row = self.store.one("artifacts.blob", (aid,))
+            got = None if row is None else self.store.artifact_digest(aid, row["codec"],
+                                                                        row["data"])
             self._blobs[aid] = None if row is None else (
-                "ok" if sha256_hex(decode_blob(row["codec"], row["data"])) == aid else "bad")
+                "ok" if got is not None and got[0] == aid else "bad")
         state = self._blobs[aid]
         if state is None:
             self.problem(f"{what} {aid} is not in the store")
@@ -293,7 +295,7 @@ class _Checker:
         for r in self.store.all("artifact_lineage.seed_blobs_of_run", (run_key,)):
             try:
                 roots |= {rec["root"] for rec in
-                          json.loads(decode_blob(r["codec"], r["data"]))["records"]}
+                          json.loads(self.store.read_artifact(r["artifact_id"])[1])["records"]}
             except (ValueError, KeyError, TypeError):
                 continue  # a damaged blob: its artifact hash check reports it
         return roots

@@ -14,7 +14,7 @@ from ..identity import (canonical_bytes, candidate_id, code_hash, event_hash, ha
                         run_instance_id, run_key_payload, sha256_hex)
 from ..errors import IntegrityProblem
 from ..safetext import shown
-from ..store import GENESIS_HASH, Store, decode_blob
+from ..store import GENESIS_HASH, Store
 from ..store.damage import MAY_BE_DAMAGE, is_damage
 
 __all__ = ["trace", "render_trace", "AuditStopped"]
@@ -30,8 +30,8 @@ def _artifact_ok(store: Store, aid: str) -> tuple[bool, dict[str, Any]]:
     row = store.one("artifacts.blob_and_meta", (aid,))
     if row is None:
         return False, {"artifact_id": aid, "missing": True}
-    raw = decode_blob(row["codec"], row["data"])
-    return sha256_hex(raw) == aid, {"artifact_id": aid, "media_type": row["media_type"],
+    got = store.artifact_digest(aid, row["codec"], row["data"])
+    return got is not None and got[0] == aid, {"artifact_id": aid, "media_type": row["media_type"],
                                     "size": row["size"]}
 
 
@@ -155,9 +155,9 @@ def _trace(store: Store, cid: str, checks: _Checks) -> dict[str, Any]:
     seeds: list[Any] = []
     result = json.loads(inst["result_json"])
     if "seed_records" in result.get("artifacts", {}):
-        seed_row = store.one("artifacts.blob", (result["artifacts"]["seed_records"],))
-        if seed_row is not None:
-            seeds = json.loads(decode_blob(seed_row["codec"], seed_row["data"]))["records"]
+        got = store.read_artifact(result["artifacts"]["seed_records"])
+        if got is not None:
+            seeds = json.loads(got[1])["records"]
 
     # Events: the whole chain must verify for the candidate's events to be trusted.
     prev, chain_ok, events = GENESIS_HASH, True, []

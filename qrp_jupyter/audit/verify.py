@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 from ..identity import (canonical_bytes, candidate_id, code_hash, event_hash, hash_payload,
                         run_instance_id, run_key_payload, sha256_hex)
-from ..store import GENESIS_HASH, Store, decode_blob, decode_json
+from ..store import GENESIS_HASH, Store, decode_json
 from ..errors import IntegrityProblem, QrpError, StoreError
 from ..store.damage import MAY_BE_DAMAGE, is_damage
 from ..policies import (BUILTIN_POLICIES, METRIC_SOURCES, RULE_FIELDS, evaluate_rules,
@@ -108,12 +108,28 @@ def _check_artifacts(store: Store, rep: VerifyReport) -> None:
     n = 0
     for aid, codec, size, data in store.iterate("artifacts.scan"):
         n += 1
-        raw = decode_blob(codec, data)
-        if sha256_hex(raw) != aid:
-            rep.add("artifacts", aid, "blob bytes do not hash to artifact_id")
-        elif len(raw) != size:
-            rep.add("artifacts", aid, f"size column {size} != blob length {len(raw)}")
+        got = store.artifact_digest(aid, codec, data)
+        if got is None or got[0] != aid:
+            rep.add("artifacts", aid, "blob bytes do not hash to artifact_id"
+                    + ("" if data else " (the bytes are held in artifact_chunks)"))
+        elif got[1] != size:
+            rep.add("artifacts", aid, f"size column {size} != blob length {got[1]}")
     rep.checked["artifacts"] = n
+    parts = 0
+    for aid, seq, digest, data in store.iterate("artifact_chunks.scan"):
+        parts += 1
+        if not isinstance(data, bytes):
+            rep.add("artifact_chunks", f"{aid} part {seq}",
+                    f"part is stored as {type(data).__name__}, not a BLOB")
+        elif sha256_hex(data) != digest:
+            rep.add("artifact_chunks", f"{aid} part {seq}",
+                    "part bytes do not hash to its sha256 column")
+    for r in store.all("artifact_chunks.misplaced"):
+        why = ("its artifact is not in the store" if r["orphan"] else
+               "its artifact holds its bytes in its own row" if r["has_data"] else
+               f"the parts are not numbered 0..{r['parts'] - 1} (a part is missing or extra)")
+        rep.add("artifact_chunks", r["artifact_id"], f"{r['parts']} part(s): {why}")
+    rep.checked["artifact parts"] = parts
 
 
 def _check_datasets(store: Store, rep: VerifyReport) -> None:
@@ -158,23 +174,32 @@ def _check_trials(store: Store, rep: VerifyReport, metrics_ids: dict[str, str]) 
     """Trial rows must agree with the metrics table artifact they were written from."""
     n = 0
     for run_key, aid in metrics_ids.items():
-        row = store.one("artifacts.blob", (aid,))
-        if row is None:
+        got = store.read_artifact(aid)
+        if got is None:
             rep.add("run_instances", run_key, f"metrics_table artifact {aid[:12]} is missing")
             continue
-        raw = decode_blob(row["codec"], row["data"])
+        raw = got[1]
         if sha256_hex(raw) != aid:
             continue  # already reported as a blob problem
         trials = {t["trial_index"]: t for t in json.loads(raw)["trials"]}
         for t in store.all("trials.of_run", (run_key,)):
             n += 1
             ref = trials.get(t["trial_index"])
-            if ref is None or json.loads(t["metrics_json"]) != ref or \
+            if ref is None or _json_or_none(t["metrics_json"]) != ref or \
                     t["sharpe"] != ref.get("sharpe") or t["n_trades"] != ref.get("n_trades") or \
-                    json.loads(t["params_json"]) != ref.get("params"):
+                    _json_or_none(t["params_json"]) != ref.get("params"):
                 rep.add("trials", f"{run_key[:12]}#{t['trial_index']}",
                         "trial row differs from the run's metrics_table artifact")
     rep.checked["trials"] = n
+
+
+def _json_or_none(text: Any) -> Any:
+    """A stored JSON column's value, or None when it is not JSON (a damaged or forged row,
+    which then differs from what it was written from)."""
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return None
 
 
 def _check_policies_reports(store: Store, rep: VerifyReport) -> dict[str, dict[str, Any]]:

@@ -34,7 +34,7 @@ from typing import Any
 import networkx as nx
 
 from ..errors import NotFoundError
-from ..store import Store, decode_blob
+from ..store import Store
 from ..store.db import ambiguous
 
 __all__ = ["lineage_graph", "resolve_lineage_ref", "NODE_KINDS"]
@@ -248,9 +248,9 @@ def _artifact_nodes(store: Store, b: _Builder, lineage: list[Any], run: Any, ds_
 def _seed_nodes(store: Store, b: _Builder, lineage: list[Any],
                 artifact_nodes: dict[str, str]) -> None:
     for aid in sorted({r["artifact_id"] for r in lineage if r["kind"] == "seed_records"}):
-        row = store.one("artifacts.blob", (aid,))
+        got = store.read_artifact(aid)
         try:
-            records = json.loads(decode_blob(row["codec"], row["data"]))["records"]
+            records = json.loads(got[1])["records"]
         except (TypeError, ValueError, KeyError):  # a damaged blob: `qrp verify` reports it
             continue
         for rec in sorted(records, key=lambda r: (str(r.get("salt")), str(r.get("root")))):

@@ -15,7 +15,9 @@ own temporaries on top, and the peak is the largest stage:
   of the block-length choice) plus the (reps x points) means (and block variances for a
   studentized test);
 * encoding the returns matrix for the store: one more ``R`` while it is written;
-* recording: the encoded bytes and their zlib form (the matrix itself is gone by then).
+* recording: the encoded bytes and their zlib form (the matrix itself is gone by then); a
+  matrix larger than one stored part (:data:`~qrp_jupyter.store.blobs.PART_BYTES`) is
+  compressed and written part by part, so only a few parts are alive beside its bytes.
 
 The coefficients were calibrated against measured peak RSS (``benchmarks/run_limits.py``); the
 estimate is meant to be above the measurement and within about 1.5x of it.
@@ -30,9 +32,9 @@ from typing import Any
 
 from ..errors import BudgetExceeded
 from ..limits import chunk_columns, format_bytes, resolve_budget
+from ..store.blobs import PART_BYTES
 
-__all__ = ["RunEstimate", "count_grid_points", "estimate_run", "check_run_budget",
-           "STORE_BLOB_LIMIT"]
+__all__ = ["RunEstimate", "count_grid_points", "estimate_run", "check_run_budget"]
 
 MiB = 2**20
 #: Resident memory of the interpreter with numpy, pandas, numba and the compiled kernels
@@ -42,8 +44,6 @@ BASELINE_BYTES = 450 * MiB
 #: rounding, numba's thread arenas): 64 MiB plus R/16. Measured at 10^4 points x 43,800 bars:
 #: peak 7,110 MiB against 7,201 MiB without the R/16 term, too close to be safe.
 _SLACK = 64 * MiB
-#: SQLite's default SQLITE_MAX_LENGTH: no single artifact blob may be larger.
-STORE_BLOB_LIMIT = 1_000_000_000
 #: Cells of the causality probe's chunk of positions (engine.probe._CHUNK_CELLS), times the
 #: full-run and truncated-run copies it compares.
 _PROBE_CELLS = 1 << 22
@@ -194,8 +194,11 @@ def estimate_run(values: dict[str, Any], *, n_bars: int, n_points: int,
         stages["permutation"] = 8 * T * 8 + 8 * 64 * k
     stages["encoding the returns matrix"] = R + _SLACK + R // 16
     compute_peak = fixed + max(stages.values())
-    # The matrix is gone by then; its bytes and their zlib form are alive.
-    stages["recording (the bytes and their zlib form)"] = R + _SLACK + R // 16
+    # The matrix is gone by then; its bytes are alive and their zlib form: whole, or for a
+    # matrix stored in parts the part being written, SQLite's copy of it and the compressor's
+    # output buffer.
+    stored = R if R <= PART_BYTES else 3 * PART_BYTES
+    stages["recording (the bytes and their zlib form)"] = stored + _SLACK + R // 16
     peak = fixed + max(stages.values())
     biggest = max(stages, key=lambda key: stages[key])
     terms[f"largest stage: {biggest}"] = stages[biggest]
@@ -227,23 +230,10 @@ def _fix(est: RunEstimate, values: dict[str, Any]) -> str:
 def check_run_budget(values: dict[str, Any], *, n_bars: int, n_points: int,
                      n_assets: int = 1, memory_budget: Any = None,
                      where: str = "strategy.grid") -> RunEstimate:
-    """Estimate the run and raise :class:`BudgetExceeded` if it cannot fit.
-
-    Two limits: the estimated peak memory against the budget
-    (:func:`qrp_jupyter.limits.resolve_budget`), and the stored returns matrix against SQLite's
-    largest blob (:data:`STORE_BLOB_LIMIT`), which no budget can raise.
-    """
+    """Estimate the run and raise :class:`BudgetExceeded` if its estimated peak memory is
+    above the budget (:func:`qrp_jupyter.limits.resolve_budget`). The store itself sets no
+    limit: a returns matrix too large for one SQLite value is stored in parts."""
     est = estimate_run(values, n_bars=n_bars, n_points=n_points, n_assets=n_assets)
-    if est.returns_bytes > STORE_BLOB_LIMIT:
-        raise BudgetExceeded(
-            f"the run's returns matrix would be {format_bytes(est.returns_bytes)} "
-            f"({max(n_bars - 1, 1):,} rows x {n_points:,} points x 8 bytes); a store artifact "
-            f"holds at most {STORE_BLOB_LIMIT:,} bytes (SQLite's length limit), so the run "
-            f"could not be recorded (its peak memory would be about "
-            f"{format_bytes(est.peak_bytes)}, about {est.seconds:,.0f} s)", where=where,
-            fix=f"keep rows x points below {STORE_BLOB_LIMIT // 8:,}: fewer grid points "
-                f"(at most {STORE_BLOB_LIMIT // (8 * max(n_bars - 1, 1)):,} at this bar "
-                "count) or fewer bars", estimate=est, budget=None)
     budget, source = resolve_budget(memory_budget)
     if budget is not None and est.peak_bytes > budget:
         top = "; ".join(f"{name} {format_bytes(b)}" for name, b in est.terms[:3])

@@ -66,14 +66,17 @@ def encode_array_buffer(arr: np.ndarray) -> bytearray:
     return out
 
 
-def decode_array(data: bytes) -> np.ndarray:
+def decode_array(data: bytes | bytearray) -> np.ndarray:
+    """The array of :func:`encode_array`'s bytes. A ``bytearray`` (what a part-stored artifact
+    reads back as) becomes the array's own buffer, with no copy; ``bytes`` are copied once."""
     if not data.startswith(_ARRAY_MAGIC):
         raise IntegrityProblem("bytes are not a QRP array (bad magic)", where="artifact",
                                fix="the artifact is not an array or was corrupted")
     nl = data.index(b"\n", len(_ARRAY_MAGIC))
     header = json.loads(data[len(_ARRAY_MAGIC):nl])
-    arr = np.frombuffer(data[nl + 1:], dtype=_DTYPES[header["dtype"]])
-    return arr.reshape(header["shape"]).copy()
+    arr = np.frombuffer(data, dtype=_DTYPES[header["dtype"]], offset=nl + 1)
+    arr = arr.reshape(header["shape"])
+    return arr if isinstance(data, bytearray) else arr.copy()
 
 
 def encode_json(obj: Any) -> bytes:

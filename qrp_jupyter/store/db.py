@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import zlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from ..errors import AmbiguousReference, IntegrityProblem, NotFoundError, StoreError
 from ..identity import now_iso, sha256_hex
+from . import blobs
+from .blobs import decode_value, digest_and_size, encode_parts, encode_value
 from .damage import Damage, lenient_text, locate as locate_damage
 from .failures import environment_fault, store_error
 from . import ledger
@@ -25,7 +26,6 @@ __all__ = ["Store", "open_store", "default_db_path", "ENV_DB", "first_event_kind
 
 ENV_DB = "QRP_DB"
 #: Blobs at least this large are zlib-compressed on disk; the id is always over the raw bytes.
-_COMPRESS_MIN = 4096
 
 
 def default_db_path() -> Path:
@@ -405,32 +405,63 @@ class Store:
 
     # -- artifacts ----------------------------------------------------------------------------
     def put_artifact(self, data: bytes, media_type: str) -> str:
-        """Store bytes by content; returns the artifact id (SHA-256). Deduplicates."""
+        """Store bytes by content; returns the artifact id (SHA-256). Deduplicates.
+
+        Bytes longer than :data:`~.blobs.PART_BYTES` are stored in parts (:mod:`.blobs`),
+        compressed a step at a time, so no SQLite value limit applies to an artifact."""
         artifact_id = sha256_hex(data)
         with self.transaction():
             if self.exists("artifacts", "artifact_id", artifact_id):
                 return artifact_id
-            codec, stored = "identity", data
-            if len(data) >= _COMPRESS_MIN:
-                packed = zlib.compress(data, 6)
-                if len(packed) < len(data):
-                    codec, stored = "zlib", packed
+            if len(data) <= blobs.PART_BYTES:
+                codec, stored = encode_value(data)
+                self.write("artifacts.insert",
+                           (artifact_id, media_type, len(data), codec, stored, now_iso()))
+                return artifact_id
+            codec, parts = encode_parts(data)
             self.write("artifacts.insert",
-                       (artifact_id, media_type, len(data), codec, stored, now_iso()))
+                       (artifact_id, media_type, len(data), codec, b"", now_iso()))
+            for seq, part in enumerate(parts):
+                self.write("artifact_chunks.insert",
+                           (artifact_id, seq, sha256_hex(part), part))
         return artifact_id
+
+    def stored_pieces(self, artifact_id: str, data: bytes) -> Iterator[bytes]:
+        """An artifact's stored form piece by piece: its row's ``data``, or, when that is
+        empty, its parts in order (one in memory at a time)."""
+        if data:
+            yield data
+            return
+        for part in self.iterate("artifact_chunks.data_of", (artifact_id,)):
+            yield part["data"]
+
+    def read_artifact(self, artifact_id: str) -> tuple[sqlite3.Row, bytes] | None:
+        """``(row, bytes)`` of an artifact, unverified (``b""`` when its stored form does not
+        decode), or ``None`` when there is none. ``row`` has media_type, size and codec."""
+        row = self.one("artifacts.blob_and_meta", (artifact_id,))
+        if row is None:
+            return None
+        return row, decode_value(row["codec"], self.stored_pieces(artifact_id, row["data"]),
+                                 row["size"])
 
     def get_artifact(self, artifact_id: str) -> bytes:
         """The artifact's bytes, verified against its id (raises :class:`IntegrityProblem`)."""
-        row = self.one("artifacts.blob", (artifact_id,))
-        if row is None:
+        got = self.read_artifact(artifact_id)
+        if got is None:
             raise NotFoundError(f"artifact {artifact_id[:12]} is not in the store",
                                 where="artifacts", fix="check the id, or the --db path")
-        data = decode_blob(row[0], row[1])
+        data = got[1]
         if sha256_hex(data) != artifact_id:
             raise IntegrityProblem(f"artifact {artifact_id[:12]}'s bytes do not hash to its id",
                                    where=f"artifacts row artifact_id={artifact_id}",
                                    fix="the blob was altered; restore the file from a backup")
         return data
+
+    def artifact_digest(self, artifact_id: str, codec: str, data: bytes
+                        ) -> tuple[str, int] | None:
+        """SHA-256 and length of an artifact's bytes, streamed from its stored form without
+        holding it (``None`` when it does not decode)."""
+        return digest_and_size(codec, self.stored_pieces(artifact_id, data))
 
 
 def _allowed(name: str) -> str:
@@ -442,12 +473,8 @@ def _allowed(name: str) -> str:
 
 
 def decode_blob(codec: str, data: bytes) -> bytes:
-    if codec == "zlib":
-        try:
-            return zlib.decompress(data)
-        except zlib.error:
-            return b""  # undecodable: the hash check that follows reports it
-    return bytes(data)
+    """The bytes of an artifact held in one value (``b""`` when they do not decode)."""
+    return bytes(decode_value(codec, [data] if data else [], len(data)))
 
 
 def open_store(path: str | os.PathLike[str] | None = None, *, create: bool = True,

@@ -30,7 +30,7 @@ import json
 import re
 import sqlite3
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from ..identity import canonical_json, now_iso, sha256_hex
 from .damage import is_damage
@@ -154,15 +154,15 @@ def install_capture(conn: sqlite3.Connection) -> None:
 
 
 def _rows_by_rowid(conn: sqlite3.Connection, table: str, rowids: list[int]
-                   ) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
+                   ) -> Iterator[dict[str, Any]]:
+    """The rows with these rowids, one at a time (a part of a large artifact is 256 MiB)."""
     for i in range(0, len(rowids), 500):
         chunk = rowids[i:i + 500]
         cur = conn.execute(f"SELECT * FROM {table} WHERE rowid IN "
                            f"({','.join('?' * len(chunk))})", chunk)
         names = [d[0] for d in cur.description]
-        out.extend(dict(zip(names, r)) for r in cur.fetchall())
-    return out
+        for r in cur:
+            yield dict(zip(names, r))
 
 
 def _all_rows(conn: sqlite3.Connection, table: str) -> Iterable[dict[str, Any]]:
@@ -172,7 +172,7 @@ def _all_rows(conn: sqlite3.Connection, table: str) -> Iterable[dict[str, Any]]:
         yield dict(zip(names, r))
 
 
-def _entries_for(conn: sqlite3.Connection, table: str, rows: list[dict[str, Any]],
+def _entries_for(conn: sqlite3.Connection, table: str, rows: Iterable[dict[str, Any]],
                  *, first: bool) -> list[tuple[str, str, str, str | None]]:
     mutable = MUTABLE_COLUMNS.get(table)
     out = []
@@ -458,7 +458,9 @@ def rewind(conn: sqlite3.Connection, block_seq: int) -> None:
         versions[(t, k)] = v
     for table in LEDGERED_TABLES:
         mutable = MUTABLE_COLUMNS.get(table, ())
-        cur = conn.execute(f"SELECT rowid AS qrp_rowid, * FROM {table}")
+        # The key and mutable columns only: a table's blobs never need to be in memory here.
+        cols = ", ".join(dict.fromkeys(PRIMARY_KEYS[table] + mutable))
+        cur = conn.execute(f"SELECT rowid AS qrp_rowid, {cols} FROM {table}")
         names = [d[0] for d in cur.description]
         gone, restore = [], []
         for r in cur.fetchall():

@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 MIGRATION_FILES: tuple[tuple[int, str, str], ...] = (
     (1, "initial governed store", "0001_initial.sql"),
     (2, "named rules, no replace on any key, ledger", "0002_ledger.sql"),
+    (3, "artifacts held in parts", "0003_artifact_chunks.sql"),
 )
 
 

@@ -18,6 +18,8 @@ names it (``qrp[<trigger name>]: ...``):
 * reports, events, lineage, edges, runs, instances, trials, policies, dataset names, the
   ledger and the migration record: append-only;
 * artifacts and datasets never change, and are never deleted while anything references them;
+  an artifact too large for one SQLite value is held in ``artifact_chunks``, append-only,
+  whose parts are appended in order only to an artifact whose row holds no data;
 * no INSERT may meet an existing primary or UNIQUE key of a protected table, which is what
   stops ``INSERT OR REPLACE`` and upserts (``trg_<table>_no_replace``);
 * ``governance_events`` and ``ledger_blocks`` are numbered without gaps and each links to its
@@ -51,7 +53,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 APPEND_ONLY = (
     "runs", "run_instances", "trials", "policies", "dataset_names", "eligibility_reports",
     "governance_events", "artifact_lineage", "artifact_edges", "ledger_blocks",
-    "ledger_entries", "schema_migrations",
+    "ledger_entries", "schema_migrations", "artifact_chunks",
 )
 #: Tables whose rows never change, and are deleted only while nothing references them.
 NEVER_CHANGE = ("artifacts", "datasets")
@@ -60,6 +62,7 @@ NEVER_CHANGE = ("artifacts", "datasets")
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "schema_migrations": ("version",),
     "artifacts": ("artifact_id",),
+    "artifact_chunks": ("artifact_id", "seq"),
     "datasets": ("dataset_id_v2",),
     "dataset_names": ("name", "dataset_id_v2"),
     "runs": ("run_key",),

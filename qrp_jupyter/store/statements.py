@@ -53,6 +53,21 @@ SELECT media_type, size, codec, data FROM artifacts WHERE artifact_id = ?""",
     "scan": "SELECT artifact_id, codec, size, data FROM artifacts",
 }
 
+# An artifact too large for one value: its parts (migration 3, qrp_jupyter/store/blobs.py).
+ARTIFACT_CHUNKS = {
+    "insert": "INSERT INTO artifact_chunks (artifact_id, seq, sha256, data) VALUES (?, ?, ?, ?)",
+    "data_of": "SELECT data FROM artifact_chunks WHERE artifact_id = ? ORDER BY seq",
+    # One part at a time: verify checks each part's own hash without holding the artifact.
+    "scan": "SELECT artifact_id, seq, sha256, data FROM artifact_chunks ORDER BY artifact_id, seq",
+    # Parts whose artifact is gone or holds its bytes in its own row, and gaps in numbering.
+    "misplaced": """
+SELECT c.artifact_id, COUNT(*) AS parts, MIN(c.seq) AS first, MAX(c.seq) AS last,
+       a.artifact_id IS NULL AS orphan, COALESCE(length(a.data), 0) > 0 AS has_data
+FROM artifact_chunks c LEFT JOIN artifacts a ON a.artifact_id = c.artifact_id
+GROUP BY c.artifact_id
+HAVING orphan OR has_data OR first != 0 OR last != parts - 1""",
+}
+
 DATASETS = {
     "insert": """
 INSERT INTO datasets (dataset_id_v2, artifact_id, source, summary_json, created_at)
@@ -180,7 +195,7 @@ JOIN run_instances i ON i.run_instance_id = l.run_instance_id
 WHERE i.run_key = ? AND l.kind = 'code'
 ORDER BY l.lineage_id LIMIT 1""",
     "seed_blobs_of_run": """
-SELECT DISTINCT a.codec, a.data FROM artifact_lineage l
+SELECT DISTINCT a.artifact_id FROM artifact_lineage l
 JOIN run_instances i ON i.run_instance_id = l.run_instance_id
 JOIN artifacts a ON a.artifact_id = l.artifact_id
 WHERE i.run_key = ? AND l.kind = 'seed_records'""",
@@ -342,7 +357,8 @@ def _registry(**groups: dict[str, str]) -> dict[str, str]:
 #: statement name -> SQL text: everything :class:`~.db.Store` may execute.
 STATEMENTS: dict[str, str] = {
     **_registry(connection=CONNECTION, sqlite=SQLITE, schema_migrations=SCHEMA_MIGRATIONS,
-                artifacts=ARTIFACTS, datasets=DATASETS, dataset_names=DATASET_NAMES, runs=RUNS,
+                artifacts=ARTIFACTS, artifact_chunks=ARTIFACT_CHUNKS,
+                datasets=DATASETS, dataset_names=DATASET_NAMES, runs=RUNS,
                 run_instances=RUN_INSTANCES, trials=TRIALS, artifact_lineage=ARTIFACT_LINEAGE,
                 artifact_edges=ARTIFACT_EDGES, policies=POLICIES,
                 promotion_candidates=PROMOTION_CANDIDATES,

@@ -258,7 +258,7 @@ def test_a_reader_runs_no_migration_and_refuses_a_store_that_needs_one(demo, tmp
     before = _sha(old)
     for argv in (["verify"], ["runs"], ["digest"]):
         r = qrp(*argv, "--db", str(old))
-        assert r.returncode == EXIT_BAD_INPUT and "predates schema migrations [2]" in r.stderr
+        assert r.returncode == EXIT_BAD_INPUT and "predates schema migrations [2, 3]" in r.stderr
         assert "run `qrp init --db`" in r.stderr
     assert _sha(old) == before
     assert qrp("init", "--db", str(old)).returncode == EXIT_OK

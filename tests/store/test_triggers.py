@@ -29,6 +29,9 @@ def h(*parts) -> str:
     return hash_payload(["test", *parts])
 
 
+BIG = sha256_hex(b"big-artifact")
+
+
 def _build_template() -> sqlite3.Connection:
     """A migrated in-memory store holding one run with two trials, two candidates, reports of
     every kind, an event, lineage, an edge and two ledger blocks, all written with raw SQL."""
@@ -41,6 +44,11 @@ def _build_template() -> sqlite3.Connection:
     for aid, data in ((ds, b"dataset-bytes"), (out, b"output")):
         c.execute("INSERT INTO artifacts VALUES (?, 't', ?, 'identity', ?, ?)",
                   (aid, len(data), data, T))
+    # An artifact held in parts (migration 3): an empty data column, two parts in order.
+    c.execute("INSERT INTO artifacts VALUES (?, 't', 12, 'identity', x'', ?)", (BIG, T))
+    for seq, part in enumerate((b"big-", b"artifact")):
+        c.execute("INSERT INTO artifact_chunks VALUES (?, ?, ?, ?)",
+                  (BIG, seq, sha256_hex(part), part))
     c.execute("INSERT INTO datasets VALUES (?, ?, 'test', '{}', ?)", (ds, ds, T))
     c.execute("INSERT INTO dataset_names VALUES ('d', ?, ?)", (ds, T))
     c.execute("INSERT INTO runs (run_key, name, family, dataset_id_v2, config_json, "
@@ -164,6 +172,7 @@ def _replace_attacks() -> list[Attack]:
     fresh = "'" + h("fresh") + "'"
     keyed = {  # table -> {key name: columns to change so that only this key collides}
         "artifacts": {"pk": {}},
+        "artifact_chunks": {"pk": {}},
         "datasets": {"pk": {}},
         "dataset_names": {"pk": {}},
         "runs": {"pk": {}},
@@ -272,6 +281,16 @@ ATTACKS: list[Attack] = [
            "UPDATE datasets SET source = 'x' WHERE dataset_id_v2 = ?", (DS,)),
     Attack("delete a referenced dataset", "trg_datasets_no_delete_referenced",
            "DELETE FROM datasets WHERE dataset_id_v2 = ?", (DS,)),
+    # the parts of an artifact too large for one value
+    Attack("a part for an artifact held in one value", "trg_artifact_chunks_in_order",
+           "INSERT INTO artifact_chunks VALUES (?, 0, ?, x'00')", (DS, sha256_hex(b"\0"))),
+    Attack("a part leaving a gap", "trg_artifact_chunks_in_order",
+           "INSERT INTO artifact_chunks VALUES (?, 3, ?, x'00')", (BIG, sha256_hex(b"\0"))),
+    Attack("a part for a missing artifact", "trg_artifact_chunks_in_order",
+           "INSERT INTO artifact_chunks VALUES (?, 0, ?, x'00')", (h("none"), sha256_hex(b"\0"))),
+    Attack("change a part's bytes and its hash", "trg_artifact_chunks_no_update",
+           "UPDATE artifact_chunks SET data = x'00', sha256 = ? WHERE artifact_id = ? AND seq = 1",
+           (sha256_hex(b"\0"), BIG)),
     Attack("artifact id in upper case", "sqlite:CHECK",
            "INSERT INTO artifacts VALUES (?, 't', 1, 'identity', x'00', ?)",
            (sha256_hex(b"x").upper(), T)),
