@@ -197,7 +197,7 @@ def estimate_run(values: dict[str, Any], *, n_bars: int, n_points: int,
     # The matrix is gone by then; its bytes are alive and their zlib form: whole, or for a
     # matrix stored in parts the part being written, SQLite's copy of it and the compressor's
     # output buffer.
-    stored = R if R <= PART_BYTES else 3 * PART_BYTES
+    stored = min(R, 3 * PART_BYTES)
     stages["recording (the bytes and their zlib form)"] = stored + _SLACK + R // 16
     peak = fixed + max(stages.values())
     biggest = max(stages, key=lambda key: stages[key])

@@ -42,7 +42,8 @@ def encode_value(data: bytes) -> tuple[str, bytes]:
     return "identity", data
 
 
-def encode_parts(data: bytes | bytearray | memoryview) -> tuple[str, Iterator[bytes]]:
+def encode_parts(data: bytes | bytearray | memoryview
+                 ) -> tuple[str, Iterator[bytes | memoryview]]:
     """``(codec, parts)`` of a large artifact: the parts of its stored form, produced one at a
     time. The codec is zlib when compressing the first step of the bytes saves space (the rule
     :func:`encode_value` applies to the whole), else identity."""
@@ -50,7 +51,7 @@ def encode_parts(data: bytes | bytearray | memoryview) -> tuple[str, Iterator[by
     probe = view[:_STEP]
     if len(zlib.compress(probe, ZLIB_LEVEL)) < len(probe):
         return "zlib", _zlib_parts(view)
-    return "identity", (bytes(view[i:i + PART_BYTES]) for i in range(0, len(view), PART_BYTES))
+    return "identity", (view[i:i + PART_BYTES] for i in range(0, len(view), PART_BYTES))
 
 
 def _zlib_parts(view: memoryview) -> Iterator[bytes]:
@@ -59,12 +60,18 @@ def _zlib_parts(view: memoryview) -> Iterator[bytes]:
     for i in range(0, len(view), _STEP):
         out += packer.compress(view[i:i + _STEP])
         while len(out) >= PART_BYTES:
-            yield bytes(out[:PART_BYTES])
-            del out[:PART_BYTES]
+            yield _take(out, PART_BYTES)
     out += packer.flush()
     while out:
-        yield bytes(out[:PART_BYTES])
-        del out[:PART_BYTES]
+        yield _take(out, PART_BYTES)
+
+
+def _take(buf: bytearray, n: int) -> bytes:
+    """The first ``n`` bytes of ``buf``, removed from it (one copy)."""
+    with memoryview(buf) as view:
+        head = bytes(view[:n])
+    del buf[:n]
+    return head
 
 
 def raw_pieces(codec: str, stored: Iterable[bytes]) -> Iterator[bytes]:

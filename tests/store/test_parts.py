@@ -17,6 +17,8 @@ import os
 import sqlite3
 import subprocess
 import sys
+import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -172,6 +174,19 @@ def test_a_parted_store_verifies_replays_and_promotes(store, parted):
     assert r.returncode == 0, r.stdout + r.stderr
     r = qrp("verify", "--db", str(store.path))
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_the_readme_recipe_rehashes_a_parted_artifact_with_the_standard_library(store):
+    """The README's recipe (sqlite3, hashlib, zlib only) on a real parted store."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in readme.split("```python\n")[1:]]
+    recipe = next(b for b in blocks if "FROM artifact_chunks" in b)
+    store.checkpoint()
+    exec(recipe.replace("file:qrp.sqlite", f"file:{store.path}"), {})  # asserts the hash
+    with connect(store) as c, without(c, "trg_artifact_chunks_no_update"):
+        c.execute("UPDATE artifact_chunks SET data = x'00' WHERE seq = 0")
+    with pytest.raises((AssertionError, zlib.error)):  # the hash differs, or the stream breaks
+        exec(recipe.replace("file:qrp.sqlite", f"file:{store.path}"), {})
 
 
 # ---------------------------------------------------------------------------------------------
