@@ -33,7 +33,9 @@ class _Snapshot:
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
         text = self.text()
         if self.final:  # no <progress> element: the line outlives the run in saved outputs
-            return {"text/plain": text, "text/html": f"<div>{html.escape(text)}</div>"}
+            from qrp_jupyter.audit import progress_line_bundle  # the form verify accepts
+
+            return progress_line_bundle(text)
         bar = (f'<progress value="{self.done}" max="{max(self.total, 1)}" '
                f'style="width: 16em"></progress> ')
         return {"text/plain": text, "text/html": bar + html.escape(text)}

@@ -20,12 +20,16 @@ data carries a QRP media type is checked:
 
 A cell whose last line runs a QRP magic that always answers with a payload (``%%qrp_run``,
 ``%qrp_promote``, ``%qrp_audit``, ``%qrp_lineage``, ``%qrp_candidates``, ``%qrp_verify``) and
-shows a result without one holds a forged or stripped output: that is a problem too. The
-notebook is read with :mod:`json` (nbformat 4 structure); no Jupyter package is imported.
+shows a result without one holds a forged or stripped output: that is a problem too, except
+the one line a finished ``%%qrp_run`` progress bar leaves (:func:`progress_line_bundle`),
+recognised by being exactly that bundle re-made from its own text, so it can claim nothing
+else. The notebook is read with :mod:`json` (nbformat 4 structure); no Jupyter package is
+imported.
 """
 
 from __future__ import annotations
 
+import html as _html
 import json
 import re
 from dataclasses import dataclass, field
@@ -40,12 +44,34 @@ from ..store import GENESIS_HASH, Store, decode_blob
 from ..textfile import MAX_NOTEBOOK_BYTES, read_text_file
 
 __all__ = ["verify_notebook", "NotebookReport", "NotebookProblem", "Rerender", "json_difference",
-           "cell_source"]
+           "cell_source", "progress_line_bundle", "is_progress_line"]
 
 #: ``rerender(store_as_of_head, saved_payload, source_hash=..., base=...) -> bundle``.
 Rerender = Callable[..., dict[str, Any]]
 #: Magics whose output always carries a QRP payload, found on a cell's last code line.
 _PAYLOAD_MAGICS = re.compile(r"^%(qrp_(?:promote|audit|lineage|candidates|verify))\b")
+
+
+#: The text of a finished progress line: ``<label>: all N stages done`` or ``<label>: stopped
+#: after <stage> (k/N stages done)``; the label is ``qrp_run`` and the run's name.
+_PROGRESS_LINE = re.compile(r"qrp_run[^\n]*: (?:all \d+ stages done|stopped after [a-z_]+ "
+                            r"\(\d+/\d+ stages done\))")
+
+
+def progress_line_bundle(text: str) -> dict[str, str]:
+    """The bundle a finished ``%%qrp_run`` progress bar is replaced by: its final line as
+    ``text/plain`` and as a ``text/html`` ``<div>`` (no ``<progress>`` element)."""
+    return {"text/plain": text, "text/html": f"<div>{_html.escape(text)}</div>"}
+
+
+def is_progress_line(data: Any) -> bool:
+    """True when a saved output's ``data`` is exactly a finished progress line: the bundle
+    :func:`progress_line_bundle` makes of its own ``text/plain``, whose text has that form."""
+    if not isinstance(data, dict) or not isinstance(data.get("text/plain"), (str, list)):
+        return False
+    text = _text(data["text/plain"])
+    return bool(_PROGRESS_LINE.fullmatch(text)) and \
+        {k: _text(v) for k, v in data.items()} == progress_line_bundle(text)
 
 
 @dataclass(frozen=True)
@@ -535,9 +561,10 @@ def _check_results_have_payloads(checker: _Checker, ci: int, cell: dict[str, Any
         if not isinstance(out, dict):
             continue
         data = out.get("data") if isinstance(out.get("data"), dict) else {}
-        # An emptied display (the finished progress line) shows, and so claims, nothing.
+        # An emptied display shows, and so claims, nothing; a finished progress line claims
+        # only that the run's stages ran (older notebooks hold the former, newer the latter).
         if out.get("output_type") in ("display_data", "execute_result") and data \
-                and not any(m in data for m in MIME_TYPES):
+                and not any(m in data for m in MIME_TYPES) and not is_progress_line(data):
             checker.at = (ci, oi, None)
             checker.problem(f"the cell runs {magic}, whose result always carries a QRP "
                             "payload, but this output has none (forged or stripped)")
