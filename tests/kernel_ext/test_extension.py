@@ -14,8 +14,8 @@ from traitlets import TraitError
 from kshell import qrp_magics
 
 MAGICS = {"cell": {"qrp_run"},
-          "line": {"qrp_promote", "qrp_audit", "qrp_lineage", "qrp_runs", "qrp_candidates",
-                   "qrp_verify"}}
+          "line": {"qrp_init", "qrp_data", "qrp_promote", "qrp_audit", "qrp_lineage",
+                   "qrp_runs", "qrp_candidates", "qrp_verify"}}
 HEAVY = ("numpy", "pandas", "numba", "networkx", "ipywidgets", "anywidget", "qrp_jupyter.store")
 
 
