@@ -18,6 +18,13 @@ data carries a QRP media type is checked:
   JupyterLab rewrites ``1.0`` as ``1`` when it saves), so a forged number or verdict is caught
   even when every id in it is real.
 
+A QRP payload kept in the notebook's saved widget state (``metadata.widgets``: the lineage
+widget syncs its payload to the front end, and nbclient or JupyterLab may save the state) is
+evidence too, shown again whenever the notebook reopens with that state: it must equal the
+payload of the output that displays the widget (checked above), and a payload no output shows
+(the state of a widget whose cell was re-run) is checked on its own: its ids, its recorded head
+and, with ``rerender``, its content against the store. Problems name the widget model.
+
 A cell whose last line runs a QRP magic that always answers with a payload (``%%qrp_run``,
 ``%qrp_promote``, ``%qrp_audit``, ``%qrp_lineage``, ``%qrp_candidates``, ``%qrp_verify``) and
 shows a result without one holds a forged or stripped output: that is a problem too, except
@@ -48,6 +55,9 @@ __all__ = ["verify_notebook", "NotebookReport", "NotebookProblem", "Rerender", "
 
 #: ``rerender(store_as_of_head, saved_payload, source_hash=..., base=...) -> bundle``.
 Rerender = Callable[..., dict[str, Any]]
+#: The media types of a widget view and of the saved widget state (nbformat).
+_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+_WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 #: Magics whose output always carries a QRP payload, found on a cell's last code line.
 _PAYLOAD_MAGICS = re.compile(r"^%(qrp_(?:promote|audit|lineage|candidates|verify))\b")
 
@@ -575,6 +585,91 @@ def _check_results_have_payloads(checker: _Checker, ci: int, cell: dict[str, Any
                         "(forged or stripped)")
 
 
+def _note_widget_view(shown: dict[str, Any], data: dict[str, Any], mime: str,
+                      at: tuple[int, int]) -> None:
+    """Remember which output shows which widget model, with the payload beside the view."""
+    view = _payload(data.get(_WIDGET_VIEW))
+    if isinstance(view, dict) and isinstance(view.get("model_id"), str):
+        shown[view["model_id"]] = (at, mime, _payload(data[mime]))
+
+
+def _widget_payloads(nb: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """``(model_id, trait, payload)`` of every QRP payload in the saved widget state."""
+    meta = nb.get("metadata")
+    widgets = meta.get("widgets") if isinstance(meta, dict) else None
+    saved = widgets.get(_WIDGET_STATE) if isinstance(widgets, dict) else None
+    models = saved.get("state") if isinstance(saved, dict) else None
+    out = []
+    for model_id, model in sorted(models.items()) if isinstance(models, dict) else ():
+        state = model.get("state") if isinstance(model, dict) else None
+        for trait, value in sorted(state.items()) if isinstance(state, dict) else ():
+            if isinstance(value, dict) and value.get("mime") in MIME_TYPES:
+                out.append((str(model_id), str(trait), value))
+    return out
+
+
+def _check_widget_state(checker: _Checker, nb: dict[str, Any], shown: dict[str, Any],
+                        rerender: Rerender | None, base: Path) -> None:
+    for model_id, trait, payload in _widget_payloads(nb):
+        mime = payload["mime"]
+        checker.report.checked["payloads"] += 1
+        label = f"the saved state of widget model {model_id[:12]} ({trait})"
+        if model_id in shown and shown[model_id][1] == mime:
+            (ci, oi), _, beside = shown[model_id]
+            checker.at = (ci, oi, mime)
+            where = json_difference(payload, beside)
+            if where is not None:
+                spot, a, b = where
+                checker.problem(f"{label} differs from the payload of the output showing the "
+                                f"widget at {spot}: state {_clip(json.dumps(a))}, output "
+                                f"{_clip(json.dumps(b))}")
+            continue
+        # Shown by no output (its cell was re-run, or the output was cleared): still evidence
+        # a reopened notebook may display, so check it on its own against the store.
+        checker.at = (None, None, mime)
+        before = len(checker.report.problems)
+        _check_stale_payload(checker, payload, rerender, base)
+        for k in range(before, len(checker.report.problems)):
+            p = checker.report.problems[k]
+            checker.report.problems[k] = NotebookProblem(p.cell, p.output, p.mime,
+                                                         f"{label}, shown by no output: "
+                                                         f"{p.problem}")
+
+
+def _check_stale_payload(checker: _Checker, payload: dict[str, Any],
+                         rerender: Rerender | None, base: Path) -> None:
+    mime = payload["mime"]
+    if payload.get("qrp_mime_version") != MIME_VERSION:
+        checker.problem(f"qrp_mime_version {payload.get('qrp_mime_version')!r} is not "
+                        f"{MIME_VERSION}")
+        return
+    try:
+        _CHECKS[mime](checker, payload)
+    except _MALFORMED as exc:
+        checker.problem(_malformed(exc))
+        return
+    # No cell to compare with: the payload's own source hash stands for it.
+    if not checker.provenance(payload, payload.get("source_sha256")) or rerender is None:
+        return
+    block = payload["ledger"]["block_seq"]
+    try:
+        fresh = rerender(checker.as_of(block), payload, source_hash=payload["source_sha256"],
+                         base=base)
+    except QrpError as exc:
+        checker.problem(f"cannot be re-rendered from the store as of ledger block {block}: "
+                        f"{exc.what}")
+        return
+    except _MALFORMED as exc:
+        checker.problem(f"cannot be re-rendered: malformed render inputs ({exc!r:.200})")
+        return
+    checker.report.checked["rerendered"] += 1
+    where = json_difference(payload, fresh[mime])
+    if where is not None:
+        spot, a, b = where
+        checker.problem(f"the payload differs from the store's rendering at {spot}: saved "
+                        f"{_clip(json.dumps(a))}, store {_clip(json.dumps(b))}")
+
+
 def verify_notebook(store: Store, path: str | Path, *,
                     rerender: Rerender | None = None) -> NotebookReport:
     """Check every QRP output saved in the notebook at ``path`` against ``store``.
@@ -609,6 +704,7 @@ def verify_notebook(store: Store, path: str | Path, *,
     nb = _read(path)
     report = NotebookReport(path=str(path))
     checker = _Checker(store, report)
+    shown: dict[str, tuple[tuple[int, int], str, Any]] = {}
     try:
         for ci, cell in enumerate(nb["cells"]):
             report.checked["cells"] += 1
@@ -627,7 +723,9 @@ def verify_notebook(store: Store, path: str | Path, *,
                     report.checked["payloads"] += 1
                     checker.at = (ci, oi, mime)
                     _check_output(checker, mime, data, cell_hash, rerender, path.parent)
+                    _note_widget_view(shown, data, mime, (ci, oi))
             _check_results_have_payloads(checker, ci, cell, outputs)
+        _check_widget_state(checker, nb, shown, rerender, path.parent)
     finally:
         checker.close()
     if not report.checked["payloads"]:
