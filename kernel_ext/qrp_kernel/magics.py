@@ -217,9 +217,13 @@ class QrpMagics(Magics):
     @line_magic
     @magic_arguments()
     @argument("ref", metavar="REF", help="run_key, run instance id or candidate id (prefix)")
+    @argument("--static", action="store_true",
+              help="the static view only (SVG DAG and payload, no widget): the same output in "
+                   "every front end, and nothing in the notebook's widget state")
     @argument("--db", default=None, help=_DB_HELP)
     def qrp_lineage(self, line: str):
-        """The lineage DAG of a run or candidate, as an interactive widget."""
+        """The lineage DAG of a run or candidate, as an interactive widget whose output also
+        carries the static view (SVG DAG, the lineage payload) for front ends without it."""
         args = self._args(self.qrp_lineage, line, "%qrp_lineage")
         from .cmd.lineage import lineage_magic
 
