@@ -132,3 +132,11 @@ def test_names_from_the_store_are_text_not_html(ip, world):
         assert XSS not in data["text/html"]
         assert "&lt;img src=x onerror=alert(1)&gt;" in data["text/html"]
         assert "<img" not in data["text/html"]
+
+
+def test_a_slice_keeps_the_title_and_drops_the_payload(ip, world, promoted):
+    cands = run(ip, "%qrp_candidates").value
+    data, _ = ip.display_formatter.format(cands[["candidate_id", "status", "last_verdict"]])
+    assert MIME_CANDIDATES not in data
+    assert data["text/plain"].splitlines()[0] == "QRP candidates: 2 row(s)"
+    assert ">refused (candidate)<" in data["text/html"]

@@ -33,11 +33,13 @@ class ListingFrame(pd.DataFrame):
     """A DataFrame that displays as a QRP listing.
 
     ``_qrp_bundle`` is the bundle the magic made for the frame as returned; as an internal
-    name it is not carried over to derived frames, which display their own rows.
+    name it is not carried over to derived frames, which display their own rows under the
+    same title (``_qrp_title``, pandas metadata, is carried over).
     """
 
-    _internal_names = [*pd.DataFrame._internal_names, "_qrp_bundle", "_qrp_title"]
+    _internal_names = [*pd.DataFrame._internal_names, "_qrp_bundle"]
     _internal_names_set = set(_internal_names)
+    _metadata = ["_qrp_title"]
     _qrp_bundle: dict[str, Any] | None = None
     _qrp_title = "QRP listing"
 
