@@ -7,5 +7,5 @@ from .trace import AuditStopped, render_trace, trace
 from .verify import Problem, VerifyReport, digest_text, ledger_digest, verify
 
 __all__ = ["trace", "render_trace", "AuditStopped", "verify", "ledger_digest", "digest_text", "VerifyReport",
-           "Problem", "verify_notebook", "NotebookReport", "NotebookProblem", "progress_line_bundle",
-           "is_progress_line"]
+           "Problem", "verify_notebook", "NotebookReport", "NotebookProblem",
+           "progress_line_bundle", "is_progress_line"]

@@ -25,7 +25,8 @@ from .listing import (CANDIDATE_COLUMNS, blocker_rules, last_reports, listing_ht
 from .svg import esc
 
 __all__ = ["report_payload", "report_text", "report_html", "event_payload", "event_text",
-           "event_html", "candidates_payload", "candidates_text", "candidates_html", "candidate_rows",
+           "event_html", "candidates_payload", "candidates_text", "candidates_html",
+           "candidate_rows",
            "REFUSED_NEXT"]
 
 #: What a refusal asks of the quant, shown under its blockers.

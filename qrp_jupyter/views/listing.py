@@ -31,8 +31,8 @@ from ..store import Store
 from .svg import esc
 
 __all__ = ["MISSING", "SHORT_ID", "RUN_COLUMNS", "CANDIDATE_COLUMNS", "last_reports",
-           "runs_listing", "verdict_text", "listing_text", "listing_html", "listing_bundle", "short_id",
-           "blocker_rules"]
+           "runs_listing", "verdict_text", "listing_text", "listing_html", "listing_bundle",
+           "short_id", "blocker_rules"]
 
 #: The one marker of a missing value in every listing.
 MISSING = "\u2014"
