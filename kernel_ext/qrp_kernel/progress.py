@@ -24,8 +24,9 @@ class _Snapshot:
         if self.done >= self.total:
             return f"{self.label}: all {self.total} stages done"
         if self.final:  # closed before the last stage: the run failed or was interrupted
-            last = "nothing" if self.stage == "start" else self.stage
-            return f"{self.label}: stopped after {last} ({self.done}/{self.total} stages done)"
+            where = "before any stage finished" if self.stage == "start" else \
+                f"after {self.stage}"
+            return f"{self.label}: stopped {where} ({self.done}/{self.total} stages done)"
         if self.stage == "start":
             return f"{self.label}: starting ({self.total} stages)"
         return f"{self.label}: {self.stage} done ({self.done}/{self.total})"

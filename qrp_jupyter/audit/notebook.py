@@ -63,9 +63,10 @@ _PAYLOAD_MAGICS = re.compile(r"^%(qrp_(?:promote|audit|lineage|candidates|verify
 
 
 #: The text of a finished progress line: ``<label>: all N stages done`` or ``<label>: stopped
-#: after <stage> (k/N stages done)``; the label is ``qrp_run`` and the run's name.
-_PROGRESS_LINE = re.compile(r"qrp_run[^\n]*: (?:all \d+ stages done|stopped after [a-z_]+ "
-                            r"\(\d+/\d+ stages done\))")
+#: after <stage> (k/N stages done)`` (``stopped before any stage finished`` when none did);
+#: the label is ``qrp_run`` and the run's name.
+_PROGRESS_LINE = re.compile(r"qrp_run[^\n]*: (?:all \d+ stages done|stopped (?:after [a-z_]+|"
+                            r"before any stage finished) \(\d+/\d+ stages done\))")
 
 
 def progress_line_bundle(text: str) -> dict[str, str]:

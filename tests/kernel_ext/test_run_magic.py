@@ -129,7 +129,7 @@ def test_a_failed_run_leaves_a_final_line_saying_where_it_stopped(ip, counts, wo
     cell = qrp_run(ip, "", USER_CELL.replace('"my_signal"', '"broken"'))
     assert cell.error is not None
     final = cell.captured.outputs[-1].data
-    assert final["text/plain"].startswith("qrp_run: stopped after nothing (0/"), final
+    assert final["text/plain"] == "qrp_run: stopped before any stage finished (0/3 stages done)"
     assert "<progress" not in final["text/html"]
     assert counts(world.store) == before
 

@@ -341,6 +341,12 @@ def test_the_finished_progress_line_of_a_run_cell_claims_nothing(world, saved):
     snb.save(path, nb)
     cell, output, text = one_problem(world, path)
     assert (cell, output) == (1, 0) and "has none (forged or stripped)" in text
+    # the line of a run that stopped is accepted too
+    for text in ("qrp_run edge: stopped after walk_forward (3/6 stages done)",
+                 "qrp_run edge: stopped before any stage finished (0/6 stages done)"):
+        run_cell["outputs"][0] = _progress_output(progress_line_bundle(text))
+        snb.save(path, nb)
+        assert verify_notebook(world.store, path).ok, text
     # and so is any other text in the form of a progress bundle
     run_cell["outputs"][0] = _progress_output(progress_line_bundle("best Sharpe 9.9, p = 0.001"))
     snb.save(path, nb)
