@@ -128,9 +128,11 @@ class QrpMagics(Magics):
               help="add, files: unit of epoch timestamps (default: inferred from their size)")
     @argument("--synthetic", action="store_true",
               help="add: synthetic candles from the seeded generator instead of a source")
-    @argument("--bars", type=int, default=None, help="--synthetic: number of bars (17520)")
-    @argument("--seed", type=int, default=None, help="--synthetic: seed (0)")
-    @argument("--edge", type=float, default=None, help="--synthetic: planted edge (0.0)")
+    @argument("--bars", type=int, default=None,
+              help="--synthetic: number of bars (default: the generator's, 17520)")
+    @argument("--seed", type=int, default=None, help="--synthetic: seed (default 0)")
+    @argument("--edge", type=float, default=None,
+              help="--synthetic: planted edge, AR(1) coefficient (default 0.0)")
     @argument("--db", default=None, help=_DB_HELP)
     def qrp_data(self, line: str = ""):
         """Register market data, or list the registered datasets (as `qrp data add|list`).

@@ -118,6 +118,9 @@ def test_synthetic_data_is_the_generator_of_the_cli(ip, tmp_path):
     assert cell.error is None, cell.error
     assert cell.value.data["dataset_id_v2"] == synthetic(n_bars=300, seed=12,
                                                          edge=0.15).dataset_id_v2
+    # options left out are the generator's defaults
+    plain = run(ip, f"%qrp_data add --synthetic --name plain --db {db}")
+    assert plain.value.data["dataset_id_v2"] == synthetic().dataset_id_v2
 
 
 @pytest.mark.parametrize("line, needles", [

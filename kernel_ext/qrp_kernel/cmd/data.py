@@ -32,7 +32,10 @@ def load_source(magics: Any, args: Any):
         if args.source is not None:
             raise usage_error(_MAGIC, f"both a source {args.source!r} and --synthetic given",
                               where="SOURCE", fix="drop one of them")
-        return synthetic(n_bars=args.bars, seed=args.seed, edge=args.edge, name=args.name)
+        # Options left out take the generator's own defaults (those `qrp data add` shows).
+        given = {k: v for k, v in (("n_bars", args.bars), ("seed", args.seed),
+                                   ("edge", args.edge)) if v is not None}
+        return synthetic(name=args.name, **given)
     if args.source is None:
         raise usage_error(_MAGIC, "no data given", where=f"{_MAGIC} add",
                           fix="pass a CSV/JSON path, the name of a DataFrame variable, or "
@@ -70,24 +73,24 @@ def _from_variable(args: Any, value: Any, from_dataframe: Any):
 
 def _add(magics: Any, args: Any) -> Rich:
     from qrp_jupyter.runs import register_dataset
+    from qrp_jupyter.safetext import shown
     from qrp_jupyter.store import open_store
+    from qrp_jupyter.views import MISSING
 
     for flag in ("bars", "seed", "edge"):
         if getattr(args, flag) is not None and not args.synthetic:
             raise usage_error(_MAGIC, f"--{flag} applies to --synthetic data only",
                               where=f"--{flag}", fix=f"add --synthetic, or drop --{flag}")
-    if args.synthetic:
-        args.bars = 17520 if args.bars is None else args.bars
-        args.seed = 0 if args.seed is None else args.seed
-        args.edge = 0.0 if args.edge is None else args.edge
     # The core checks the name (not blank, not readable as an id prefix) as it reads the data
     # and again as it registers it; the store is opened only after both.
     ds = load_source(magics, args)
     with open_store(magics.store_path(args.db), create=True) as store:
         ds_id = register_dataset(store, ds, name=args.name)
     summary = ds.summary()
-    text = (f"registered dataset_id_v2 {ds_id}\n  name: {args.name or '-'}\n"
-            f"  assets: {', '.join(ds.assets)}  interval: {summary.get('interval')}")
+    text = (f"registered dataset_id_v2 {ds_id}\n"
+            f"  name: {MISSING if args.name is None else shown(args.name)}\n"
+            f"  assets: {', '.join(shown(a) for a in ds.assets)}  interval: "
+            f"{summary.get('interval')}")
     return Rich({"text/plain": text}, {"dataset_id_v2": ds_id, "name": args.name, **summary})
 
 
