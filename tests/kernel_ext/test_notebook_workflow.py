@@ -197,3 +197,18 @@ def test_the_notebook_verifies_after_jupyterlab_re_saves_it(saved):
     assert saved.read_text(encoding="utf-8") != text  # ... in other bytes
     rep = verify(saved)
     assert rep.ok, rep.text()
+
+
+def test_without_widget_state_the_output_still_has_the_graph_and_verifies(saved):
+    # A front end that saved no widget state (JupyterLab's default) reopens the notebook with
+    # the output alone: the static view and the payload are in it, and it still verifies.
+    nb = read(saved)
+    del nb["metadata"]["widgets"]
+    write(saved, nb)
+    data = lineage_output(read(saved))
+    assert "<svg" in "".join(data["text/html"]) and MIME_LINEAGE in data
+    rep = verify(saved)
+    assert rep.ok, rep.text()
+    assert rep.checked["payloads"] == sum(
+        1 for c in nb["cells"] for o in c["outputs"]
+        if any(m.startswith("application/vnd.qrp.") for m in o.get("data", {})))
