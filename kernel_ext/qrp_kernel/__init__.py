@@ -31,12 +31,20 @@ def load_ipython_extension(ipython) -> None:
     its settings from the shell's config (``c.QrpMagics.db = ...`` in ``ipython_config.py``).
     A ``pre_run_cell`` hook lets it see the source of the cell being run, whose hash every QRP
     output records.
-    """
-    from .magics import QrpMagics
 
-    magics = QrpMagics(shell=ipython)
-    ipython.register_magics(magics)
-    ipython.events.register("pre_run_cell", magics.note_cell)
+    Idempotent per shell: the governed kernel loads this package at start, so a notebook's
+    ``%load_ext qrp_jupyter`` arrives here with the magics already registered and returns
+    without a word (no second instance, no second hook, no "already loaded" line). After
+    :func:`unload_ipython_extension` it puts the hook back.
+    """
+    magics = ipython.magics_manager.registry.get("QrpMagics")
+    if magics is None:
+        from .magics import QrpMagics
+
+        magics = QrpMagics(shell=ipython)
+        ipython.register_magics(magics)
+    if magics.note_cell not in ipython.events.callbacks["pre_run_cell"]:
+        ipython.events.register("pre_run_cell", magics.note_cell)
 
 
 def unload_ipython_extension(ipython) -> None:

@@ -11,8 +11,11 @@
   reused across sessions.
 
 Both are set before anything imports numba (it reads them once, at import), then ipykernel
-starts with the ``qrp_jupyter`` extension loaded. Deliberately imports nothing heavy at module
-level.
+starts with the QRP extension loaded. It is loaded under the name of this package,
+``qrp_kernel``, not ``qrp_jupyter``: a notebook written for any kernel starts with
+``%load_ext qrp_jupyter``, which on this kernel must be silent (IPython prints "already loaded"
+for a name it has loaded), and :func:`qrp_kernel.load_ipython_extension` registers the magics
+once per shell whichever name loads it. Deliberately imports nothing heavy at module level.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from pathlib import Path
 
 __all__ = ["numba_cache_dir", "numba_num_threads", "governed_env", "main", "EXTENSION"]
 
-#: The IPython extension the governed kernel loads at start.
-EXTENSION = "qrp_jupyter"
+#: The IPython extension the governed kernel loads at start (the module whose
+#: ``load_ipython_extension`` ``qrp_jupyter`` delegates to; see the module docstring).
+EXTENSION = "qrp_kernel"
 
 
 def numba_cache_dir() -> str:

@@ -27,8 +27,9 @@ _DB_HELP = "store path for this call (default: QrpMagics.db)"
 
 @magics_class
 class QrpMagics(Magics):
-    """Governed research from a notebook: ``%%qrp_run``, ``%qrp_promote``, ``%qrp_audit``,
-    ``%qrp_lineage``, ``%qrp_runs``, ``%qrp_candidates``, ``%qrp_verify``, ``%qrp_digest``."""
+    """Governed research from a notebook: ``%qrp_init``, ``%qrp_data``, ``%%qrp_run``,
+    ``%qrp_promote``, ``%qrp_audit``, ``%qrp_lineage``, ``%qrp_runs``, ``%qrp_candidates``,
+    ``%qrp_verify``, ``%qrp_digest``."""
 
     #: Source of the cell being run (IPython's ``ExecutionInfo.raw_cell``), or None.
     cell_source: str | None = None
@@ -79,10 +80,76 @@ class QrpMagics(Magics):
         return translate_errors(magic, short=self.short_errors)
 
     def store_path(self, override: str | None) -> str:
-        """The store this call uses: ``--db`` if given, else the ``db`` setting."""
-        return override or self.db
+        """The store this call uses: ``--db`` if given, else the ``db`` setting.
+
+        Refused as ``qrp --db`` refuses them: an empty path, and ``:memory:`` (a store that
+        would vanish with the call).
+        """
+        path = self.db if override is None else override
+        if not path.strip():
+            raise usage_error("--db", "the store path is empty", where="--db",
+                              fix="pass a file path such as research.sqlite (or leave --db "
+                                  "out to use QrpMagics.db)")
+        if path == ":memory:":
+            raise usage_error("--db", "--db :memory: would keep the store only for this one "
+                              "call", where="--db", fix="pass a file path such as "
+                                                      "research.sqlite")
+        return path
 
     # -- magics -------------------------------------------------------------------------------
+    @line_magic
+    @magic_arguments()
+    @argument("--db", default=None, metavar="PATH",
+              help="the store to create or open (default: QrpMagics.db); it becomes this "
+                   "session's store")
+    def qrp_init(self, line: str = ""):
+        """Create a governed QRP store (or open and migrate an existing one), as `qrp init`
+        does, and make it the store of every QRP magic in this session (QrpMagics.db).
+
+        A path that cannot hold a store (a folder, a file that is not a QRP store) is a
+        one-line error and creates nothing.
+        """
+        args = self._args(self.qrp_init, line, "%qrp_init")
+        from .cmd.init import init_magic
+
+        with self._errors("%qrp_init"):
+            init_magic(self, args)
+
+    @line_magic
+    @magic_arguments()
+    @argument("action", nargs="?", default="list", choices=["add", "list"],
+              help="add: register data; list (default): the registered datasets")
+    @argument("source", nargs="?", default=None, metavar="SOURCE",
+              help="add: a CSV/JSON file path, or the name of a pandas DataFrame variable")
+    @argument("--name", default=None, help="add: a name to refer to the dataset by")
+    @argument("--asset", default=None,
+              help="add: asset name (default: from the file name; a DataFrame: SYN)")
+    @argument("--timestamp-unit", default=None, choices=["s", "ms", "us", "ns"],
+              help="add, files: unit of epoch timestamps (default: inferred from their size)")
+    @argument("--synthetic", action="store_true",
+              help="add: synthetic candles from the seeded generator instead of a source")
+    @argument("--bars", type=int, default=None,
+              help="--synthetic: number of bars (default: the generator's, 17520)")
+    @argument("--seed", type=int, default=None, help="--synthetic: seed (default 0)")
+    @argument("--edge", type=float, default=None,
+              help="--synthetic: planted edge, AR(1) coefficient (default 0.0)")
+    @argument("--db", default=None, help=_DB_HELP)
+    def qrp_data(self, line: str = ""):
+        """Register market data, or list the registered datasets (as `qrp data add|list`).
+
+        ``%qrp_data add prices.csv --name btc-1h`` reads a file; ``%qrp_data add bars --name
+        btc-1h`` registers the DataFrame in the notebook variable ``bars``; ``%qrp_data add
+        --synthetic --seed 12 --edge 0.15 --name edge`` generates candles. Registering the same
+        candles again adds at most a name (the id is the data's content hash). Returns a
+        result whose ``.data["dataset_id_v2"]`` is the id; bad input is a one-line error and
+        writes nothing. ``%qrp_data`` alone lists the datasets as a DataFrame.
+        """
+        args = self._args(self.qrp_data, line, "%qrp_data")
+        from .cmd.data import data_magic
+
+        with self._errors("%qrp_data"):
+            return data_magic(self, args)
+
     @cell_magic
     @magic_arguments(name="%qrp_run")  # IPython prefixes one more "%": usage reads %%qrp_run
     @argument("name", nargs="?", default=None,
@@ -152,9 +219,13 @@ class QrpMagics(Magics):
     @line_magic
     @magic_arguments()
     @argument("ref", metavar="REF", help="run_key, run instance id or candidate id (prefix)")
+    @argument("--static", action="store_true",
+              help="the static view only (SVG DAG and payload, no widget): the same output in "
+                   "every front end, and nothing in the notebook's widget state")
     @argument("--db", default=None, help=_DB_HELP)
     def qrp_lineage(self, line: str):
-        """The lineage DAG of a run or candidate, as an interactive widget."""
+        """The lineage DAG of a run or candidate, as an interactive widget whose output also
+        carries the static view (SVG DAG, the lineage payload) for front ends without it."""
         args = self._args(self.qrp_lineage, line, "%qrp_lineage")
         from .cmd.lineage import lineage_magic
 

@@ -7,7 +7,14 @@ shows a node's hashes, config and metrics when it is clicked.
 
 Its mime bundle carries the widget view *and* the core's static bundle (``text/plain``, a
 ``text/html`` inline SVG and ``application/vnd.qrp.lineage+json``), so a notebook saved or
-exported without a live kernel still shows the graph.
+exported without a live kernel still has the graph: nbconvert and GitHub's viewer show the
+static HTML when the widget's state was not saved, and an untrusted notebook in JupyterLab
+never picks the (unsafe) widget renderer. A *trusted* notebook reopened in JupyterLab picks
+the widget view first (its renderer is ranked -10); without saved widget state it then says
+"model not found" unless a renderer of ``application/vnd.qrp.lineage+json`` is ranked before
+it (the QRP lab extension's job) or the notebook was saved with its widget state, which then
+draws the graph again from the state, whose payload ``qrp verify --notebook`` checks.
+``%qrp_lineage --static`` gives the static bundle alone.
 """
 
 from __future__ import annotations

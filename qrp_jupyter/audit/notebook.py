@@ -18,14 +18,25 @@ data carries a QRP media type is checked:
   JupyterLab rewrites ``1.0`` as ``1`` when it saves), so a forged number or verdict is caught
   even when every id in it is real.
 
+A QRP payload kept in the notebook's saved widget state (``metadata.widgets``: the lineage
+widget syncs its payload to the front end, and nbclient or JupyterLab may save the state) is
+evidence too, shown again whenever the notebook reopens with that state: it must equal the
+payload of the output that displays the widget (checked above), and a payload no output shows
+(the state of a widget whose cell was re-run) is checked on its own: its ids, its recorded head
+and, with ``rerender``, its content against the store. Problems name the widget model.
+
 A cell whose last line runs a QRP magic that always answers with a payload (``%%qrp_run``,
 ``%qrp_promote``, ``%qrp_audit``, ``%qrp_lineage``, ``%qrp_candidates``, ``%qrp_verify``) and
-shows a result without one holds a forged or stripped output: that is a problem too. The
-notebook is read with :mod:`json` (nbformat 4 structure); no Jupyter package is imported.
+shows a result without one holds a forged or stripped output: that is a problem too, except
+the one line a finished ``%%qrp_run`` progress bar leaves (:func:`progress_line_bundle`),
+recognised by being exactly that bundle re-made from its own text, so it can claim nothing
+else. The notebook is read with :mod:`json` (nbformat 4 structure); no Jupyter package is
+imported.
 """
 
 from __future__ import annotations
 
+import html as _html
 import json
 import re
 from dataclasses import dataclass, field
@@ -40,12 +51,38 @@ from ..store import GENESIS_HASH, Store
 from ..textfile import MAX_NOTEBOOK_BYTES, read_text_file
 
 __all__ = ["verify_notebook", "NotebookReport", "NotebookProblem", "Rerender", "json_difference",
-           "cell_source"]
+           "cell_source", "progress_line_bundle", "is_progress_line"]
 
 #: ``rerender(store_as_of_head, saved_payload, source_hash=..., base=...) -> bundle``.
 Rerender = Callable[..., dict[str, Any]]
+#: The media types of a widget view and of the saved widget state (nbformat).
+_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+_WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 #: Magics whose output always carries a QRP payload, found on a cell's last code line.
 _PAYLOAD_MAGICS = re.compile(r"^%(qrp_(?:promote|audit|lineage|candidates|verify))\b")
+
+
+#: The text of a finished progress line: ``<label>: all N stages done`` or ``<label>: stopped
+#: after <stage> (k/N stages done)`` (``stopped before any stage finished`` when none did);
+#: the label is ``qrp_run`` and the run's name.
+_PROGRESS_LINE = re.compile(r"qrp_run[^\n]*: (?:all \d+ stages done|stopped (?:after [a-z_]+|"
+                            r"before any stage finished) \(\d+/\d+ stages done\))")
+
+
+def progress_line_bundle(text: str) -> dict[str, str]:
+    """The bundle a finished ``%%qrp_run`` progress bar is replaced by: its final line as
+    ``text/plain`` and as a ``text/html`` ``<div>`` (no ``<progress>`` element)."""
+    return {"text/plain": text, "text/html": f"<div>{_html.escape(text)}</div>"}
+
+
+def is_progress_line(data: Any) -> bool:
+    """True when a saved output's ``data`` is exactly a finished progress line: the bundle
+    :func:`progress_line_bundle` makes of its own ``text/plain``, whose text has that form."""
+    if not isinstance(data, dict) or not isinstance(data.get("text/plain"), (str, list)):
+        return False
+    text = _text(data["text/plain"])
+    return bool(_PROGRESS_LINE.fullmatch(text)) and \
+        {k: _text(v) for k, v in data.items()} == progress_line_bundle(text)
 
 
 @dataclass(frozen=True)
@@ -537,9 +574,10 @@ def _check_results_have_payloads(checker: _Checker, ci: int, cell: dict[str, Any
         if not isinstance(out, dict):
             continue
         data = out.get("data") if isinstance(out.get("data"), dict) else {}
-        # An emptied display (the finished progress line) shows, and so claims, nothing.
+        # An emptied display shows, and so claims, nothing; a finished progress line claims
+        # only that the run's stages ran (older notebooks hold the former, newer the latter).
         if out.get("output_type") in ("display_data", "execute_result") and data \
-                and not any(m in data for m in MIME_TYPES):
+                and not any(m in data for m in MIME_TYPES) and not is_progress_line(data):
             checker.at = (ci, oi, None)
             checker.problem(f"the cell runs {magic}, whose result always carries a QRP "
                             "payload, but this output has none (forged or stripped)")
@@ -548,6 +586,91 @@ def _check_results_have_payloads(checker: _Checker, ci: int, cell: dict[str, Any
         checker.at = (ci, None, None)
         checker.problem(f"the cell runs {magic} but shows no output with a QRP payload "
                         "(forged or stripped)")
+
+
+def _note_widget_view(shown: dict[str, Any], data: dict[str, Any], mime: str,
+                      at: tuple[int, int]) -> None:
+    """Remember which output shows which widget model, with the payload beside the view."""
+    view = _payload(data.get(_WIDGET_VIEW))
+    if isinstance(view, dict) and isinstance(view.get("model_id"), str):
+        shown[view["model_id"]] = (at, mime, _payload(data[mime]))
+
+
+def _widget_payloads(nb: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """``(model_id, trait, payload)`` of every QRP payload in the saved widget state."""
+    meta = nb.get("metadata")
+    widgets = meta.get("widgets") if isinstance(meta, dict) else None
+    saved = widgets.get(_WIDGET_STATE) if isinstance(widgets, dict) else None
+    models = saved.get("state") if isinstance(saved, dict) else None
+    out = []
+    for model_id, model in sorted(models.items()) if isinstance(models, dict) else ():
+        state = model.get("state") if isinstance(model, dict) else None
+        for trait, value in sorted(state.items()) if isinstance(state, dict) else ():
+            if isinstance(value, dict) and value.get("mime") in MIME_TYPES:
+                out.append((str(model_id), str(trait), value))
+    return out
+
+
+def _check_widget_state(checker: _Checker, nb: dict[str, Any], shown: dict[str, Any],
+                        rerender: Rerender | None, base: Path) -> None:
+    for model_id, trait, payload in _widget_payloads(nb):
+        mime = payload["mime"]
+        checker.report.checked["payloads"] += 1
+        label = f"the saved state of widget model {model_id[:12]} ({trait})"
+        if model_id in shown and shown[model_id][1] == mime:
+            (ci, oi), _, beside = shown[model_id]
+            checker.at = (ci, oi, mime)
+            where = json_difference(payload, beside)
+            if where is not None:
+                spot, a, b = where
+                checker.problem(f"{label} differs from the payload of the output showing the "
+                                f"widget at {spot}: state {_clip(json.dumps(a))}, output "
+                                f"{_clip(json.dumps(b))}")
+            continue
+        # Shown by no output (its cell was re-run, or the output was cleared): still evidence
+        # a reopened notebook may display, so check it on its own against the store.
+        checker.at = (None, None, mime)
+        before = len(checker.report.problems)
+        _check_stale_payload(checker, payload, rerender, base)
+        for k in range(before, len(checker.report.problems)):
+            p = checker.report.problems[k]
+            checker.report.problems[k] = NotebookProblem(p.cell, p.output, p.mime,
+                                                         f"{label}, shown by no output: "
+                                                         f"{p.problem}")
+
+
+def _check_stale_payload(checker: _Checker, payload: dict[str, Any],
+                         rerender: Rerender | None, base: Path) -> None:
+    mime = payload["mime"]
+    if payload.get("qrp_mime_version") != MIME_VERSION:
+        checker.problem(f"qrp_mime_version {payload.get('qrp_mime_version')!r} is not "
+                        f"{MIME_VERSION}")
+        return
+    try:
+        _CHECKS[mime](checker, payload)
+    except _MALFORMED as exc:
+        checker.problem(_malformed(exc))
+        return
+    # No cell to compare with: the payload's own source hash stands for it.
+    if not checker.provenance(payload, payload.get("source_sha256")) or rerender is None:
+        return
+    block = payload["ledger"]["block_seq"]
+    try:
+        fresh = rerender(checker.as_of(block), payload, source_hash=payload["source_sha256"],
+                         base=base)
+    except QrpError as exc:
+        checker.problem(f"cannot be re-rendered from the store as of ledger block {block}: "
+                        f"{exc.what}")
+        return
+    except _MALFORMED as exc:
+        checker.problem(f"cannot be re-rendered: malformed render inputs ({exc!r:.200})")
+        return
+    checker.report.checked["rerendered"] += 1
+    where = json_difference(payload, fresh[mime])
+    if where is not None:
+        spot, a, b = where
+        checker.problem(f"the payload differs from the store's rendering at {spot}: saved "
+                        f"{_clip(json.dumps(a))}, store {_clip(json.dumps(b))}")
 
 
 def verify_notebook(store: Store, path: str | Path, *,
@@ -584,6 +707,7 @@ def verify_notebook(store: Store, path: str | Path, *,
     nb = _read(path)
     report = NotebookReport(path=str(path))
     checker = _Checker(store, report)
+    shown: dict[str, tuple[tuple[int, int], str, Any]] = {}
     try:
         for ci, cell in enumerate(nb["cells"]):
             report.checked["cells"] += 1
@@ -602,7 +726,9 @@ def verify_notebook(store: Store, path: str | Path, *,
                     report.checked["payloads"] += 1
                     checker.at = (ci, oi, mime)
                     _check_output(checker, mime, data, cell_hash, rerender, path.parent)
+                    _note_widget_view(shown, data, mime, (ci, oi))
             _check_results_have_payloads(checker, ci, cell, outputs)
+        _check_widget_state(checker, nb, shown, rerender, path.parent)
     finally:
         checker.close()
     if not report.checked["payloads"]:

@@ -11,8 +11,10 @@ from ..lineage import (MIME_AUDIT, MIME_CANDIDATES, MIME_EVENT, MIME_LINEAGE, MI
                        MIME_RUN, MIME_TYPES, MIME_VERIFY, MIME_VERSION, lineage_payload)
 from .bundle import (audit_bundle, audit_payload, bundle, lineage_bundle, lineage_text,
                      run_bundle, run_text)
-from .governance import candidates_payload, event_payload, report_payload
+from .governance import candidate_rows, candidates_payload, event_payload, report_payload
 from .html import audit_html, lineage_html, run_html
+from .listing import (CANDIDATE_COLUMNS, MISSING, RUN_COLUMNS, SHORT_ID, last_reports,
+                      listing_bundle, runs_listing)
 from .provenance import (PROVENANCE_FIELDS, render_bundle, render_payload, rerender,
                          source_sha256)
 from .run import run_payload
@@ -23,11 +25,13 @@ __all__ = [
     "MIME_RUN", "MIME_LINEAGE", "MIME_AUDIT", "MIME_REPORT", "MIME_CANDIDATES", "MIME_VERIFY",
     "MIME_EVENT", "MIME_TYPES", "MIME_VERSION",
     "run_payload", "lineage_payload", "audit_payload", "report_payload", "event_payload",
-    "candidates_payload",
+    "candidates_payload", "candidate_rows",
     "verify_payload", "verify_render",
     "bundle", "run_bundle", "lineage_bundle", "audit_bundle",
     "run_text", "lineage_text", "run_html", "lineage_html", "audit_html",
     "PROVENANCE_FIELDS", "render_bundle", "render_payload", "rerender", "source_sha256",
     "verify_notebook",
+    "runs_listing", "last_reports", "listing_bundle", "RUN_COLUMNS", "CANDIDATE_COLUMNS",
+    "MISSING", "SHORT_ID",
     "SCHEMAS", "schema_markdown", "validate_payload",
 ]

@@ -20,10 +20,13 @@ from ..lineage import MIME_CANDIDATES, MIME_EVENT, MIME_REPORT, MIME_VERSION
 from ..safetext import shown
 from ..store import Store
 from .html import _rules, _table, _verdict, _wrap
+from .listing import (CANDIDATE_COLUMNS, blocker_rules, last_reports, listing_html, listing_text,
+                      verdict_text)
 from .svg import esc
 
 __all__ = ["report_payload", "report_text", "report_html", "event_payload", "event_text",
            "event_html", "candidates_payload", "candidates_text", "candidates_html",
+           "candidate_rows",
            "REFUSED_NEXT"]
 
 #: What a refusal asks of the quant, shown under its blockers.
@@ -149,36 +152,52 @@ def _finite(v: Any) -> float | None:
 
 def candidates_payload(store: Store) -> dict[str, Any]:
     """JSON for ``application/vnd.qrp.candidates+json``: every candidate of the store with its
-    status, trial and evidence link (the listing of ``qrp candidates``)."""
+    status, trial, evidence link and last eligibility report (the listing of ``qrp
+    candidates``). ``last_report`` is what the candidate's latest promotion attempt decided
+    (null before any): a refused candidate keeps its status, and this says it was refused."""
+    rows = list_candidates(store)
+    last = last_reports(store, [r["candidate_id"] for r in rows])
     return {"qrp_mime_version": MIME_VERSION, "mime": MIME_CANDIDATES,
             "candidates": [{"candidate_id": r["candidate_id"], "status": r["status"],
                             "run_key": r["run_key"], "trial_index": r["trial_index"],
                             "params": json.loads(r["params_json"]),
                             "sharpe_annual": _finite(r["sharpe_annual"]),
                             "family": r["family"], "run_name": r["run_name"],
-                            "eligibility_report_id": r["eligibility_report_id"]}
-                           for r in list_candidates(store)]}
+                            "eligibility_report_id": r["eligibility_report_id"],
+                            "last_report": _last(last.get(r["candidate_id"]))}
+                           for r in rows]}
 
 
-_CANDIDATE_HEAD = ["candidate_id", "status", "trial", "params", "Sharpe (annual)", "family",
-                   "run", "eligibility_report_id"]
+def _last(rep: dict[str, Any] | None) -> dict[str, Any] | None:
+    if rep is None:
+        return None
+    return {k: rep[k] for k in ("eligibility_report_id", "level", "passed", "blockers")}
 
 
-def _candidate_rows(p: dict[str, Any]) -> list[tuple[Any, ...]]:
-    return [(c["candidate_id"], c["status"], c["trial_index"],
-             json.dumps(c["params"], sort_keys=True), c["sharpe_annual"], c["family"],
-             c["run_name"], c["eligibility_report_id"]) for c in p["candidates"]]
+def candidate_rows(p: dict[str, Any]) -> list[dict[str, Any]]:
+    """Listing rows of a payload: its candidates plus the last report's verdict, the rule
+    names that blocked it and its id (a payload written before ``last_report`` existed shows
+    them missing)."""
+    out = []
+    for c in p["candidates"]:
+        rep = c.get("last_report")
+        out.append({**c, "last_verdict": verdict_text(rep),
+                    "blockers": None if rep is None else blocker_rules(rep["blockers"]),
+                    "last_report_id": None if rep is None else rep["eligibility_report_id"]})
+    return out
+
+
+def _candidates_title(p: dict[str, Any]) -> str:
+    return f"QRP candidates: {len(p['candidates'])}"
 
 
 def candidates_text(p: dict[str, Any]) -> str:
-    """Plain text of a candidate listing: one line per candidate, full ids."""
-    lines = [f"QRP candidates: {len(p['candidates'])}"]
-    lines += ["  " + "  ".join("-" if v is None else f"{v:.4g}" if isinstance(v, float)
-                               else str(v) for v in row) for row in _candidate_rows(p)]
-    return "\n".join(lines)
+    """Plain text of a candidate listing: one line per candidate, short ids (the payload
+    holds the full ones), an em dash for what is missing."""
+    return listing_text(_candidates_title(p), CANDIDATE_COLUMNS, candidate_rows(p))
 
 
 def candidates_html(p: dict[str, Any]) -> str:
-    """Static HTML of a candidate listing."""
-    return _wrap("candidates", f"QRP candidates: {len(p['candidates'])}",
-                 [_table(_CANDIDATE_HEAD, _candidate_rows(p))])
+    """Static HTML of a candidate listing: short ids with the full id as the cell's title."""
+    return listing_html(_candidates_title(p), CANDIDATE_COLUMNS, candidate_rows(p),
+                        kind="candidates")

@@ -328,6 +328,14 @@ CANDIDATES_SCHEMA = _obj("application/vnd.qrp.candidates+json: every promotion c
         "family": _t("string", "research family"),
         "run_name": _t("string", "run name", nullable=True),
         "eligibility_report_id": _hex("the report its status rests on", nullable=True),
+        "last_report": _obj("the candidate's last eligibility report, by position in the event "
+                            "chain (a refusal leaves the status unchanged: this says it was "
+                            "refused); null before any promotion attempt", {
+            "eligibility_report_id": _hex("its id"),
+            "level": _t("string", "level evaluated", enum=["candidate", "accepted"]),
+            "passed": _t("boolean", "promoted (true) or refused (false)"),
+            "blockers": _arr("its failing blockers, readable", _t("string", "blocker")),
+        }, nullable=True, optional=True),
     })),
     **_provenance({}),
 })

@@ -14,8 +14,8 @@ from traitlets import TraitError
 from kshell import qrp_magics
 
 MAGICS = {"cell": {"qrp_run"},
-          "line": {"qrp_promote", "qrp_audit", "qrp_lineage", "qrp_runs", "qrp_candidates",
-                   "qrp_verify"}}
+          "line": {"qrp_init", "qrp_data", "qrp_promote", "qrp_audit", "qrp_lineage",
+                   "qrp_runs", "qrp_candidates", "qrp_verify"}}
 HEAVY = ("numpy", "pandas", "numba", "networkx", "ipywidgets", "anywidget", "qrp_jupyter.store")
 
 
@@ -88,3 +88,35 @@ def test_settings_work_from_ipython_config_py(tmp_path):
     assert out.returncode == 0, out.stderr
     line = [x for x in out.stdout.splitlines() if x.startswith("QRP ")]
     assert line == ["QRP /srv/qrp/team.sqlite 4 50 False False"], out.stdout + out.stderr
+
+
+def test_the_governed_load_then_a_notebook_load_is_silent_and_registers_once():
+    # The governed kernel loads `qrp_kernel` at start (launcher.EXTENSION); a notebook then
+    # says `%load_ext qrp_jupyter`, as it must on any other kernel.
+    out = _python("""
+        import io, json, contextlib
+        from IPython.core.interactiveshell import InteractiveShell
+        from qrp_kernel.launcher import EXTENSION
+        import qrp_kernel
+        ip = InteractiveShell.instance()
+        ip.extension_manager.load_extension(EXTENSION)
+        magics = ip.find_cell_magic("qrp_run").__self__
+        hooks = lambda: sum(getattr(cb, "__self__", None) is magics
+                            for cb in ip.events.callbacks["pre_run_cell"])
+        said, counts = [], [hooks()]
+        for line in ("load_ext qrp_jupyter", "reload_ext qrp_jupyter"):
+            buf = io.StringIO()
+            with contextlib.redirect_stdout(buf):
+                ip.run_line_magic(*line.split())
+            said.append(buf.getvalue())
+            counts.append(hooks())
+        same = ip.find_cell_magic("qrp_run").__self__ is magics
+        qrp_kernel.unload_ipython_extension(ip)
+        counts.append(hooks())
+        qrp_kernel.load_ipython_extension(ip)  # puts the hook back on the same instance
+        counts.append(hooks())
+        print(json.dumps({"ext": EXTENSION, "said": said, "counts": counts, "same": same}))
+    """)
+    got = json.loads(out.strip().splitlines()[-1])
+    assert got == {"ext": "qrp_kernel", "said": ["", ""], "counts": [1, 1, 1, 0, 1],
+                   "same": True}

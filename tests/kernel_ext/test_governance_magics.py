@@ -9,7 +9,7 @@ import pytest
 
 from kshell import assert_one_line_usage_error, run
 
-from qrp_jupyter.runs import RUN_LISTING_COLUMNS
+from qrp_jupyter.views import RUN_COLUMNS
 
 import insider
 
@@ -184,7 +184,7 @@ def test_runs_and_candidates_are_dataframes(ip, world):
     assert list(runs["run_key"]) == [world.edge.run_key, world.noise.run_key] or \
         set(runs["run_key"]) == {world.edge.run_key, world.noise.run_key}
     assert set(runs["instances"]) == {1} and set(runs["replays"]) == {0}
-    assert list(runs.columns) == list(RUN_LISTING_COLUMNS)  # the listing `qrp runs` prints
+    assert list(runs.columns) == [k for k, _ in RUN_COLUMNS]  # the core's run listing
     empty = run(ip, "%qrp_candidates").value
     assert isinstance(empty, pd.DataFrame) and len(empty) == 0 and "status" in empty.columns
     cid = make_candidate(ip, world)

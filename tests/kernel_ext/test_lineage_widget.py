@@ -109,3 +109,22 @@ def test_layout_scaling_in_node_maps_the_python_layout_linearly(tmp_path):
     assert pos["a"]["y"] < pos["c"]["y"] < pos["b"]["y"]
     # one layout unit is a fixed number of pixels on each axis (COLUMN_GAP, ROW_GAP)
     assert (pos["c"]["x"] - pos["a"]["x"], pos["b"]["y"] - pos["a"]["y"]) == (2 * 190, 48)
+
+
+def test_static_lineage_is_the_core_bundle_without_a_widget(ip, world):
+    from kshell import run
+    from qrp_jupyter.views import MIME_LINEAGE
+
+    cell = run(ip, f"%qrp_lineage {world.edge.run_instance_id[:12]} --static")
+    assert cell.error is None, cell.error
+    data, _ = ip.display_formatter.format(cell.value)
+    assert set(data) == {"text/plain", "text/html", MIME_LINEAGE}
+    assert "<svg" in data["text/html"]
+    widget = run(ip, f"%qrp_lineage {world.edge.run_instance_id[:12]}").value
+    wdata, _ = ip.display_formatter.format(widget)
+    # the widget's output carries the very same static view and payload beside its view
+    # (the payload's source hash differs: another cell made it)
+    for key in ("text/html", "text/plain"):
+        assert wdata[key].split("ledger head:")[0] == data[key].split("ledger head:")[0]
+    assert {k: v for k, v in wdata[MIME_LINEAGE].items() if k != "source_sha256"} == \
+        {k: v for k, v in data[MIME_LINEAGE].items() if k != "source_sha256"}

@@ -113,11 +113,25 @@ def test_progress_is_shown_and_updated_in_place(ip):
     assert texts[0].startswith("qrp_run cell run: starting")
     assert any("reality_check done" in t for t in texts)
     assert texts[-2] == "qrp_run cell run: all 6 stages done"
-    # Then the line is emptied: the saved cell keeps only the run's own output (with its QRP
-    # payload), no bar that `qrp verify --notebook` could not check.
-    assert cell.captured.outputs[-1].data == {}
+    assert "<progress" in cell.captured.outputs[-2].data["text/html"]
+    # Then the bar is replaced by its final line, text only: the saved cell keeps that line
+    # and the run's own output (with its QRP payload), no bar.
+    final = cell.captured.outputs[-1].data
+    assert final == {"text/plain": "qrp_run cell run: all 6 stages done",
+                     "text/html": "<div>qrp_run cell run: all 6 stages done</div>"}
     qrp_magics(ip).progress = False
     assert qrp_run(ip, "", RUN_CELL).texts == []
+
+
+def test_a_failed_run_leaves_a_final_line_saying_where_it_stopped(ip, counts, world):
+    before = counts(world.store)
+    ip.run_cell("def broken(close, lookback):\n    raise ValueError('no signal today')\n")
+    cell = qrp_run(ip, "", USER_CELL.replace('"my_signal"', '"broken"'))
+    assert cell.error is not None
+    final = cell.captured.outputs[-1].data
+    assert final["text/plain"] == "qrp_run: stopped before any stage finished (0/3 stages done)"
+    assert "<progress" not in final["text/html"]
+    assert counts(world.store) == before
 
 
 def test_name_and_dataset_options_are_bound_into_the_config(ip, world):

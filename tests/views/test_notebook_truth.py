@@ -315,3 +315,39 @@ def test_the_recorded_head_is_the_state_rendered_even_with_another_writer(world,
     monkeypatch.setitem(provenance._RENDERERS, MIME_CANDIDATES, always)
     with pytest.raises(StoreError, match="changed while"):
         render_bundle(world.store, MIME_CANDIDATES, {})
+
+
+def _progress_output(data: dict) -> dict:
+    return {"output_type": "display_data", "metadata": {},
+            "data": {k: snb.lines(v) for k, v in data.items()}}
+
+
+def test_the_finished_progress_line_of_a_run_cell_claims_nothing(world, saved):
+    from qrp_jupyter.audit import progress_line_bundle
+
+    path, _, _ = saved
+    nb = snb.read(path)
+    run_cell = nb["cells"][1]
+    line = progress_line_bundle("qrp_run edge: all 6 stages done")
+    assert line == {"text/plain": "qrp_run edge: all 6 stages done",
+                    "text/html": "<div>qrp_run edge: all 6 stages done</div>"}
+    run_cell["outputs"].insert(0, _progress_output(line))
+    snb.save(path, nb)
+    assert verify_notebook(world.store, path).ok
+    # the same line with anything else in its HTML is a result without a payload
+    forged_line = {**line, "text/html": "<div>qrp_run edge: all 6 stages done</div>"
+                                        "<table><tr><td>Sharpe 9.9</td></tr></table>"}
+    run_cell["outputs"][0] = _progress_output(forged_line)
+    snb.save(path, nb)
+    cell, output, text = one_problem(world, path)
+    assert (cell, output) == (1, 0) and "has none (forged or stripped)" in text
+    # the line of a run that stopped is accepted too
+    for text in ("qrp_run edge: stopped after walk_forward (3/6 stages done)",
+                 "qrp_run edge: stopped before any stage finished (0/6 stages done)"):
+        run_cell["outputs"][0] = _progress_output(progress_line_bundle(text))
+        snb.save(path, nb)
+        assert verify_notebook(world.store, path).ok, text
+    # and so is any other text in the form of a progress bundle
+    run_cell["outputs"][0] = _progress_output(progress_line_bundle("best Sharpe 9.9, p = 0.001"))
+    snb.save(path, nb)
+    assert one_problem(world, path)[:2] == (1, 0)
