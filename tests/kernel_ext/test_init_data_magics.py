@@ -11,6 +11,7 @@ import pytest
 
 from kshell import assert_one_line_usage_error, qrp_magics, run
 from qrp_jupyter.store import Store
+from qrp_jupyter.store.migrations import MIGRATION_FILES
 
 import insider
 
@@ -37,12 +38,13 @@ def test_init_creates_a_governed_store_and_makes_it_the_session_store(ip, tmp_pa
     db = tmp_path / "fresh.sqlite"
     cell = run(ip, f"%qrp_init --db {db}")
     assert cell.error is None, cell.error
-    assert cell.captured.stdout == (f"QRP store ready at {db} (2 migration(s) applied); the "
-                                    "QRP magics of this session now use it\n")
+    assert cell.captured.stdout == (
+        f"QRP store ready at {db} ({len(MIGRATION_FILES)} migration(s) applied); the "
+        "QRP magics of this session now use it\n")
     assert qrp_magics(ip).db == str(db)
     s = Store(str(db), readonly=True)
     try:
-        assert s.one("schema_migrations.count")["n"] == 2
+        assert s.one("schema_migrations.count")["n"] == len(MIGRATION_FILES)
         assert s.schema_differences() == []
     finally:
         s.close()

@@ -15,6 +15,7 @@ import pytest
 
 from qrp_jupyter.audit import progress_line_bundle
 from qrp_jupyter.store import Store
+from qrp_jupyter.store.migrations import MIGRATION_FILES
 from qrp_jupyter.views import MIME_LINEAGE, MIME_RUN, verify_notebook
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -95,7 +96,8 @@ def test_the_cells_ran_without_the_cli_and_the_load_line_is_silent(executed):
         assert not [o for o in cell["outputs"] if o["output_type"] == "error"], cell["source"]
     assert nb["cells"][0]["outputs"] == []  # no "already loaded" on the governed kernel
     init = "".join(nb["cells"][1]["outputs"][0]["text"])
-    assert init.startswith("QRP store ready at workflow.sqlite (2 migration(s) applied)")
+    assert init.startswith(
+        f"QRP store ready at workflow.sqlite ({len(MIGRATION_FILES)} migration(s) applied)")
     assert "registered dataset_id_v2 " in "".join(
         nb["cells"][2]["outputs"][0]["data"]["text/plain"])
     assert (executed.parent / "workflow.sqlite").is_file()
