@@ -537,20 +537,27 @@ def _check_one_output(checker: _Checker, mime: str, data: dict[str, Any], cell_h
                             f"{payload.get(key)} (one of them was edited)")
     if not checker.provenance(payload, cell_hash) or rerender is None:
         return
+    fresh = _rerendered(checker, payload, rerender, base)
+    if fresh is not None:
+        checker.compare(data, mime, fresh)
+
+
+def _rerendered(checker: _Checker, payload: dict[str, Any], rerender: Rerender,
+                base: Any) -> dict[str, Any] | None:
+    """The bundle ``rerender`` makes of ``payload`` from the store as of its recorded ledger
+    block, or None after naming why it could not be made."""
     block = payload["ledger"]["block_seq"]
     try:
-        fresh = rerender(checker.as_of(block), payload, source_hash=payload["source_sha256"],
-                         base=base)
+        return rerender(checker.as_of(block), payload, source_hash=payload["source_sha256"],
+                        base=base)
     except QrpError as exc:
         checker.problem(f"cannot be re-rendered from the store as of ledger block {block}: "
                         f"{exc.what}")
-        return
     except _MALFORMED as exc:
         why = "nested too deeply" if isinstance(exc, RecursionError) else repr(exc)
         checker.problem(f"cannot be re-rendered from the store as of ledger block {block}: "
                         f"malformed render inputs ({why[:200]})")
-        return
-    checker.compare(data, mime, fresh)
+    return None
 
 
 def _shows_payload_magic(cell: dict[str, Any]) -> str | None:
@@ -654,16 +661,8 @@ def _check_stale_payload(checker: _Checker, payload: dict[str, Any],
     # No cell to compare with: the payload's own source hash stands for it.
     if not checker.provenance(payload, payload.get("source_sha256")) or rerender is None:
         return
-    block = payload["ledger"]["block_seq"]
-    try:
-        fresh = rerender(checker.as_of(block), payload, source_hash=payload["source_sha256"],
-                         base=base)
-    except QrpError as exc:
-        checker.problem(f"cannot be re-rendered from the store as of ledger block {block}: "
-                        f"{exc.what}")
-        return
-    except _MALFORMED as exc:
-        checker.problem(f"cannot be re-rendered: malformed render inputs ({exc!r:.200})")
+    fresh = _rerendered(checker, payload, rerender, base)
+    if fresh is None:
         return
     checker.report.checked["rerendered"] += 1
     where = json_difference(payload, fresh[mime])
