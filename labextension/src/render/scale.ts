@@ -33,7 +33,7 @@ export function niceStep(span: number, count: number): number {
 /** Round a tick value to the precision of `step`, so 0.1 + 0.2 prints as 0.3. */
 function clean(value: number, step: number): number {
   const digits = Math.max(0, -Math.floor(Math.log10(step)) + 1);
-  return Number(value.toFixed(Math.min(20, digits)));
+  return Number(value.toFixed(Math.min(20, digits))) + 0; // + 0: no -0 tick
 }
 
 /** A domain widened outwards to multiples of the nice step (min == max gets a unit span). */
