@@ -4,6 +4,7 @@
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { rendererFactories, QRP_RANK } from './widget';
+import { reviewPlugin } from './review/plugin';
 
 /** Renderers for every application/vnd.qrp.* media type, in trusted and untrusted notebooks. */
 export const renderersPlugin: JupyterFrontEndPlugin<void> = {
@@ -18,7 +19,7 @@ export const renderersPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-const plugins: JupyterFrontEndPlugin<any>[] = [renderersPlugin];
+const plugins: JupyterFrontEndPlugin<any>[] = [renderersPlugin, reviewPlugin];
 
 export default plugins;
 export { rendererFactories } from './widget';
