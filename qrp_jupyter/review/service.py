@@ -64,11 +64,18 @@ def error_payload(exc: QrpError, root: str | os.PathLike[str] | None = None
     return status, {"error": err}
 
 
+def _value(v: Any) -> Any:
+    return (v[0] if v else None) if isinstance(v, (list, tuple)) else v
+
+
 class _Request:
     """The parameters of one request (first value of each), checked against what the
     endpoint accepts, so a misspelt parameter is an error instead of being ignored."""
 
     def __init__(self, params: Mapping[str, Any], allowed: tuple[str, ...]):
+        # JupyterLab's ServerConnection appends a cache buster to every GET: a bare number as
+        # a parameter name with no value (``?db=x&1796242014171``). It is not a parameter.
+        params = {k: v for k, v in params.items() if not (k.isdigit() and not _value(v))}
         unknown = sorted(set(params) - set(allowed) - {"db"})
         if unknown:
             raise ReviewError(f"unknown parameter {unknown[0][:40]!r}", where="query string",
@@ -76,10 +83,7 @@ class _Request:
         self._params = params
 
     def get(self, name: str) -> str | None:
-        v = self._params.get(name)
-        if isinstance(v, (list, tuple)):
-            v = v[0] if v else None
-        return v
+        return _value(self._params.get(name))
 
     def flag(self, name: str) -> bool:
         v = self.get(name)

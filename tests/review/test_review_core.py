@@ -242,3 +242,13 @@ def test_errors_are_json_without_the_server_root(root):
 def test_json_text_has_no_nan():
     assert json_text({"a": float("nan"), "b": [float("inf"), 1.5]}) == \
         '{"a": null, "b": [null, 1.5]}'
+
+
+def test_jupyterlabs_cache_buster_is_not_an_unknown_parameter(grown):
+    """ServerConnection adds ``&<milliseconds>`` with no value to every GET."""
+    svc = ReviewService(grown)
+    page = svc.answer("candidates", {"db": ["grown.sqlite"], "limit": ["2"],
+                                     "1796242014171": [""]})
+    assert len(page["items"]) == 2
+    with pytest.raises(ReviewError, match="unknown parameter '17'"):
+        svc.answer("candidates", {"db": "grown.sqlite", "17": "x"})

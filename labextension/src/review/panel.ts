@@ -114,6 +114,20 @@ export class ReviewPanel extends Widget {
       return;
     }
     await Promise.all([this.loadSummary(), this.loadCandidates(), this.loadEvents()]);
+    void this.checkInBackground(path);
+  }
+
+  /** Verify the store (the server remembers the result per state of the file), then show
+   * the status it gives; the listings are already drawn meanwhile. */
+  private async checkInBackground(path: string): Promise<void> {
+    try {
+      await this.api.get<VerifyResult>('verify', { db: path });
+    } catch {
+      return; // the summary already shows why the store cannot be read
+    }
+    if (this.db === path) {
+      await Promise.all([this.loadSummary(), this.loadEvents()]);
+    }
   }
 
   private async fill<T>(box: HTMLElement, request: Promise<T>, draw: (answer: T) => Node): Promise<void> {

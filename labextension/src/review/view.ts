@@ -74,16 +74,26 @@ function list(items: string[], cls: string): HTMLElement {
     : el('span', {}, '-');
 }
 
-/** The candidates of one page: status, the newest report's verdict and its blockers. */
+/** The candidates of one page: status and the newest report's verdict, each refusal's
+ * blockers on a full-width row under its candidate (readable in a narrow side panel). */
 export function candidatesTable(page: Page<Candidate>, onOpen: (id: string) => void): HTMLElement {
-  const rows = page.items.map(c => {
+  const head = ['candidate', 'status', 'last report', 'Sharpe (annual)'];
+  const body = el('tbody', {});
+  for (const c of page.items) {
     const open = el('button', { class: 'qrp-review-link', title: c.candidate_id }, shortHash(c.candidate_id));
     open.addEventListener('click', () => onOpen(c.candidate_id));
-    return [open, c.status, verdict(c), list(c.blockers, 'qrp-review-blockers'),
-      cellText(c.family), cellText(c.run_name), cellText(c.trial_index), cellText(c.sharpe_annual)];
-  });
-  return table(['candidate', 'status', 'last report', 'blockers', 'family', 'run', 'trial',
-    'Sharpe (annual)'], rows, 'qrp-review-candidates');
+    const where = el('div', { class: 'qrp-review-note' },
+      `${cellText(c.family)} \u00b7 ${cellText(c.run_name)} \u00b7 trial ${cellText(c.trial_index)}`);
+    const cells = [el('div', {}, open, where), c.status, verdict(c), cellText(c.sharpe_annual)];
+    body.append(el('tr', { class: 'qrp-review-row', 'data-candidate': c.candidate_id },
+      ...cells.map(x => el('td', {}, x))));
+    if (c.blockers.length) {
+      body.append(el('tr', { class: 'qrp-review-blockers-row', 'data-candidate': c.candidate_id },
+        el('td', { colspan: head.length }, 'blockers:', list(c.blockers, 'qrp-review-blockers'))));
+    }
+  }
+  return el('table', { class: 'qrp-review-table qrp-review-candidates' },
+    el('thead', {}, el('tr', {}, ...head.map(h => el('th', {}, h)))), body);
 }
 
 /** One candidate: its reports (each opens), and its events. */
