@@ -74,14 +74,17 @@ def statuses(entry: dict[str, Any] | None) -> dict[str, Any]:
 class VerifyCache:
     """The last few verify results, keyed by file state (see the module docstring).
 
-    Safe to share between threads: a result is computed outside the lock (two requests may
-    both compute it; both results are the same).
+    Safe to share between threads. A verify of a large store takes seconds, and while it runs
+    the panel may ask again (another reviewer, a reload): a request for a file state that is
+    being verified waits for that run instead of starting its own, so one state of the file
+    is verified once at a time.
     """
 
     def __init__(self, kept: int = _KEPT):
         self._kept = kept
         self._lock = threading.Lock()
         self._entries: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+        self._running: dict[tuple, threading.Event] = {}
 
     @staticmethod
     def _key(path: Path, digests: Sequence[str]) -> tuple:
@@ -100,10 +103,25 @@ class VerifyCache:
                 digests: Sequence[str] = ()) -> dict[str, Any]:
         """Verify ``store`` (open on ``path``) now and remember the result."""
         key = self._key(path, digests)
-        entry = _result(store, digests, label)
-        if self._key(path, digests) == key:  # the file did not move while it was checked
+        with self._lock:
+            running = self._running.get(key)
+            if running is None:
+                self._running[key] = threading.Event()
+        if running is not None:
+            running.wait()
             with self._lock:
-                self._entries[key] = entry
-                while len(self._entries) > self._kept:
-                    self._entries.popitem(last=False)
+                entry = self._entries.get(key)
+            if entry is not None:
+                return entry
+            return _result(store, digests, label)  # that run's file state moved on
+        try:
+            entry = _result(store, digests, label)
+            if self._key(path, digests) == key:  # the file did not move while it was checked
+                with self._lock:
+                    self._entries[key] = entry
+                    while len(self._entries) > self._kept:
+                        self._entries.popitem(last=False)
+        finally:
+            with self._lock:
+                self._running.pop(key).set()
         return entry

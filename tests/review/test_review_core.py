@@ -11,6 +11,7 @@ import hashlib
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -252,3 +253,35 @@ def test_jupyterlabs_cache_buster_is_not_an_unknown_parameter(grown):
     assert len(page["items"]) == 2
     with pytest.raises(ReviewError, match="unknown parameter '17'"):
         svc.answer("candidates", {"db": "grown.sqlite", "17": "x"})
+
+
+def test_requests_during_a_verify_wait_for_it_instead_of_verifying_again(grown, monkeypatch):
+    """One state of the file is verified once at a time, however many requests ask."""
+    import threading
+
+    from qrp_jupyter.review import verifying
+
+    calls, gate = [], threading.Event()
+    real = verifying._result
+
+    def counted(*args):
+        calls.append(args[-1])
+        gate.wait(10)  # hold the first run until every request has arrived
+        return real(*args)
+
+    monkeypatch.setattr(verifying, "_result", counted)
+    svc = ReviewService(grown)
+    answers: list[dict] = []
+    threads = [threading.Thread(target=lambda: answers.append(
+        svc.answer("verify", {"db": "grown.sqlite", "fresh": "1"}))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 10
+    while not calls and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    gate.set()
+    for t in threads:
+        t.join(60)
+    assert len(calls) == 1 and len(answers) == 4
+    assert all(a["verify"] == answers[0]["verify"] and a["verify"]["ok"] for a in answers)
