@@ -57,6 +57,8 @@ class _ReviewHandler(APIHandler):
             status, body = error_payload(exc, self.service.root)
             self.set_status(status)
         self.set_header("Content-Type", "application/json; charset=UTF-8")
+        # The answer is the store as it is now: never reuse a cached copy of it.
+        self.set_header("Cache-Control", "no-store")
         self.finish(json_text(body))
 
 

@@ -325,3 +325,11 @@ def test_the_lineage_of_a_candidate(served):
     assert lin["root"] == {"kind": "candidate", "id": cid} and len(lin["nodes"]) > 5
     status, body = served.api("lineage/zz-not-hex", db="demo.sqlite")
     assert status == 404 and "not a hex id" in body["error"]["message"]
+
+
+def test_the_request_jupyterlab_sends_is_answered(served):
+    """JupyterLab's ServerConnection appends a bare cache-busting number to every GET."""
+    status, body, headers = served.request(f"{API}/candidates",
+                                           {"db": "demo.sqlite", "1796242014171": ""})
+    assert status == 200 and body["total"] == 2
+    assert headers["Cache-Control"] == "no-store"  # the store as it is now, never a cached copy
