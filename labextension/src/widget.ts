@@ -17,6 +17,7 @@ export class QrpRenderer extends Widget implements IRenderMime.IRenderer {
   constructor(private readonly mime: QrpMimeType) {
     super();
     this.addClass('qrp-output');
+    this.node.setAttribute('data-mime-type', mime);
   }
 
   renderModel(model: IRenderMime.IMimeModel): Promise<void> {
