@@ -80,8 +80,11 @@ function detailPane(node: DagNode | null): HTMLElement[] {
   }
   for (const [key, value] of Object.entries(node.details ?? {})) {
     out.push(el('h5', {}, key));
-    if (value !== null && typeof value === 'object') {
+    const compact = JSON.stringify(value);
+    if (value !== null && typeof value === 'object' && compact.length > 72) {
       out.push(el('pre', { class: 'qrp-dag-json' }, JSON.stringify(value, null, 1)));
+    } else if (value !== null && typeof value === 'object') {
+      out.push(el('div', {}, el('code', {}, compact)));
     } else {
       out.push(el('div', {}, valueCell(value)));
     }
