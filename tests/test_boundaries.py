@@ -46,6 +46,7 @@ FORBIDDEN = {
     "config": {"store", "runs", "governance", "audit", "cli", "demo", "lineage", "views"},
     "governance": {"cli", "demo", "views"},
     "views": {"cli", "demo"},  # views sits on top, like the CLI
+    "review": {"cli", "demo"},  # the review panel's API reads through views, like the CLI
 }
 
 

@@ -287,6 +287,104 @@ LEDGER_BLOCKS = {
     "get": "SELECT block_seq, block_hash FROM ledger_blocks WHERE block_seq = ?",
 }
 
+# -- the review panel (qrp_jupyter.review): counts and keyset pages ---------------------------
+# Every page is ``WHERE key > cursor ORDER BY key LIMIT n`` on a primary key (or a short sort
+# over one table), so a page costs the same on the 10,000th run as on the first: SQLite does the
+# paging, nothing reads the rows before the cursor. ``?`` numbers: the cursor first, the
+# filters next, the limit last.
+
+#: A candidate as the panel lists it. The last report is the candidate's newest (refused ones
+#: included: a refusal leaves the status as it was, and its blockers are what a reviewer reads).
+_REVIEW_CANDIDATE = """
+SELECT c.candidate_id, c.status, c.run_key, c.trial_index, c.run_instance_id,
+       c.eligibility_report_id, c.created_at, c.updated_at,
+       t.params_json, t.sharpe_annual, u.family, u.name AS run_name,
+       (SELECT COUNT(*) FROM eligibility_reports x WHERE x.candidate_id = c.candidate_id)
+           AS reports,
+       r.eligibility_report_id AS last_report_id, r.level AS last_report_level,
+       r.passed AS last_report_passed, r.created_at AS last_report_at,
+       json_extract(r.payload_json, '$.blockers') AS last_blockers_json,
+       json_extract(r.payload_json, '$.warnings') AS last_warnings_json
+FROM promotion_candidates c
+JOIN runs u ON u.run_key = c.run_key
+JOIN trials t ON t.run_key = c.run_key AND t.trial_index = c.trial_index
+LEFT JOIN eligibility_reports r ON r.eligibility_report_id = (
+    SELECT x.eligibility_report_id FROM eligibility_reports x
+    WHERE x.candidate_id = c.candidate_id
+    ORDER BY x.created_at DESC, x.rowid DESC LIMIT 1)"""
+
+REVIEW = {
+    "counts": """
+SELECT (SELECT COUNT(*) FROM datasets) AS datasets,
+       (SELECT COUNT(*) FROM runs) AS runs,
+       (SELECT COUNT(*) FROM run_instances) AS run_instances,
+       (SELECT COUNT(*) FROM trials) AS trials,
+       (SELECT COUNT(*) FROM artifacts) AS artifacts,
+       (SELECT COUNT(*) FROM promotion_candidates) AS candidates,
+       (SELECT COUNT(*) FROM eligibility_reports) AS eligibility_reports,
+       (SELECT COUNT(*) FROM governance_events) AS governance_events,
+       (SELECT COUNT(*) FROM ledger_blocks) AS ledger_blocks""",
+    "status_counts": """
+SELECT status, COUNT(*) AS n FROM promotion_candidates GROUP BY status ORDER BY status""",
+    # ?1, ?2: the cursor (created_at, run_key) of the last row shown; ?3 the page size.
+    "runs_page": """
+SELECT u.run_key, u.name, u.family, u.dataset_id_v2, u.engine_version, u.created_at,
+       (SELECT COUNT(*) FROM trials t WHERE t.run_key = u.run_key) AS trials,
+       (SELECT MAX(t.sharpe_annual) FROM trials t WHERE t.run_key = u.run_key)
+           AS best_sharpe_annual,
+       (SELECT COUNT(*) FROM run_instances i WHERE i.run_key = u.run_key AND i.purpose = 'run')
+           AS instances,
+       (SELECT COUNT(*) FROM run_instances i
+        WHERE i.run_key = u.run_key AND i.purpose = 'replay') AS replays
+FROM runs u
+WHERE (u.created_at, u.run_key) > (?1, ?2)
+ORDER BY u.created_at, u.run_key
+LIMIT ?3""",
+    # ?1: the last candidate_id shown ('' for the first page); ?2 a status or NULL for all;
+    # ?3 the page size.
+    "candidates_page": _REVIEW_CANDIDATE + """
+WHERE c.candidate_id > ?1 AND (?2 IS NULL OR c.status = ?2)
+ORDER BY c.candidate_id
+LIMIT ?3""",
+    "candidate": _REVIEW_CANDIDATE + "\nWHERE c.candidate_id = ?",
+    "candidate_reports": """
+SELECT eligibility_report_id, level, passed, policy_hash, created_at,
+       json_extract(payload_json, '$.blockers') AS blockers_json,
+       json_extract(payload_json, '$.warnings') AS warnings_json
+FROM eligibility_reports WHERE candidate_id = ?
+ORDER BY created_at, rowid""",
+    # ?1: a JSON array of artifact ids; ?2, ?3: the report's run instance and the report. Each
+    # artifact with the lineage rows that tie it to this report's run instance or to the report.
+    "artifact_sources": """
+SELECT a.artifact_id, a.media_type, a.size, l.kind, l.role, l.run_instance_id,
+       l.eligibility_report_id
+FROM artifacts a
+LEFT JOIN artifact_lineage l ON l.artifact_id = a.artifact_id
+     AND (l.run_instance_id = ?2 OR l.eligibility_report_id = ?3)
+WHERE a.artifact_id IN (SELECT value FROM json_each(?1))
+ORDER BY a.artifact_id, l.lineage_id""",
+    # ?1: the cursor seq; ?2 a candidate_id or NULL for all; ?3 the page size. prior_hash is
+    # the event_hash of the row before, so each row's link is checked without the rest.
+    "events_after": """
+SELECT e.seq, e.event_hash, e.prev_hash, e.kind, e.candidate_id, e.payload_json, e.created_at,
+       (SELECT p.event_hash FROM governance_events p WHERE p.seq = e.seq - 1) AS prior_hash
+FROM governance_events e
+WHERE e.seq > ?1 AND (?2 IS NULL OR e.candidate_id = ?2)
+ORDER BY e.seq
+LIMIT ?3""",
+    "events_before": """
+SELECT e.seq, e.event_hash, e.prev_hash, e.kind, e.candidate_id, e.payload_json, e.created_at,
+       (SELECT p.event_hash FROM governance_events p WHERE p.seq = e.seq - 1) AS prior_hash
+FROM governance_events e
+WHERE e.seq < ?1 AND (?2 IS NULL OR e.candidate_id = ?2)
+ORDER BY e.seq DESC
+LIMIT ?3""",
+    "events_count": """
+SELECT COUNT(*) AS n FROM governance_events WHERE ?1 IS NULL OR candidate_id = ?1""",
+    "candidates_count": """
+SELECT COUNT(*) AS n FROM promotion_candidates WHERE ?1 IS NULL OR status = ?1""",
+}
+
 #: The first query a reviewer types in the ``sqlite3`` shell (the demo suggests it).
 SHELL_EXAMPLE = "SELECT * FROM v_governance_log"
 
@@ -363,6 +461,6 @@ STATEMENTS: dict[str, str] = {
                 artifact_edges=ARTIFACT_EDGES, policies=POLICIES,
                 promotion_candidates=PROMOTION_CANDIDATES,
                 eligibility_reports=ELIGIBILITY_REPORTS, governance_events=GOVERNANCE_EVENTS,
-                ledger_blocks=LEDGER_BLOCKS),
+                ledger_blocks=LEDGER_BLOCKS, review=REVIEW),
     **_generated(),
 }

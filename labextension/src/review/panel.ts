@@ -1,0 +1,220 @@
+// The review panel: a side panel over one store chosen by the reviewer, read through the
+// review API (GET only, Jupyter's authentication). Sections: the summary with the verify,
+// chain and ledger status; the candidates with their blockers (paged); the selected
+// candidate's reports, a report's rules, its lineage DAG (QRP's lineage renderer); the
+// governance log, newest first (paged); and verify on demand.
+
+import { Widget } from '@lumino/widgets';
+import { el } from '../render/dom';
+import { renderPayload, Rendered } from '../render';
+import { ReviewApi } from './api';
+import type { Candidate, CandidateDetail, Events, Page, Report, Stores, Summary, VerifyResult } from './types';
+import {
+  candidateView, candidatesTable, errorView, eventsTable, integrityLine, reportView, summaryView,
+  verifyView
+} from './view';
+
+const PAGE = '50';
+
+/** A paged listing: the cursors of the pages before this one, so "previous" works too. */
+class Pager {
+  private cursors: (string | null)[] = [null];
+  next: string | null = null;
+
+  get current(): string | null {
+    return this.cursors[this.cursors.length - 1];
+  }
+  get hasPrevious(): boolean {
+    return this.cursors.length > 1;
+  }
+  forward(): void {
+    if (this.next) {
+      this.cursors.push(this.next);
+    }
+  }
+  back(): void {
+    if (this.cursors.length > 1) {
+      this.cursors.pop();
+    }
+  }
+  reset(): void {
+    this.cursors = [null];
+    this.next = null;
+  }
+}
+
+export class ReviewPanel extends Widget {
+  private db: string | null = null;
+  private readonly select = el('select', { class: 'qrp-review-store', 'aria-label': 'QRP store' });
+  private readonly summaryBox = el('div', { class: 'qrp-review-box' });
+  private readonly candidatesBox = el('div', { class: 'qrp-review-box' });
+  private readonly detailBox = el('div', { class: 'qrp-review-box' });
+  private readonly eventsBox = el('div', { class: 'qrp-review-box' });
+  private readonly verifyBox = el('div', { class: 'qrp-review-box' });
+  private readonly candidatePages = new Pager();
+  private readonly eventPages = new Pager();
+  private lineage: Rendered | null = null;
+
+  constructor(private readonly api: ReviewApi = new ReviewApi()) {
+    super();
+    this.id = 'qrp-review-panel';
+    this.addClass('qrp-review');
+    this.title.label = 'QRP review';
+    this.title.caption = 'QRP review: candidates, reports, governance log, verify (read-only)';
+    this.title.closable = true;
+    const reload = el('button', { class: 'qrp-review-button' }, 'refresh');
+    reload.addEventListener('click', () => void this.refreshStores());
+    const verify = el('button', { class: 'qrp-review-button' }, 'verify now');
+    verify.addEventListener('click', () => void this.runVerify());
+    this.select.addEventListener('change', () => void this.open(this.select.value || null));
+    this.node.append(
+      el('div', { class: 'qrp-review-bar' }, this.select, reload, verify),
+      this.summaryBox,
+      el('h3', {}, 'Candidates'), this.candidatesBox,
+      this.detailBox,
+      el('h3', {}, 'Governance log (newest first)'), this.eventsBox,
+      this.verifyBox);
+  }
+
+  /** The store shown now (a path relative to the server root). */
+  get store(): string | null {
+    return this.db;
+  }
+
+  /** List the stores under the server root and open ``path`` (or keep the current one). */
+  async refreshStores(path: string | null = this.db): Promise<void> {
+    try {
+      const answer = await this.api.get<Stores>('stores');
+      const paths = answer.stores.map(s => s.path);
+      if (path && !paths.includes(path)) {
+        paths.unshift(path);
+      }
+      this.select.replaceChildren(el('option', { value: '' }, 'choose a store'),
+        ...paths.map(p => el('option', { value: p, selected: p === path }, p)));
+    } catch (err) {
+      this.summaryBox.replaceChildren(errorView(err as Error));
+    }
+    if (path !== this.db || path) {
+      await this.open(path);
+    }
+  }
+
+  /** Show the store at ``path`` (relative to the server root). */
+  async open(path: string | null): Promise<void> {
+    this.db = path;
+    this.select.value = path ?? '';
+    this.candidatePages.reset();
+    this.eventPages.reset();
+    this.clearDetail();
+    this.verifyBox.replaceChildren();
+    if (!path) {
+      this.summaryBox.replaceChildren(el('p', {}, 'Choose a store (a .sqlite file under the folder Jupyter serves).'));
+      this.candidatesBox.replaceChildren();
+      this.eventsBox.replaceChildren();
+      return;
+    }
+    await Promise.all([this.loadSummary(), this.loadCandidates(), this.loadEvents()]);
+    void this.checkInBackground(path);
+  }
+
+  /** Verify the store (the server remembers the result per state of the file), then show
+   * the status it gives; the listings are already drawn meanwhile. */
+  private async checkInBackground(path: string): Promise<void> {
+    try {
+      await this.api.get<VerifyResult>('verify', { db: path });
+    } catch {
+      return; // the summary already shows why the store cannot be read
+    }
+    if (this.db === path) {
+      await Promise.all([this.loadSummary(), this.loadEvents()]);
+    }
+  }
+
+  private async fill<T>(box: HTMLElement, request: Promise<T>, draw: (answer: T) => Node): Promise<void> {
+    box.setAttribute('aria-busy', 'true');
+    try {
+      box.replaceChildren(draw(await request));
+    } catch (err) {
+      box.replaceChildren(errorView((err as { error?: Error }).error ?? (err as Error)));
+    } finally {
+      box.removeAttribute('aria-busy');
+    }
+  }
+
+  private loadSummary(): Promise<void> {
+    return this.fill(this.summaryBox, this.api.get<Summary>('summary', { db: this.db }), summaryView);
+  }
+
+  private pagerBar(pager: Pager, total: number, reload: () => void): HTMLElement {
+    const prev = el('button', { class: 'qrp-review-button', disabled: !pager.hasPrevious }, 'previous');
+    const next = el('button', { class: 'qrp-review-button', disabled: !pager.next }, 'next');
+    prev.addEventListener('click', () => { pager.back(); reload(); });
+    next.addEventListener('click', () => { pager.forward(); reload(); });
+    return el('div', { class: 'qrp-review-pager' }, prev, next, ` ${total} in all`);
+  }
+
+  private loadCandidates(): Promise<void> {
+    const pager = this.candidatePages;
+    return this.fill(this.candidatesBox,
+      this.api.get<Page<Candidate>>('candidates', { db: this.db, limit: PAGE, cursor: pager.current }),
+      page => {
+        pager.next = page.next;
+        return el('div', {}, candidatesTable(page, id => void this.openCandidate(id)),
+          this.pagerBar(pager, page.total, () => void this.loadCandidates()));
+      });
+  }
+
+  private loadEvents(): Promise<void> {
+    const pager = this.eventPages;
+    return this.fill(this.eventsBox,
+      this.api.get<Events>('events', { db: this.db, limit: PAGE, order: 'desc', cursor: pager.current }),
+      page => {
+        pager.next = page.next;
+        return el('div', {}, integrityLine(page), eventsTable(page.items),
+          this.pagerBar(pager, page.total, () => void this.loadEvents()));
+      });
+  }
+
+  private clearDetail(): void {
+    this.lineage?.dispose();
+    this.lineage = null;
+    this.detailBox.replaceChildren();
+  }
+
+  /** Show one candidate: its reports, its events, and buttons for a report and the DAG. */
+  async openCandidate(id: string): Promise<void> {
+    this.clearDetail();
+    const reportBox = el('div', { class: 'qrp-review-box' });
+    const dagBox = el('div', { class: 'qrp-review-box qrp-review-dag' });
+    const head = el('div', { class: 'qrp-review-box' });
+    this.detailBox.append(head, reportBox, dagBox);
+    await this.fill(head, this.api.get<CandidateDetail>(`candidates/${encodeURIComponent(id)}`, { db: this.db }),
+      detail => candidateView(detail,
+        rid => void this.fill(reportBox, this.api.get<Report>(`reports/${encodeURIComponent(rid)}`, { db: this.db }), reportView),
+        cid => void this.showLineage(dagBox, cid)));
+  }
+
+  private showLineage(box: HTMLElement, id: string): Promise<void> {
+    return this.fill(box, this.api.get<{ lineage: unknown }>(`lineage/${encodeURIComponent(id)}`, { db: this.db }),
+      answer => {
+        this.lineage?.dispose();
+        this.lineage = renderPayload('application/vnd.qrp.lineage+json', answer.lineage);
+        return this.lineage.element;
+      });
+  }
+
+  /** Run verify on the whole store now, then show the status it gives everywhere. */
+  async runVerify(): Promise<void> {
+    if (!this.db) {
+      return;
+    }
+    this.verifyBox.replaceChildren(el('p', {}, 'verifying the whole store...'));
+    await this.fill(this.verifyBox, this.api.get<VerifyResult>('verify', { db: this.db, fresh: '1' }), verifyView);
+    await Promise.all([this.loadSummary(), this.loadEvents()]);
+  }
+
+  dispose(): void {
+    this.lineage?.dispose();
+    super.dispose();
+  }
+}
