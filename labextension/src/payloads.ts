@@ -620,6 +620,17 @@ export interface CandidatesPayload {
     run_name: string | null;
     /** the report its status rests on (64 lowercase hex) */
     eligibility_report_id: string | null;
+    /** the candidate's last eligibility report, by position in the event chain (a refusal leaves the status unchanged: this says it was refused); null before any promotion attempt */
+    last_report?: {
+      /** its id (64 lowercase hex) */
+      eligibility_report_id: string;
+      /** level evaluated */
+      level: "candidate" | "accepted";
+      /** promoted (true) or refused (false) */
+      passed: boolean;
+      /** its failing blockers, readable */
+      blockers: string[];
+    } | null;
   }[];
   /** what the output was rendered from, with the store */
   render?: {
