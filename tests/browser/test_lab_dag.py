@@ -1,0 +1,212 @@
+"""The lineage DAG in a real JupyterLab, driven with a real mouse: it fits on open, a background
+drag pans (and selects no text, and stops when the button is released), the wheel zooms, a
+click shows the node's full hashes, and reset brings back the fitted view.
+
+The DAG is a rejected candidate's lineage from a real store (26 nodes: dataset, run, instance,
+artifacts, seeds, the refused report, the events), saved in a notebook opened untrusted.
+Positions are read from the screen (``getBoundingClientRect`` of each ``.qrp-dag-node``), so
+the tests hold whatever the renderer uses inside (a transform, a viewBox).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from conftest import saved_qrp_outputs, wait_for_qrp_outputs
+from hostile_evidence import build
+from qrp_jupyter.lineage import MIME_LINEAGE
+
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+#: Pixels of slack for screen positions (sub-pixel rounding, borders).
+SLACK = 2.0
+
+#: Screen boxes of the svg and of every node, by node id.
+BOXES_JS = """(out) => {
+  const svg = out.querySelector('svg.qrp-dag');
+  const box = (el) => { const r = el.getBoundingClientRect();
+                        return {x: r.left, y: r.top, w: r.width, h: r.height}; };
+  const nodes = {};
+  for (const n of out.querySelectorAll('.qrp-dag-node'))
+    nodes[n.getAttribute('data-node-id')] = box(n);
+  return {svg: svg ? box(svg) : null, nodes};
+}"""
+
+#: A point of the svg's background: inside it, on no node (the pan starts there).
+BACKGROUND_JS = """(out) => {
+  const svg = out.querySelector('svg.qrp-dag');
+  const r = svg.getBoundingClientRect();
+  for (let fy = 0.1; fy < 0.95; fy += 0.05)
+    for (let fx = 0.05; fx < 0.95; fx += 0.05) {
+      const x = r.left + fx * r.width, y = r.top + fy * r.height;
+      const el = document.elementFromPoint(x, y);
+      if (el && svg.contains(el) && !el.closest('.qrp-dag-node')) return {x, y};
+    }
+  return null;
+}"""
+
+#: A node whose centre is on screen and not covered: clicking there reaches it.
+CLICKABLE_JS = """([out, kinds]) => {
+  for (const kind of kinds)
+    for (const n of out.querySelectorAll('.qrp-dag-node')) {
+      if (!n.getAttribute('data-node-id').startsWith(kind + ':')) continue;
+      const r = n.getBoundingClientRect();
+      const x = r.left + r.width / 2, y = r.top + r.height / 2;
+      const el = document.elementFromPoint(x, y);
+      if (el && el.closest('.qrp-dag-node') === n)
+        return {id: n.getAttribute('data-node-id'), x, y};
+    }
+  return null;
+}"""
+
+
+@pytest.fixture(scope="module")
+def evidence(lab):
+    return build(lab.root, name="dag.ipynb")
+
+
+@pytest.fixture
+def dag(browser, evidence):
+    """The lineage output of a freshly opened notebook, scrolled into view, once it is drawn."""
+    saved = saved_qrp_outputs(json.loads((browser.lab.root / evidence.notebook)
+                                         .read_text("utf-8")))
+    browser.open(evidence.notebook)
+    drawn = wait_for_qrp_outputs(browser, len(saved))
+    assert [o["mime"] for o in drawn if o["root"]] == [m for _, m in saved], drawn
+    out = browser.page.locator(f'.jp-OutputArea-output[data-mime-type="{MIME_LINEAGE}"]')
+    assert out.count() == 1
+    out = out.first
+    svg = out.locator("svg.qrp-dag")
+    assert svg.count() == 1, "the lineage output has no svg.qrp-dag"
+    svg.scroll_into_view_if_needed()
+    settle(browser, out)
+    return out
+
+
+def settle(browser, dag) -> None:
+    """Wait until the nodes stand still (a fit or zoom transition, if any, is over): their
+    boxes equal across two animation frames."""
+    browser.page.wait_for_function(
+        """(out) => new Promise(done => { const s = () => JSON.stringify(
+             [...out.querySelectorAll('.qrp-dag-node')].map(n => {
+               const r = n.getBoundingClientRect(); return [r.left, r.top, r.width]; }));
+           const a = s(); requestAnimationFrame(() => requestAnimationFrame(
+             () => done(a === s()))); })""", arg=dag.element_handle(), timeout=10_000)
+
+
+def boxes(dag) -> dict:
+    return dag.evaluate(BOXES_JS)
+
+
+def _inside(node: dict, svg: dict) -> bool:
+    return (node["x"] >= svg["x"] - SLACK and node["y"] >= svg["y"] - SLACK
+            and node["x"] + node["w"] <= svg["x"] + svg["w"] + SLACK
+            and node["y"] + node["h"] <= svg["y"] + svg["h"] + SLACK)
+
+
+def _moves(before: dict, after: dict) -> dict[str, tuple[float, float]]:
+    """How far each node moved on screen between two readings."""
+    return {k: (after[k]["x"] - b["x"], after[k]["y"] - b["y"]) for k, b in before.items()}
+
+
+def _centre(svg: dict) -> tuple[float, float]:
+    return svg["x"] + svg["w"] / 2, svg["y"] + svg["h"] / 2
+
+
+def test_the_dag_draws_every_node_and_fits_on_open(dag, evidence):
+    b = boxes(dag)
+    assert b["svg"]["w"] > 200 and b["svg"]["h"] > 100, b["svg"]
+    assert set(b["nodes"]) == {n["id"] for n in evidence.lineage["nodes"]}
+    outside = [k for k, n in b["nodes"].items() if not _inside(n, b["svg"])]
+    assert outside == [], f"{len(outside)} of {len(b['nodes'])} nodes outside the view"
+    assert all(n["w"] > 0 and n["h"] > 0 for n in b["nodes"].values())
+
+
+def test_a_background_drag_pans_selects_nothing_and_stops_on_release(browser, dag):
+    page, before = browser.page, boxes(dag)
+    start = dag.evaluate(BACKGROUND_JS)
+    assert start is not None, "no background point inside the svg"
+    dx, dy = 60, 40
+    page.mouse.move(start["x"], start["y"])
+    page.mouse.down()
+    page.mouse.move(start["x"] + dx / 2, start["y"] + dy / 2, steps=4)
+    page.mouse.move(start["x"] + dx, start["y"] + dy, steps=4)
+    page.mouse.up()
+    settle(browser, dag)
+    after = boxes(dag)
+    # Every node followed the pointer, by the pointer's own distance.
+    off = {k: m for k, m in _moves(before["nodes"], after["nodes"]).items()
+           if abs(m[0] - dx) > SLACK or abs(m[1] - dy) > SLACK}
+    assert off == {}, f"{len(off)} nodes did not follow the drag of ({dx}, {dy}): " \
+                      f"{list(off.items())[:3]}"
+    assert page.evaluate("() => String(window.getSelection())") == ""
+    # Released: moving the mouse with no button pressed leaves the graph where it is.
+    page.mouse.move(start["x"] + dx + 120, start["y"] + dy + 80, steps=6)
+    settle(browser, dag)
+    assert boxes(dag)["nodes"] == after["nodes"]
+
+
+def test_the_wheel_zooms_in_and_out(browser, dag):
+    page, before = browser.page, boxes(dag)
+    x, y = _centre(before["svg"])
+    page.mouse.move(x, y)
+    page.mouse.wheel(0, -400)
+    settle(browser, dag)
+    zin = boxes(dag)
+    grew = [zin["nodes"][k]["w"] / b["w"] for k, b in before["nodes"].items()]
+    assert min(grew) > 1.05, f"zoom in: widths scaled by {min(grew):.3f}..{max(grew):.3f}"
+    page.mouse.wheel(0, 800)
+    settle(browser, dag)
+    zout = boxes(dag)
+    shrank = [zout["nodes"][k]["w"] / zin["nodes"][k]["w"] for k in before["nodes"]]
+    assert max(shrank) < 0.95, f"zoom out: widths scaled by {min(shrank):.3f}..{max(shrank):.3f}"
+    # The page itself did not scroll away under the wheel: the svg stayed put.
+    assert abs(zout["svg"]["y"] - before["svg"]["y"]) <= SLACK
+
+
+def test_a_click_on_a_node_shows_its_full_hashes_without_panning(browser, dag, evidence):
+    by_id = {n["id"]: n for n in evidence.lineage["nodes"]}
+    target = dag.evaluate(CLICKABLE_JS, ["run_instance", "report", "artifact", "dataset"])
+    assert target is not None, "no node can be clicked"
+    hashes = by_id[target["id"]]["hashes"]
+    assert hashes and all(HEX64.match(h) for h in hashes.values())
+    before = boxes(dag)
+    browser.page.mouse.click(target["x"], target["y"])
+    settle(browser, dag)
+    detail = dag.locator(".qrp-dag-detail")
+    assert detail.count() == 1 and detail.is_visible()
+    text = detail.inner_text()
+    for h in hashes.values():
+        assert h in text, f"full hash {h} of {target['id']} not in the detail pane"
+    assert boxes(dag)["nodes"] == before["nodes"], "a click on a node moved the graph"
+
+
+def test_reset_restores_the_fitted_view(browser, dag):
+    page, fitted = browser.page, boxes(dag)
+    x, y = _centre(fitted["svg"])
+    page.mouse.move(x, y)
+    page.mouse.wheel(0, -500)
+    settle(browser, dag)
+    start = dag.evaluate(BACKGROUND_JS)
+    page.mouse.move(start["x"], start["y"])
+    page.mouse.down()
+    page.mouse.move(start["x"] - 90, start["y"] + 30, steps=6)
+    page.mouse.up()
+    settle(browser, dag)
+    assert boxes(dag)["nodes"] != fitted["nodes"]
+    reset = dag.locator(".qrp-dag-reset")
+    assert reset.count() == 1, "no .qrp-dag-reset control"
+    reset.click()
+    settle(browser, dag)
+    back = boxes(dag)
+    for k, f in fitted["nodes"].items():
+        b = back["nodes"][k]
+        assert all(abs(b[c] - f[c]) <= SLACK for c in ("x", "y", "w", "h")), (k, f, b)
+
+
+def test_the_console_stayed_clean(browser, dag):
+    """Last in the module: no console error, uncaught error or dialog in the whole session."""
+    assert browser.console.errors == []
+    assert browser.console.dialogs == []
