@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from conftest import saved_qrp_outputs, wait_for_qrp_outputs
+from lab_harness import saved_qrp_outputs, wait_for_qrp_outputs
 from hostile_evidence import build
 from qrp_jupyter.lineage import MIME_LINEAGE
 
@@ -48,7 +48,7 @@ BACKGROUND_JS = """(out) => {
 }"""
 
 #: A node whose centre is on screen and not covered: clicking there reaches it.
-CLICKABLE_JS = """([out, kinds]) => {
+CLICKABLE_JS = """(out, kinds) => {
   for (const kind of kinds)
     for (const n of out.querySelectorAll('.qrp-dag-node')) {
       if (!n.getAttribute('data-node-id').startsWith(kind + ':')) continue;
@@ -141,11 +141,12 @@ def test_a_background_drag_pans_selects_nothing_and_stops_on_release(browser, da
            if abs(m[0] - dx) > SLACK or abs(m[1] - dy) > SLACK}
     assert off == {}, f"{len(off)} nodes did not follow the drag of ({dx}, {dy}): " \
                       f"{list(off.items())[:3]}"
-    assert page.evaluate("() => String(window.getSelection())") == ""
+    selected = page.evaluate("() => String(window.getSelection())")
+    assert selected == "", f"the drag selected text: {selected[:80]!r}"
     # Released: moving the mouse with no button pressed leaves the graph where it is.
     page.mouse.move(start["x"] + dx + 120, start["y"] + dy + 80, steps=6)
     settle(browser, dag)
-    assert boxes(dag)["nodes"] == after["nodes"]
+    assert boxes(dag)["nodes"] == after["nodes"], "the graph kept following the released mouse"
 
 
 def test_the_wheel_zooms_in_and_out(browser, dag):
@@ -163,7 +164,9 @@ def test_the_wheel_zooms_in_and_out(browser, dag):
     shrank = [zout["nodes"][k]["w"] / zin["nodes"][k]["w"] for k in before["nodes"]]
     assert max(shrank) < 0.95, f"zoom out: widths scaled by {min(shrank):.3f}..{max(shrank):.3f}"
     # The page itself did not scroll away under the wheel: the svg stayed put.
-    assert abs(zout["svg"]["y"] - before["svg"]["y"]) <= SLACK
+    assert abs(zout["svg"]["y"] - before["svg"]["y"]) <= SLACK, \
+        f"the wheel scrolled the page: the svg moved from y={before['svg']['y']} to " \
+        f"{zout['svg']['y']}"
 
 
 def test_a_click_on_a_node_shows_its_full_hashes_without_panning(browser, dag, evidence):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TRUSTED_JS, saved_qrp_outputs, wait_for_qrp_outputs
+from lab_harness import TRUSTED_JS, saved_qrp_outputs, wait_for_qrp_outputs
 from hostile_evidence import ACTOR, DATASET_NAME, REASON, RUN_NAME, build
 from qrp_jupyter.lineage import (MIME_AUDIT, MIME_EVENT, MIME_LINEAGE, MIME_RUN, MIME_TYPES)
 
