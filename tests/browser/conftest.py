@@ -23,7 +23,8 @@ import shutil
 
 import pytest
 
-from lab_harness import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, Browser, Console, start_lab, stop_lab
+from lab_harness import (CHROMIUM, CHROMIUM_ARGS, PAGE_READY_MS, VIEWPORT, Browser, Console,
+                         start_lab, stop_lab)
 
 
 def _unavailable(reason: str) -> None:
@@ -65,6 +66,9 @@ def browser(playwright_api, lab, tmp_path_factory):
             str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
             viewport=VIEWPORT)
         page = ctx.pages[0] if ctx.pages else ctx.new_page()
+        # Lab's first load is megabytes of JavaScript on a machine that may be busy with
+        # other test workers: navigation gets the page-ready budget.
+        page.set_default_navigation_timeout(PAGE_READY_MS)
         page.on("console", lambda m: console.errors.append(f"console.{m.type}: {m.text} "
                                                            f"({m.location.get('url', '')})")
                 if m.type == "error" else None)
