@@ -9,3 +9,6 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test]"
+# The JupyterLab extension: built (needs node and npm) and installed, so that `jupyter lab`
+# shows QRP's renderers and `jupyter labextension list` lists qrp-jupyterlab as enabled.
+bash scripts/build_labextension.sh

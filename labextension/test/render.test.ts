@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { fixture } from './fixture';
+import { renderPayload } from '../src/render';
+import { MIME, MIME_TYPES, QrpMimeType } from '../src/payloads';
+import { drawdown, gridAxes } from '../src/render/run';
+
+const NAMES: Record<QrpMimeType, string> = {
+  [MIME.RUN]: 'run',
+  [MIME.LINEAGE]: 'lineage',
+  [MIME.AUDIT]: 'audit',
+  [MIME.REPORT]: 'report',
+  [MIME.EVENT]: 'event',
+  [MIME.CANDIDATES]: 'candidates',
+  [MIME.VERIFY]: 'verify'
+};
+const EVIL = '<img src=x onerror=alert(1)>';
+
+/** Replace every string of a payload that is not an id or a fixed word with markup. */
+function poison(value: unknown, key = ''): unknown {
+  if (typeof value === 'string') {
+    return /^[0-9a-f]{64}$/.test(value) || ['mime', 'kind', 'status', 'verdict', 'severity', 'op', 'level', 'test', 'purpose', 'role', 'by', 'scope', 'subject', 'id', 'source', 'target', 'started_at', 'created_at', 'at'].includes(key)
+      ? value
+      : EVIL;
+  }
+  if (Array.isArray(value)) {
+    return value.map(v => poison(v, key));
+  }
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, poison(v, k)]));
+  }
+  return value;
+}
+
+describe('every QRP media type', () => {
+  for (const mime of MIME_TYPES) {
+    it(`${NAMES[mime]}: draws with the test hooks, strings as text`, () => {
+      const { element, dispose } = renderPayload(mime, poison(fixture(NAMES[mime])));
+      document.body.append(element);
+      expect(element.classList.contains('qrp-render')).toBe(true);
+      expect(element.getAttribute('data-qrp-mime')).toBe(mime);
+      expect(element.querySelector('.qrp-refusal')).toBeNull();
+      expect(element.querySelectorAll('img, script, iframe').length).toBe(0);
+      expect(document.querySelectorAll('[onerror]').length).toBe(0);
+      if (mime !== MIME.VERIFY || JSON.stringify(fixture('verify')).includes('"text"')) {
+        expect(element.textContent).toContain(EVIL);
+      }
+      element.remove();
+      dispose();
+    });
+  }
+
+  it('refuses another qrp_mime_version with a clear message', () => {
+    const data = { ...fixture('run'), qrp_mime_version: 2 };
+    const { element } = renderPayload(MIME.RUN, data);
+    const msg = element.querySelector('.qrp-refusal')!;
+    expect(msg.textContent).toMatch(/qrp_mime_version 2.*reads version 1 only/);
+    expect(element.querySelector('svg')).toBeNull();
+  });
+
+  it('a malformed payload becomes a one-line message, not an exception', () => {
+    const { element } = renderPayload(MIME.AUDIT, { qrp_mime_version: 1, mime: MIME.AUDIT });
+    expect(element.querySelector('.qrp-refusal')!.textContent).toMatch(/does not match its documented fields/);
+  });
+});
+
+describe('the run summary', () => {
+  const run = fixture('run');
+  const { element } = renderPayload(MIME.RUN, run);
+
+  it('draws equity and drawdown with y ticks, gridlines and one colour per curve', () => {
+    const equity = element.querySelector('svg.qrp-equity')!;
+    expect(equity.querySelectorAll('.qrp-curve').length).toBe(run.equity.curves.length);
+    expect(equity.querySelectorAll('.qrp-tick-y').length).toBeGreaterThanOrEqual(3);
+    expect(equity.querySelectorAll('.qrp-grid line').length).toBeGreaterThanOrEqual(5);
+    const colours = [...equity.querySelectorAll('.qrp-curve')].map(c => `${c.getAttribute('stroke')}|${c.getAttribute('stroke-dasharray')}`);
+    expect(new Set(colours).size).toBe(colours.length);
+    expect(element.querySelector('svg.qrp-drawdown .qrp-curve')).not.toBeNull();
+    expect([...equity.querySelectorAll('.qrp-tick-y')].some(t => /%$/.test(t.textContent!))).toBe(true);
+  });
+
+  it('uses dates on the x axis when the payload carries timestamps', () => {
+    const n = run.equity.index.length;
+    const t0 = Date.UTC(2023, 0, 1);
+    const timestamps = run.equity.index.map((i: number) => new Date(t0 + i * 3600000).toISOString());
+    const { element: el } = renderPayload(MIME.RUN, { ...run, equity: { ...run.equity, timestamps } });
+    const ticks = [...el.querySelectorAll('svg.qrp-equity .qrp-tick-x')].map(t => t.textContent);
+    expect(n).toBeGreaterThan(10);
+    expect(ticks.length).toBeGreaterThanOrEqual(2);
+    for (const t of ticks) {
+      expect(t).toMatch(/^20\d\d-\d\d/);
+    }
+  });
+
+  it('marks the observed statistic on each null histogram, its label inside the plot', () => {
+    const hists = element.querySelectorAll('svg.qrp-null-hist');
+    expect(hists.length).toBe(run.nulls.length);
+    for (const h of hists) {
+      expect(h.querySelector('.qrp-observed')).not.toBeNull();
+      const label = h.querySelector('.qrp-observed-label')!;
+      const width = Number(h.getAttribute('width'));
+      const x = Number(label.getAttribute('x'));
+      expect(x).toBeGreaterThanOrEqual(0);
+      expect(x + label.textContent!.length * 11 * 0.6).toBeLessThanOrEqual(width);
+    }
+  });
+
+  it('shows the eligibility preview rules', () => {
+    const rows = element.querySelectorAll('.qrp-rules tbody tr');
+    expect(rows.length).toBe(run.eligibility.rules.length);
+  });
+
+  it('draws a heatmap for a two-parameter grid', () => {
+    const grid = [];
+    for (const a of [1, 2, 3]) for (const b of [0.1, 0.2]) grid.push({ lookback: a, threshold: b });
+    const trials = grid.map((params, i) => ({ trial_index: i, params, sharpe_annual: i / 2, metrics: {} }));
+    const data = { ...run, config: { ...run.config, strategy: { ...run.config.strategy, grid } }, trials, equity: { ...run.equity, curves: [] }, n_trials: 6 };
+    const { element: el } = renderPayload(MIME.RUN, data);
+    expect(el.querySelectorAll('svg.qrp-heatmap rect.qrp-cell').length).toBe(6);
+    expect(el.querySelectorAll('svg.qrp-heatmap rect.qrp-cell-empty').length).toBe(0);
+    expect(gridAxes(grid)!.names).toEqual(['lookback', 'threshold']);
+    expect(gridAxes([{ a: 1 }, { a: 2 }])).toBeNull();
+  });
+
+  it('draws the PBO logit histogram when logits are present', () => {
+    const data = { ...run, pbo: { ...run.pbo, logits: [-1, -0.5, 0.2, 1.3, 2, 2.5] } };
+    const { element: el } = renderPayload(MIME.RUN, data);
+    expect(el.querySelector('svg.qrp-pbo-hist .qrp-threshold')).not.toBeNull();
+  });
+
+  it('computes drawdown from cumulative returns', () => {
+    expect(drawdown([0, 0.1, -0.12, 0.21, null])).toEqual([0, 0, -0.2, 0, null].map((v, i) => (i === 2 ? expect.closeTo(-0.2, 12) : v)));
+  });
+});
+
+describe('the audit view', () => {
+  it('lists every check with its status', () => {
+    const audit = fixture('audit');
+    const { element } = renderPayload(MIME.AUDIT, audit);
+    const rows = element.querySelectorAll('.qrp-checks tbody tr');
+    expect(rows.length).toBe(audit.checks.length);
+    rows.forEach((row, i) => {
+      expect(row.getAttribute('data-ok')).toBe(String(audit.checks[i].ok));
+      expect(row.textContent).toContain(audit.checks[i].check);
+    });
+  });
+});
+
+describe('the lineage view', () => {
+  it('has the hooks: svg.qrp-dag, one .qrp-dag-node per node, reset, detail pane', () => {
+    const lineage = fixture('lineage');
+    const { element, dispose } = renderPayload(MIME.LINEAGE, lineage);
+    expect(element.querySelector('svg.qrp-dag')).not.toBeNull();
+    const ids = [...element.querySelectorAll('.qrp-dag-node')].map(n => n.getAttribute('data-node-id'));
+    expect(ids).toEqual(lineage.nodes.map((n: { id: string }) => n.id));
+    expect(element.querySelector('.qrp-dag-reset')).not.toBeNull();
+    expect(element.querySelector('.qrp-dag-detail')).not.toBeNull();
+    expect(element.querySelectorAll('.qrp-dag-edge').length).toBe(lineage.edges.length);
+    dispose();
+  });
+});

@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+// Unit tests of the pure TypeScript (scales, ticks, labels, DAG geometry) and of the
+// renderers' DOM in jsdom. `npm test` runs them; scripts/test.sh calls it in CI.
+export default defineConfig({
+  test: {
+    environment: 'jsdom',
+    include: ['test/**/*.test.ts']
+  }
+});
