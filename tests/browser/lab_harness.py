@@ -168,22 +168,32 @@ class Browser:
 # What the page shows, read through the DOM and Lab's own model (window.jupyterapp)
 # ---------------------------------------------------------------------------------------------
 
-#: Every output Lab drew with a QRP media type: its cell, the type Lab chose
-#: (``data-mime-type``), whether QRP's renderer root and a drawing are inside, its visible text.
+#: Every output Lab drew with a QRP media type: its cell, the type Lab chose, whether QRP's
+#: renderer root and a drawing are inside, its visible text. Lab's own renderers mark their
+#: node with ``data-mime-type`` (``RenderedCommon``); a renderer that is a plain widget may
+#: not, and then the type is the one its ``.qrp-render`` root names (``marked`` says which).
 QRP_OUTPUTS_JS = """() => {
   const nb = window.jupyterapp.shell.currentWidget.content;
   const found = [];
   nb.widgets.forEach((cell, i) => {
-    for (const out of cell.node.querySelectorAll('.jp-OutputArea-output[data-mime-type]')) {
-      const mime = out.getAttribute('data-mime-type');
-      if (!mime.startsWith('application/vnd.qrp.')) continue;
+    for (const out of cell.node.querySelectorAll('.jp-OutputArea-output')) {
       const root = out.querySelector('.qrp-render');
+      const mime = out.getAttribute('data-mime-type') ||
+                   (root ? root.getAttribute('data-qrp-mime') : '');
+      if (!mime || !mime.startsWith('application/vnd.qrp.')) continue;
       found.push({cell: i, mime, root: root ? root.getAttribute('data-qrp-mime') : null,
+                  marked: out.hasAttribute('data-mime-type'),
                   drawing: !!out.querySelector('svg, canvas'), text: out.innerText});
     }
   });
   return found;
 }"""
+
+
+def qrp_output(page, mime: str):
+    """The locator of the outputs QRP's renderer drew for ``mime``."""
+    return page.locator(f'.jp-OutputArea-output:has(.qrp-render[data-qrp-mime="{mime}"])')
+
 
 #: ``trusted`` of every code cell of the current notebook, from Lab's cell models.
 TRUSTED_JS = """() => {

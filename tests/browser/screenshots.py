@@ -23,7 +23,7 @@ sys.path.insert(0, str(HERE))
 
 from hostile_evidence import build  # noqa: E402  (imported from this folder, added above)
 from lab_harness import (CHROMIUM, CHROMIUM_ARGS, PAGE_READY_MS, VIEWPORT, Browser,  # noqa: E402
-                         Console, saved_qrp_outputs, start_lab, stop_lab,
+                         Console, qrp_output, saved_qrp_outputs, start_lab, stop_lab,
                          wait_for_qrp_outputs)
 
 from qrp_jupyter.lineage import MIME_LINEAGE, MIME_TYPES  # noqa: E402
@@ -38,7 +38,7 @@ def _shoot(browser: Browser, nb_name: str, out: Path, done: set[str]) -> None:
     wait_for_qrp_outputs(browser, len(saved))
     page = browser.page
     for mime in sorted({m for _, m in saved} - done):
-        loc = page.locator(f'.jp-OutputArea-output[data-mime-type="{mime}"] .qrp-render').first
+        loc = qrp_output(page, mime).locator(".qrp-render").first
         if loc.count() == 0:
             continue
         loc.scroll_into_view_if_needed()

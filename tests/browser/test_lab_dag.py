@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from lab_harness import saved_qrp_outputs, wait_for_qrp_outputs
+from lab_harness import qrp_output, saved_qrp_outputs, wait_for_qrp_outputs
 from hostile_evidence import build
 from qrp_jupyter.lineage import MIME_LINEAGE
 
@@ -75,7 +75,7 @@ def dag(browser, evidence):
     browser.open(evidence.notebook)
     drawn = wait_for_qrp_outputs(browser, len(saved))
     assert [o["mime"] for o in drawn if o["root"]] == [m for _, m in saved], drawn
-    out = browser.page.locator(f'.jp-OutputArea-output[data-mime-type="{MIME_LINEAGE}"]')
+    out = qrp_output(browser.page, MIME_LINEAGE)
     assert out.count() == 1
     out = out.first
     svg = out.locator("svg.qrp-dag")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from lab_harness import TRUSTED_JS, saved_qrp_outputs, wait_for_qrp_outputs
+from lab_harness import TRUSTED_JS, qrp_output, saved_qrp_outputs, wait_for_qrp_outputs
 from hostile_evidence import ACTOR, DATASET_NAME, REASON, RUN_NAME, build
 from qrp_jupyter.lineage import (MIME_AUDIT, MIME_EVENT, MIME_LINEAGE, MIME_RUN, MIME_TYPES)
 
@@ -86,7 +86,7 @@ def test_an_untrusted_example_notebook_draws_through_qrp_renderers(browser, note
 
 
 def _output(browser, mime: str):
-    loc = browser.page.locator(f'.jp-OutputArea-output[data-mime-type="{mime}"]')
+    loc = qrp_output(browser.page, mime)
     assert loc.count() == 1, f"{loc.count()} outputs of {mime}"
     return loc.first
 
