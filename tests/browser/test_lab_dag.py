@@ -62,6 +62,27 @@ CLICKABLE_JS = """(out, kinds) => {
 }"""
 
 
+#: Where a full hash stands in the detail pane: for each text node holding it, the lines its
+#: characters take and whether they all lie within the pane's box (not cut off at its edge).
+HASH_SHOWN_JS = """(pane, h) => {
+  const box = pane.getBoundingClientRect();
+  const walk = document.createTreeWalker(pane, NodeFilter.SHOW_TEXT);
+  const seen = [];
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    const i = n.data.indexOf(h);
+    if (i < 0) continue;
+    const r = document.createRange();
+    r.setStart(n, i);
+    r.setEnd(n, i + h.length);
+    const rects = [...r.getClientRects()].filter(x => x.width > 0);
+    seen.push({lines: new Set(rects.map(x => Math.round(x.top))).size,
+               inside: rects.length > 0 && rects.every(x => x.left >= box.left - 1 &&
+                                                             x.right <= box.right + 1)});
+  }
+  return seen;
+}"""
+
+
 @pytest.fixture(scope="module")
 def evidence(lab):
     return build(lab.root, name="dag.ipynb")
@@ -180,9 +201,12 @@ def test_a_click_on_a_node_shows_its_full_hashes_without_panning(browser, dag, e
     settle(browser, dag)
     detail = dag.locator(".qrp-dag-detail")
     assert detail.count() == 1 and detail.is_visible()
-    text = detail.inner_text()
-    for h in hashes.values():
-        assert h in text, f"full hash {h} of {target['id']} not in the detail pane"
+    for key, h in hashes.items():
+        seen = detail.evaluate(HASH_SHOWN_JS, h)
+        assert seen, f"full {key} {h} of {target['id']} not in the detail pane"
+        # Readable whole: on one line and inside the pane, not wrapped or cut off at its edge.
+        assert any(s["lines"] == 1 and s["inside"] for s in seen), \
+            f"{key} of {target['id']} is not shown whole on one line in the pane: {seen}"
     assert boxes(dag)["nodes"] == before["nodes"], "a click on a node moved the graph"
 
 
