@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     environment: 'jsdom',
-    include: ['test/**/*.test.ts']
+    include: ['test/**/*.test.ts'],
+    // Correctness only: a loaded CI machine must not fail a test by its wall-clock time.
+    testTimeout: 120000
   }
 });

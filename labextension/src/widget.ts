@@ -2,10 +2,11 @@
 // rendermime factory (safe: the views build DOM from text only, so they also draw in
 // untrusted notebooks).
 
+import { renderHTML } from '@jupyterlab/rendermime';
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 import { MIME_TYPES, QrpMimeType } from './payloads';
-import { renderPayload, Rendered } from './render';
+import { payloadProblem, renderPayload, Rendered } from './render';
 
 /** Rank of QRP's factories: before text/html (rank 50), so the payload is drawn, not the
  * static fallback. */
@@ -14,16 +15,40 @@ export const QRP_RANK = 20;
 export class QrpRenderer extends Widget implements IRenderMime.IRenderer {
   private rendered: Rendered | null = null;
 
-  constructor(private readonly mime: QrpMimeType) {
+  constructor(
+    private readonly options: IRenderMime.IRendererOptions,
+    private readonly mime: QrpMimeType
+  ) {
     super();
     this.addClass('qrp-output');
+    this.node.setAttribute('data-mime-type', mime);
   }
 
-  renderModel(model: IRenderMime.IMimeModel): Promise<void> {
+  async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
     this.rendered?.dispose();
-    this.rendered = renderPayload(this.mime, model.data[this.mime]);
+    const data = model.data[this.mime];
+    this.rendered = renderPayload(this.mime, data);
     this.node.replaceChildren(this.rendered.element);
-    return Promise.resolve();
+    const html = model.data['text/html'];
+    if (payloadProblem(this.mime, data) !== null && typeof html === 'string') {
+      // docs/mime-types.md: a payload of another version is refused and the output's static
+      // text/html shown instead, through JupyterLab's own HTML path (sanitized when the
+      // notebook is not trusted), exactly as Lab would show it without this extension.
+      const host = document.createElement('div');
+      host.className = 'qrp-fallback-html';
+      this.rendered.element.append(host);
+      await renderHTML({
+        host,
+        source: html,
+        trusted: model.trusted,
+        sanitizer: this.options.sanitizer,
+        resolver: this.options.resolver,
+        linkHandler: this.options.linkHandler,
+        shouldTypeset: false,
+        latexTypesetter: null,
+        translator: this.options.translator
+      });
+    }
   }
 
   dispose(): void {
@@ -38,5 +63,5 @@ export const rendererFactories: IRenderMime.IRendererFactory[] = MIME_TYPES.map(
   safe: true,
   mimeTypes: [mime],
   defaultRank: QRP_RANK,
-  createRenderer: () => new QrpRenderer(mime)
+  createRenderer: (options: IRenderMime.IRendererOptions) => new QrpRenderer(options, mime)
 }));

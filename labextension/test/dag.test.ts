@@ -6,6 +6,7 @@ import {
   columnsOf,
   createDagView,
   fitTransform,
+  labelStyle,
   labelsVisible,
   nodeBoxes,
   routeEdge,
@@ -55,9 +56,13 @@ describe('zoom around the pointer', () => {
       expect(wy * u.k + u.ty).toBeCloseTo(py, 9);
     }
   });
-  it('hides labels when they would be too small to read', () => {
-    expect(labelsVisible(1)).toBe(true);
-    expect(labelsVisible(0.3)).toBe(false);
+  it('labels grow when zoomed out, then hide when they would be too small to read', () => {
+    expect(labelStyle(1)).toEqual({ fontSize: 12, chars: 21 });
+    const far = labelStyle(0.4)!;
+    expect(far.fontSize * 0.4).toBeCloseTo(10, 6);
+    expect(far.chars).toBeLessThan(21);
+    expect(far.chars).toBeGreaterThanOrEqual(4);
+    expect(labelsVisible(0.05)).toBe(false);
   });
 });
 
@@ -67,6 +72,7 @@ describe('edge routing', () => {
     const columns = columnsOf(boxes.values());
     expect(lineage.edges.length).toBeGreaterThan(10);
     let longEdges = 0;
+    const crossings: string[] = [];
     for (const e of lineage.edges) {
       const s = boxes.get(e.source)!;
       const t = boxes.get(e.target)!;
@@ -74,10 +80,13 @@ describe('edge routing', () => {
       const route = routeEdge(s, t, columns);
       for (const p of sampleRoute(route, 40)) {
         for (const b of boxes.values()) {
-          expect(inside(p, b), `${e.source} -> ${e.target} crosses ${b.id}`).toBe(false);
+          if (inside(p, b)) {
+            crossings.push(`${e.source} -> ${e.target} crosses ${b.id}`);
+          }
         }
       }
     }
+    expect(crossings).toEqual([]);
     expect(longEdges).toBeGreaterThan(0);
   });
   it('goes around a node that sits on the straight line of a long edge', () => {
@@ -126,7 +135,7 @@ describe('the DAG view', () => {
     const label = svgRoot.querySelector('.qrp-dag-node .qrp-dag-label')!;
     expect(label.childNodes.length).toBe(1);
     expect(label.firstChild!.nodeType).toBe(Node.TEXT_NODE);
-    expect(label.textContent).toBe('<img src=x onerror=alert(1)>'.slice(0, 23) + '\u2026');
+    expect(label.textContent!.startsWith('<img src=x')).toBe(true);
     view.select(graph.nodes[0].id);
     const detail = view.element.querySelector('.qrp-dag-detail')!;
     expect(detail.querySelector('h4')!.textContent).toBe('<img src=x onerror=alert(1)>');

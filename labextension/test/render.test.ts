@@ -75,7 +75,9 @@ describe('the run summary', () => {
     const colours = [...equity.querySelectorAll('.qrp-curve')].map(c => `${c.getAttribute('stroke')}|${c.getAttribute('stroke-dasharray')}`);
     expect(new Set(colours).size).toBe(colours.length);
     expect(element.querySelector('svg.qrp-drawdown .qrp-curve')).not.toBeNull();
-    expect([...equity.querySelectorAll('.qrp-tick-y')].some(t => /%$/.test(t.textContent!))).toBe(true);
+    // The demo's best trial grows ~9000-fold: a log scale of growth, ticks as multiples.
+    expect([...equity.querySelectorAll('.qrp-tick-y')].map(t => t.textContent)).toContain('1000\u00d7');
+    expect([...element.querySelectorAll('svg.qrp-drawdown .qrp-tick-y')].every(t => /%$/.test(t.textContent!))).toBe(true);
   });
 
   it('uses dates on the x axis when the payload carries timestamps', () => {
@@ -156,5 +158,19 @@ describe('the lineage view', () => {
     expect(element.querySelector('.qrp-dag-detail')).not.toBeNull();
     expect(element.querySelectorAll('.qrp-dag-edge').length).toBe(lineage.edges.length);
     dispose();
+  });
+});
+
+describe('log scale of growth for equity that spans orders of magnitude', () => {
+  it('switches on past 20-fold growth and labels ticks as growth multiples', async () => {
+    const { wantsLogScale, logGrowthTicks } = await import('../src/render/charts');
+    expect(wantsLogScale([0, 0.5, 1.2])).toBe(false);
+    expect(wantsLogScale([0, 10, 8930])).toBe(true);
+    const ticks = logGrowthTicks(0, Math.log10(8931));
+    expect(ticks.map(t => t.label)).toEqual(['1\u00d7', '10\u00d7', '100\u00d7', '1000\u00d7']);
+    expect(logGrowthTicks(0, Math.log10(30)).map(t => t.label)).toEqual(['1\u00d7', '2\u00d7', '5\u00d7', '10\u00d7', '20\u00d7']);
+    for (let i = 1; i < ticks.length; i++) {
+      expect(ticks[i].v).toBeGreaterThan(ticks[i - 1].v);
+    }
   });
 });

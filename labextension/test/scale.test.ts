@@ -50,6 +50,10 @@ describe('formatPercent', () => {
     expect(formatPercent(0.25, 0.05)).toBe('25%');
     expect(formatPercent(0.012, 0.002)).toBe('1.2%');
     expect(formatPercent(-0.0, 0.1)).toBe('0%');
+    expect(formatPercent(5000, 2000)).toBe('500k%');
+    expect(formatPercent(8931.2, 50)).toBe('893k%');
+    expect(formatPercent(8931.2, 5)).toBe('893.1k%');
+    expect(formatPercent(200000, 100000)).toBe('20M%');
   });
 });
 

@@ -128,12 +128,36 @@ export function wheelFactor(deltaY: number, deltaMode = 0): number {
   return Math.exp(-clamp(pixels, -300, 300) * 0.0015);
 }
 
-/** Node labels are drawn at 12 world px; below this many screen pixels they are hidden. */
+/** Labels are at least 12 world px, and grow when zoomed out so that they stay this many
+ * screen px high; they are hidden when they would be smaller than LABEL_MIN_SCREEN_PX. */
+export const LABEL_TARGET_SCREEN_PX = 10;
 export const LABEL_MIN_SCREEN_PX = 7;
+/** Largest label size in world px: one row's height, so labels never cover the next row. */
+export const LABEL_MAX_WORLD_PX = ROW_GAP * 0.85;
+/** Fewer characters than this would say nothing: hide the label instead. */
+export const LABEL_MIN_CHARS = 4;
 
-/** Whether labels are readable at scale k (else they are hidden and nodes keep tooltips). */
-export function labelsVisible(k: number, fontSize = 12): boolean {
-  return k * fontSize >= LABEL_MIN_SCREEN_PX;
+export interface LabelStyle {
+  /** font size in world px */
+  fontSize: number;
+  /** most characters that fit in a node box at that size */
+  chars: number;
+}
+
+/** How node labels are drawn at scale k, or null when they are hidden (nodes keep their
+ * tooltips and the detail pane). */
+export function labelStyle(k: number): LabelStyle | null {
+  const fontSize = Math.min(LABEL_MAX_WORLD_PX, Math.max(12, LABEL_TARGET_SCREEN_PX / k));
+  const chars = Math.floor((NODE_W - 12) / (fontSize * 0.6));
+  if (fontSize * k < LABEL_MIN_SCREEN_PX || chars < LABEL_MIN_CHARS) {
+    return null;
+  }
+  return { fontSize: Math.round(fontSize * 10) / 10, chars };
+}
+
+/** Whether labels are drawn at scale k. */
+export function labelsVisible(k: number): boolean {
+  return labelStyle(k) !== null;
 }
 
 /** y of a horizontal lane through a layer's column that passes no node, nearest `target`. */

@@ -11,8 +11,9 @@ import {
   Transform,
   boundsOf,
   columnsOf,
+  FIT_MAX_SCALE,
   fitTransform,
-  labelsVisible,
+  labelStyle,
   nodeBoxes,
   routeEdge,
   routePath,
@@ -38,7 +39,6 @@ export const KIND_COLORS: Record<string, string> = {
 
 /** Pixels the pointer may move between down and up and still count as a click. */
 export const CLICK_SLOP = 4;
-const LABEL_CHARS = 24;
 
 export interface DagView {
   element: HTMLElement;
@@ -80,8 +80,11 @@ function detailPane(node: DagNode | null): HTMLElement[] {
   }
   for (const [key, value] of Object.entries(node.details ?? {})) {
     out.push(el('h5', {}, key));
-    if (value !== null && typeof value === 'object') {
+    const compact = JSON.stringify(value);
+    if (value !== null && typeof value === 'object' && compact.length > 72) {
       out.push(el('pre', { class: 'qrp-dag-json' }, JSON.stringify(value, null, 1)));
+    } else if (value !== null && typeof value === 'object') {
+      out.push(el('div', {}, el('code', {}, compact)));
     } else {
       out.push(el('div', {}, valueCell(value)));
     }
@@ -160,7 +163,7 @@ export function createDagView(graph: { nodes: DagNode[]; edges: DagEdge[] }): Da
         fill: KIND_COLORS[node.kind] ?? '#cccccc',
         class: 'qrp-dag-box'
       }),
-      svg('text', { x: 8, y: b.h / 2 + 4, class: 'qrp-dag-label' }, truncate(node.label, LABEL_CHARS))
+      svg('text', { x: 6, y: b.h / 2, 'dominant-baseline': 'central', 'font-size': 12, class: 'qrp-dag-label' }, node.label)
     );
     nodeEls.set(node.id, g);
     nodeLayer.append(g);
@@ -195,23 +198,49 @@ export function createDagView(graph: { nodes: DagNode[]; edges: DagEdge[] }): Da
   );
   const canvas = el('div', { class: 'qrp-dag-canvas' }, root);
   const element = el('div', { class: 'qrp-dag-view' }, toolbar, el('div', { class: 'qrp-dag-main' }, canvas, detail));
+  element.setAttribute('data-nodes', String(graph.nodes.length));
 
   let t: Transform = { k: 1, tx: 0, ty: 0 };
   let touched = false; // the user moved the view: size changes no longer refit
   let selected: string | null = null;
 
+  // Labels grow as the view zooms out (up to a row's height) and are cut to what fits in a
+  // box; only redrawn when the style changes.
+  let drawnStyle = '';
+  const labelEls = [...nodeLayer.querySelectorAll<SVGTextElement>('.qrp-dag-label')];
+  const drawLabels = () => {
+    const style = labelStyle(t.k);
+    const key = style === null ? 'hidden' : `${style.fontSize}/${style.chars}`;
+    if (key === drawnStyle) {
+      return;
+    }
+    drawnStyle = key;
+    root.classList.toggle('qrp-dag-labels-hidden', style === null);
+    root.setAttribute('data-labels', style === null ? 'hidden' : 'shown');
+    if (style !== null) {
+      graph.nodes.forEach((node, i) => {
+        labelEls[i].setAttribute('font-size', String(style.fontSize));
+        labelEls[i].textContent = truncate(node.label, style.chars);
+      });
+    }
+  };
   const apply = () => {
     viewport.setAttribute('transform', `translate(${t.tx},${t.ty}) scale(${t.k})`);
-    const visible = labelsVisible(t.k);
-    root.classList.toggle('qrp-dag-labels-hidden', !visible);
-    root.setAttribute('data-labels', visible ? 'shown' : 'hidden');
+    drawLabels();
     root.setAttribute('data-scale', String(Math.round(t.k * 1000) / 1000));
   };
   const size = (): [number, number] => {
     const r = root.getBoundingClientRect();
-    return [r.width || Number(root.getAttribute('width')) || 800, r.height || 420];
+    return [r.width || 800, r.height || parseFloat(root.style.height) || 420];
   };
   const fit = () => {
+    // The canvas is as tall as the fitted graph needs (within 240..560 px), so a wide,
+    // flat graph does not leave a tall empty band.
+    const [w0] = size();
+    const bw = Math.max(1, bounds.x1 - bounds.x0);
+    const bh = Math.max(1, bounds.y1 - bounds.y0);
+    const k0 = Math.min((w0 - 48) / bw, FIT_MAX_SCALE);
+    root.style.height = `${Math.round(Math.max(240, Math.min(560, bh * k0 + 48)))}px`;
     const [w, h] = size();
     t = fitTransform(bounds, w, h);
     touched = false;

@@ -37,6 +37,8 @@ export interface LineChartOptions {
   markers?: { x: number; label: string }[];
   /** fill the area between the curve and zero (drawdown) */
   area?: boolean;
+  /** y is a cumulative return drawn on a log scale of growth (1 + y) */
+  logGrowth?: boolean;
   className?: string;
 }
 
@@ -92,7 +94,8 @@ export function lineChart(o: LineChartOptions): SVGSVGElement {
   root.append(svg('text', { x: m.left, y: 14, class: 'qrp-chart-title' }, o.title));
   const [x0, x1] = o.x.length ? [o.x[0], o.x[o.x.length - 1]] : [0, 1];
   const sx = linearScale([x0, x1], [m.left, width - m.right]);
-  let [lo, hi] = extent(o.series.flatMap(s => s.values));
+  const series = o.logGrowth ? o.series.map(s => ({ ...s, values: s.values.map(toLogGrowth) })) : o.series;
+  let [lo, hi] = extent(series.flatMap(s => s.values));
   if (o.area) {
     hi = Math.max(hi, 0);
   }
@@ -101,16 +104,14 @@ export function lineChart(o: LineChartOptions): SVGSVGElement {
   const grid = svg('g', { class: 'qrp-grid' });
   const axes = svg('g', { class: 'qrp-axis' });
   const yStep = niceStep(hi - lo, 5);
-  for (const v of niceTicks(lo, hi, 5)) {
+  const yTicks = o.logGrowth ? logGrowthTicks(lo, hi) : niceTicks(lo, hi, 5).map(v => ({ v, label: o.percent ? formatPercent(v, yStep) : formatNumber(v) }));
+  for (const { v, label } of yTicks) {
     const y = sy(v);
     grid.append(svg('line', { x1: m.left, x2: width - m.right, y1: y, y2: y }));
-    axes.append(
-      svg(
-        'text',
-        { x: m.left - 6, y: y + 4, 'text-anchor': 'end', class: 'qrp-tick-y' },
-        o.percent ? formatPercent(v, yStep) : formatNumber(v)
-      )
-    );
+    axes.append(svg('text', { x: m.left - 6, y: y + 4, 'text-anchor': 'end', class: 'qrp-tick-y' }, label));
+  }
+  if (o.logGrowth) {
+    axes.append(svg('text', { x: width - m.right, y: 14, 'text-anchor': 'end', class: 'qrp-axis-label' }, 'growth of 1, log scale'));
   }
   if (lo < 0 && hi > 0) {
     grid.append(svg('line', { x1: m.left, x2: width - m.right, y1: sy(0), y2: sy(0), class: 'qrp-zero' }));
@@ -142,7 +143,7 @@ export function lineChart(o: LineChartOptions): SVGSVGElement {
     root.append(svg('line', { x1: x, x2: x, y1: m.top, y2: height - m.bottom, class: 'qrp-marker' }, svg('title', {}, mk.label)));
   }
   const curves = svg('g', { class: 'qrp-curves' });
-  o.series.forEach((s, i) => {
+  series.forEach((s, i) => {
     const d = linePath(o.x, s.values, sx, sy);
     if (o.area && d) {
       const first = o.x[0];
@@ -155,6 +156,35 @@ export function lineChart(o: LineChartOptions): SVGSVGElement {
   });
   root.append(curves);
   return root;
+}
+
+/** log10 of growth 1 + v (null when the account is wiped out or v is missing). */
+export function toLogGrowth(v: number | null): number | null {
+  return v === null || !Number.isFinite(v) || 1 + v <= 0 ? null : Math.log10(1 + v);
+}
+
+/** Whether cumulative returns span enough orders of magnitude to need a log scale. */
+export function wantsLogScale(values: (number | null)[]): boolean {
+  const [lo, hi] = extent(values.map(toLogGrowth));
+  return hi - lo > 1.3; // growth varies more than 20-fold
+}
+
+/** Ticks of a log-growth axis (values are log10(1 + r)), labelled as growth multiples
+ * (1x = no gain): at 1, 2 and 5 times powers of ten when few decades are shown, at powers of
+ * ten otherwise. */
+export function logGrowthTicks(lo: number, hi: number): { v: number; label: string }[] {
+  const out: { v: number; label: string }[] = [];
+  const mults = hi - lo > 3 ? [1] : [1, 2, 5];
+  for (let p = Math.floor(lo) - 1; p <= Math.ceil(hi); p++) {
+    for (const m of mults) {
+      const v = p + Math.log10(m);
+      if (v >= lo - 1e-9 && v <= hi + 1e-9) {
+        const growth = m * Math.pow(10, p);
+        out.push({ v, label: `${formatNumber(Number(growth.toPrecision(3)))}\u00d7` });
+      }
+    }
+  }
+  return out;
 }
 
 /** A legend for curves: a swatch in each curve's colour and dash, then its name. */

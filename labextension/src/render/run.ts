@@ -5,7 +5,7 @@
 import type { RunPayload } from '../payloads';
 import { MIME } from '../payloads';
 import { el, formatNumber, hashCell, kvTable, section, shortHashCell, show, table } from './dom';
-import { heatmap, histogram, legend, lineChart } from './charts';
+import { heatmap, histogram, legend, lineChart, wantsLogScale } from './charts';
 import { eligibilityView } from './eligibility';
 import { okBadge, renderRoot } from './common';
 import { parseTime } from './scale';
@@ -96,7 +96,7 @@ function equitySection(p: RunPayload & RunExtras): HTMLElement {
   const dd = p.equity.curves.map((c, i) => ({ name: names[i], values: drawdown(c.values) }));
   return section(
     'Equity',
-    lineChart({ title: 'cumulative return', x, time, series, percent: true, className: 'qrp-equity' }),
+    lineChart({ title: 'cumulative return', x, time, series, percent: true, logGrowth: wantsLogScale(series.flatMap(s => s.values)), className: 'qrp-equity' }),
     lineChart({ title: 'drawdown', x, time, series: dd, percent: true, height: 160, area: dd.length === 1, className: 'qrp-drawdown' }),
     legend(names),
     el(

@@ -64,8 +64,15 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   return out;
 }
 
-/** Percent text of a fraction, with as many decimals as the tick step needs. */
+/** Percent text of a fraction, with as many decimals as the tick step needs; very large
+ * values in thousands (k%) or millions (M%) so that axis labels stay short. */
 export function formatPercent(value: number, step = 0.01): string {
+  const pct = Math.abs(value * 100);
+  if (pct >= 1e4) {
+    const [div, unit] = pct >= 1e7 ? [1e6, 'M'] : [1e3, 'k'];
+    const stepDigits = Math.max(0, Math.min(3, -Math.floor(Math.log10((step * 100) / div) + 1e-9)));
+    return `${((value * 100) / div).toFixed(stepDigits)}${unit}%`;
+  }
   const digits = Math.max(0, Math.min(4, -Math.floor(Math.log10(step * 100) + 1e-9)));
   const text = (value * 100).toFixed(digits);
   return `${text === '-0' || /^-0\.0*$/.test(text) ? text.slice(1) : text}%`;
