@@ -6,7 +6,7 @@ Starts the same isolated ``jupyter lab`` and Chromium as the browser tests, open
 notebooks (untrusted, with their committed outputs) and the hostile-strings notebook built from
 a real store, and saves one PNG per QRP media type: the first output Lab drew with that type,
 as QRP's renderer drew it. The DAG is also shot after a click on its run-instance node, to show
-the detail pane.
+the detail pane (``lab-lineage-selected.png``).
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ from lab_harness import (CHROMIUM, CHROMIUM_ARGS, PAGE_READY_MS, VIEWPORT, Brows
 
 from qrp_jupyter.lineage import MIME_LINEAGE, MIME_TYPES  # noqa: E402
 
-#: File name of each media type's screenshot (docs/screenshots/<name>.png).
-NAMES = {m: m.split(".")[-1].split("+")[0] for m in MIME_TYPES}
+#: File name of each media type's screenshot (docs/screenshots/lab-<kind>.png, the names the
+#: README shows).
+NAMES = {m: "lab-" + m.split(".")[-1].split("+")[0] for m in MIME_TYPES}
 
 
 def _shoot(browser: Browser, nb_name: str, out: Path, done: set[str]) -> None:
@@ -48,7 +49,7 @@ def _shoot(browser: Browser, nb_name: str, out: Path, done: set[str]) -> None:
             node = loc.locator('.qrp-dag-node[data-node-id^="run_instance:"]').first
             if node.count():
                 node.click()
-                loc.screenshot(path=str(out / "lineage-detail.png"))
+                loc.screenshot(path=str(out / "lab-lineage-selected.png"))
 
 
 def main(argv: list[str]) -> int:

@@ -79,8 +79,9 @@ def test_an_untrusted_example_notebook_draws_through_qrp_renderers(browser, note
     # Each saved QRP output is shown by Lab with its QRP type, not with the static HTML...
     assert [(o["cell"], o["mime"]) for o in drawn] == saved
     for o in drawn:
-        # ...through QRP's renderer, which draws the pictures.
-        assert o["root"] == o["mime"], o
+        # ...through QRP's renderer, which marks its node as Lab's own renderers do and draws
+        # the pictures.
+        assert o["root"] == o["mime"] and o["marked"], o
         if o["mime"] in DRAWN:
             assert o["drawing"], f"no <svg> or canvas in the {o['mime']} output of cell {o['cell']}"
 
