@@ -1,6 +1,7 @@
 """The lineage DAG in a real JupyterLab, driven with a real mouse: it fits on open, a background
 drag pans (and selects no text, and stops when the button is released), the wheel zooms, a
-click shows the node's full hashes, and reset brings back the fitted view.
+click shows the node's full hashes while a drag from a node selects nothing, and reset brings
+back the fitted view.
 
 The DAG is a rejected candidate's lineage from a real store (26 nodes: dataset, run, instance,
 artifacts, seeds, the refused report, the events), saved in a notebook opened untrusted.
@@ -208,6 +209,24 @@ def test_a_click_on_a_node_shows_its_full_hashes_without_panning(browser, dag, e
         assert any(s["lines"] == 1 and s["inside"] for s in seen), \
             f"{key} of {target['id']} is not shown whole on one line in the pane: {seen}"
     assert boxes(dag)["nodes"] == before["nodes"], "a click on a node moved the graph"
+
+
+def test_a_drag_that_starts_on_a_node_does_not_select_it(browser, dag, evidence):
+    by_id = {n["id"]: n for n in evidence.lineage["nodes"]}
+    target = dag.evaluate(CLICKABLE_JS, ["run_instance", "report", "artifact"])
+    assert target is not None, "no node can be reached"
+    page = browser.page
+    page.mouse.move(target["x"], target["y"])
+    page.mouse.down()
+    page.mouse.move(target["x"] + 50, target["y"] + 35, steps=6)
+    page.mouse.up()
+    settle(browser, dag)
+    detail = dag.locator(".qrp-dag-detail")
+    for h in by_id[target["id"]]["hashes"].values():
+        assert detail.evaluate(HASH_SHOWN_JS, h) == [], \
+            f"a drag from {target['id']} selected it (its hash is in the detail pane)"
+    selected = page.evaluate("() => String(window.getSelection())")
+    assert selected == "", f"the drag selected text: {selected[:80]!r}"
 
 
 def test_reset_restores_the_fitted_view(browser, dag):
