@@ -1,5 +1,6 @@
 """QRP in a real JupyterLab: the extension is active, untrusted saved notebooks draw through
-QRP's renderers, and strings from the store that are markup show as text.
+QRP's renderers, strings from the store that are markup show as text, and a notebook Lab
+saved still verifies against its store.
 
 Every notebook here is opened from disk, as a received notebook is: none of it was executed in
 this browser, so Lab holds it untrusted (the tests check Lab's own trust flags) and its
@@ -9,7 +10,10 @@ sanitizer strips the inline SVG of the static ``text/html``. Only QRP's renderer
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -129,6 +133,31 @@ def test_markup_in_names_reasons_and_actors_shows_as_text(browser, notebooks):
     assert _shows(dag.locator(".qrp-dag-detail"), DATASET_NAME)
     assert dag.evaluate(MARKUP_JS) == []
     assert browser.console.dialogs == []
+
+
+def _verify(lab, notebook: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "qrp_jupyter.cli", "verify", "--db",
+                           str(lab.root / "hostile.sqlite"), "--notebook",
+                           str(lab.root / notebook)], capture_output=True, text=True, timeout=120)
+
+
+def test_a_notebook_saved_by_lab_still_verifies_against_its_store(browser, notebooks):
+    """Lab re-serialises what it saves (JSON.stringify writes the float 1.0 as 1): the saved
+    outputs must still be checkable evidence, re-rendered from the store byte for byte."""
+    lab, name = browser.lab, "resaved.ipynb"
+    shutil.copy(lab.root / notebooks.notebook, lab.root / name)
+    before = (lab.root / name).read_text("utf-8")
+    assert '"fee_bps": 1.0' in before  # a float Lab will rewrite
+    first = _verify(lab, name)
+    assert first.returncode == 0, first.stdout + first.stderr
+    browser.open(name)
+    browser.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    browser.page.wait_for_function(
+        "() => !window.jupyterapp.shell.currentWidget.context.model.dirty")
+    after = (lab.root / name).read_text("utf-8")
+    assert after != before and re.search(r'"fee_bps": 1[,\n]', after), "Lab did not re-save it"
+    again = _verify(lab, name)
+    assert again.returncode == 0, again.stdout + again.stderr
 
 
 def test_the_console_stayed_clean(browser, notebooks):
