@@ -211,6 +211,36 @@ def test_a_click_on_a_node_shows_its_full_hashes_without_panning(browser, dag, e
     assert boxes(dag)["nodes"] == before["nodes"], "a click on a node moved the graph"
 
 
+#: Rendered heights (px) of the node labels a user can see at the current zoom.
+LABELS_JS = """(out) => [...out.querySelectorAll('svg.qrp-dag .qrp-dag-node text')]
+  .filter(t => t.textContent.trim() && t.checkVisibility({opacityProperty: true,
+                                                         visibilityProperty: true}))
+  .map(t => t.getBoundingClientRect().height).filter(h => h > 0)"""
+#: Smallest label height (px) that still reads; the issue saw 5 px labels when zoomed out.
+MIN_LABEL_PX = 8
+
+
+def test_labels_are_readable_or_hidden_at_every_zoom(browser, dag):
+    page = browser.page
+    x, y = _centre(boxes(dag)["svg"])
+    page.mouse.move(x, y)
+    for step in (0, 1200, 1200):  # as fitted, then zoomed out twice
+        if step:
+            page.mouse.wheel(0, step)
+            settle(browser, dag)
+        heights = dag.evaluate(LABELS_JS)
+        assert all(h >= MIN_LABEL_PX for h in heights), \
+            f"labels {min(heights):.1f} px high are shown (zoom step {step})"
+    dag.locator(".qrp-dag-reset").click()
+    settle(browser, dag)
+    page.mouse.move(x, y)
+    page.mouse.wheel(0, -1500)
+    settle(browser, dag)
+    heights = dag.evaluate(LABELS_JS)
+    assert heights, "zoomed in, still no label is shown"
+    assert min(heights) >= MIN_LABEL_PX
+
+
 def test_a_drag_that_starts_on_a_node_does_not_select_it(browser, dag, evidence):
     by_id = {n["id"]: n for n in evidence.lineage["nodes"]}
     target = dag.evaluate(CLICKABLE_JS, ["run_instance", "report", "artifact"])
