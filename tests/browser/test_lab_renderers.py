@@ -135,6 +135,26 @@ def test_markup_in_names_reasons_and_actors_shows_as_text(browser, notebooks):
     assert browser.console.dialogs == []
 
 
+def test_a_payload_of_another_version_is_refused_and_its_static_html_shown(browser, notebooks):
+    """A renderer refuses a ``qrp_mime_version`` it does not know; the output's static HTML is
+    shown instead, through Lab's sanitizer (the notebook is untrusted), and the markup in the
+    store's strings is still only text there."""
+    lab = browser.lab
+    nb = json.loads((lab.root / notebooks.notebook).read_text("utf-8"))
+    (ci, mime), = [(c, m) for c, m in saved_qrp_outputs(nb) if m == MIME_RUN]
+    nb["cells"][ci]["outputs"][0]["data"][MIME_RUN]["qrp_mime_version"] = 2
+    (lab.root / "future.ipynb").write_text(json.dumps(nb, indent=1), encoding="utf-8")
+    browser.open("future.ipynb")
+    out = qrp_output(browser.page, MIME_RUN)
+    out.locator(".qrp-fallback-html").first.wait_for()
+    text = out.inner_text()
+    assert "qrp_mime_version 2" in text
+    assert notebooks.run_key in text  # the static HTML quotes the run_key
+    assert _shows(out, RUN_NAME)
+    assert out.evaluate(MARKUP_JS) == []
+    assert browser.console.dialogs == []
+
+
 def _verify(lab, notebook: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "qrp_jupyter.cli", "verify", "--db",
                            str(lab.root / "hostile.sqlite"), "--notebook",
@@ -151,7 +171,8 @@ def test_a_notebook_saved_by_lab_still_verifies_against_its_store(browser, noteb
     first = _verify(lab, name)
     assert first.returncode == 0, first.stdout + first.stderr
     browser.open(name)
-    browser.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    browser.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')"
+                          ".then(() => true)")
     browser.page.wait_for_function(
         "() => !window.jupyterapp.shell.currentWidget.context.model.dirty")
     after = (lab.root / name).read_text("utf-8")
