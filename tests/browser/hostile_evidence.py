@@ -131,5 +131,5 @@ def build(folder: Path, name: str = "hostile.ipynb") -> Evidence:
     (folder / name).write_text(json.dumps(nb, indent=1), encoding="utf-8")
     return Evidence(notebook=name, run_key=run.run_key, run_instance_id=run.run_instance_id,
                     dataset_id_v2=ds, candidate_id=cand,
-                    report_id=refused.eligibility_report_id, event_hash=ended["event"]["event_hash"],
-                    lineage=lineage)
+                    report_id=refused.eligibility_report_id,
+                    event_hash=ended["event"]["event_hash"], lineage=lineage)
