@@ -146,6 +146,37 @@ def test_the_dag_draws_every_node_and_fits_on_open(dag, evidence):
     assert all(n["w"] > 0 and n["h"] > 0 for n in b["nodes"].values())
 
 
+#: Every drawn edge (``path[data-source][data-target]``) sampled every 3 px on screen; for
+#: each, the nodes other than its own two that a sample falls inside (2 px in from the edge).
+EDGE_HITS_JS = """(out) => {
+  const boxes = {};
+  for (const n of out.querySelectorAll('.qrp-dag-node'))
+    boxes[n.getAttribute('data-node-id')] = n.getBoundingClientRect();
+  const res = [];
+  for (const p of out.querySelectorAll('svg.qrp-dag path[data-source][data-target]')) {
+    const s = p.getAttribute('data-source'), t = p.getAttribute('data-target');
+    const m = p.getScreenCTM(), len = p.getTotalLength(), hits = new Set();
+    for (let d = 0; d <= len; d += 3) {
+      const q = p.getPointAtLength(d);
+      const x = m.a * q.x + m.c * q.y + m.e, y = m.b * q.x + m.d * q.y + m.f;
+      for (const [id, b] of Object.entries(boxes))
+        if (id !== s && id !== t && x > b.left + 2 && x < b.right - 2 &&
+            y > b.top + 2 && y < b.bottom - 2) hits.add(id);
+    }
+    res.push({source: s, target: t, hits: [...hits]});
+  }
+  return res;
+}"""
+
+
+def test_every_edge_is_drawn_and_crosses_no_node(dag, evidence):
+    edges = dag.evaluate(EDGE_HITS_JS)
+    assert sorted((e["source"], e["target"]) for e in edges) == \
+        sorted((e["source"], e["target"]) for e in evidence.lineage["edges"])
+    crossing = [e for e in edges if e["hits"]]
+    assert crossing == [], f"{len(crossing)} edges run over other nodes: {crossing[:3]}"
+
+
 def test_a_background_drag_pans_selects_nothing_and_stops_on_release(browser, dag):
     page, before = browser.page, boxes(dag)
     start = dag.evaluate(BACKGROUND_JS)
