@@ -1,7 +1,8 @@
-"""The lineage DAG in a real JupyterLab, driven with a real mouse: it fits on open, a background
-drag pans (and selects no text, and stops when the button is released), the wheel zooms, a
-click shows the node's full hashes while a drag from a node selects nothing, and reset brings
-back the fitted view.
+"""The lineage DAG in a real JupyterLab, driven with a real mouse: it draws every node and edge
+and fits on open, no edge runs over a node, a background drag pans (and selects no text, and
+stops when the button is released), the wheel zooms, labels stay readable or hide at every
+zoom, a click shows the node's full hashes whole while a drag from a node selects nothing, and
+reset brings back the fitted view.
 
 The DAG is a rejected candidate's lineage from a real store (26 nodes: dataset, run, instance,
 artifacts, seeds, the refused report, the events), saved in a notebook opened untrusted.
