@@ -1,6 +1,6 @@
 """The lineage DAG in a real JupyterLab, driven with a real mouse: it draws every node and edge
 and fits on open, no edge runs over a node, a background drag pans (and selects no text, and
-stops when the button is released), the wheel zooms, labels stay readable or hide at every
+stops when the button is released or the browser cancels the pointer), the wheel zooms, labels stay readable or hide at every
 zoom, a click shows the node's full hashes whole while a drag from a node selects nothing, and
 reset brings back the fitted view.
 
@@ -201,6 +201,40 @@ def test_a_background_drag_pans_selects_nothing_and_stops_on_release(browser, da
     page.mouse.move(start["x"] + dx + 120, start["y"] + dy + 80, steps=6)
     settle(browser, dag)
     assert boxes(dag)["nodes"] == after["nodes"], "the graph kept following the released mouse"
+
+
+def test_a_cancelled_touch_drag_ends_the_pan(browser, dag):
+    """A touch pan the browser cancels (a real ``pointercancel``, from Chromium's own touch
+    input) ends the drag: the graph stays where the touch left it, and the next drag pans."""
+    page, start = browser.page, dag.evaluate(BACKGROUND_JS)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 1})
+
+    def touch(kind: str, points: list[dict]) -> None:
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    before = boxes(dag)["nodes"]
+    touch("touchStart", [{"x": start["x"], "y": start["y"]}])
+    for i in range(1, 6):
+        touch("touchMove", [{"x": start["x"] + 10 * i, "y": start["y"] + 6 * i}])
+    touch("touchCancel", [])
+    settle(browser, dag)
+    left = boxes(dag)["nodes"]
+    off = {k: m for k, m in _moves(before, left).items()
+           if abs(m[0] - 50) > SLACK or abs(m[1] - 30) > SLACK}
+    assert off == {}, f"the touch pan did not move the graph by (50, 30): {list(off.items())[:3]}"
+    page.mouse.move(start["x"] + 200, start["y"] + 120, steps=6)
+    settle(browser, dag)
+    assert boxes(dag)["nodes"] == left, "the graph followed the mouse after the cancelled drag"
+    start = dag.evaluate(BACKGROUND_JS)
+    page.mouse.move(start["x"], start["y"])
+    page.mouse.down()
+    page.mouse.move(start["x"] - 40, start["y"] - 20, steps=4)
+    page.mouse.up()
+    settle(browser, dag)
+    off = {k: m for k, m in _moves(left, boxes(dag)["nodes"]).items()
+           if abs(m[0] + 40) > SLACK or abs(m[1] + 20) > SLACK}
+    assert off == {}, f"the next drag did not pan by (-40, -20): {list(off.items())[:3]}"
 
 
 def test_the_wheel_zooms_in_and_out(browser, dag):
