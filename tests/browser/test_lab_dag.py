@@ -209,6 +209,15 @@ def test_a_cancelled_touch_drag_ends_the_pan(browser, dag):
     page, start = browser.page, dag.evaluate(BACKGROUND_JS)
     cdp = page.context.new_cdp_session(page)
     cdp.send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 1})
+    try:
+        _cancelled_touch_pan(browser, dag, cdp, start)
+    finally:  # the page is shared by the module's other tests: mouse only again
+        cdp.send("Emulation.setTouchEmulationEnabled", {"enabled": False})
+        cdp.detach()
+
+
+def _cancelled_touch_pan(browser, dag, cdp, start) -> None:
+    page = browser.page
 
     def touch(kind: str, points: list[dict]) -> None:
         cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
