@@ -81,16 +81,35 @@ def _lab_env(base: Path) -> dict[str, str]:
     return env
 
 
+class _PortTaken(RuntimeError):
+    """The free port found was taken by another process before the server bound it."""
+
+
 def start_lab(base: Path) -> Lab:
-    """Start ``jupyter lab`` with everything of its own under ``base``; return when it answers."""
+    """Start ``jupyter lab`` with everything of its own under ``base``; return when it answers.
+
+    A port is picked free and then bound by the server a moment later; another test worker may
+    take it in between, so that case (only) is tried again on a new port.
+    """
     root, settings, workspaces = base / "root", base / "settings", base / "workspaces"
     for d in (root, settings, workspaces):
         d.mkdir()
     for rel, values in LAB_SETTINGS.items():
         (settings / rel).parent.mkdir(parents=True, exist_ok=True)
         (settings / rel).write_text(json.dumps(values), encoding="utf-8")
+    env = _lab_env(base)
+    for attempt in range(3):
+        try:
+            return _serve(base, root, settings, workspaces, env, attempt)
+        except _PortTaken:
+            continue
+    raise RuntimeError(f"jupyter lab found no free port in 3 attempts (log: {base})")
+
+
+def _serve(base: Path, root: Path, settings: Path, workspaces: Path, env: dict[str, str],
+           attempt: int) -> Lab:
     port, token = _free_port(), secrets.token_hex(24)
-    log = base / "lab.log"
+    log = base / f"lab-{attempt}.log"
     cmd = [sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser",
            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
@@ -99,12 +118,14 @@ def start_lab(base: Path) -> Lab:
            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
            "--LabApp.extension_manager=readonly"]
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=root, env=_lab_env(base), stdout=out,
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     lab = Lab(root=root, url=f"http://127.0.0.1:{port}", token=token, log=log, proc=proc)
     deadline = time.monotonic() + SERVER_START_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
+            if "already in use" in lab.log_tail():
+                raise _PortTaken(port)
             raise RuntimeError(f"jupyter lab exited with {proc.returncode} before it answered:\n"
                                f"{lab.log_tail()}")
         try:
