@@ -171,10 +171,14 @@ def test_a_notebook_saved_by_lab_still_verifies_against_its_store(browser, noteb
     first = _verify(lab, name)
     assert first.returncode == 0, first.stdout + first.stderr
     browser.open(name)
-    browser.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')"
-                          ".then(() => true)")
-    browser.page.wait_for_function(
-        "() => !window.jupyterapp.shell.currentWidget.context.model.dirty")
+    # Saved once its kernel session is up (the kernel's language info may change the
+    # notebook's metadata), through Lab's own save command, whose promise ends with the write.
+    browser.page.evaluate("""async () => {
+      const w = window.jupyterapp.shell.currentWidget;
+      await w.sessionContext.ready;
+      await window.jupyterapp.commands.execute('docmanager:save');
+      return true;
+    }""")
     after = (lab.root / name).read_text("utf-8")
     assert after != before and re.search(r'"fee_bps": 1[,\n]', after), "Lab did not re-save it"
     again = _verify(lab, name)
