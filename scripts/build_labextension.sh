@@ -13,6 +13,12 @@ export PATH="$PWD/.venv/bin:$PATH"
 
 digest() { sha256sum | cut -d' ' -f1; }
 
+if ! command -v npm > /dev/null; then
+    echo "scripts/setup.sh: npm not found; the JupyterLab extension (labextension/) is built" \
+         "with node 20 and npm: install them (apt-get install -y nodejs npm), then run it again" >&2
+    exit 1
+fi
+
 lock=$(digest < "$EXT/package-lock.json")
 if [ "$(cat "$EXT/node_modules/.qrp-lock-sha256" 2>/dev/null || true)" != "$lock" ]; then
     npm --prefix "$EXT" ci --no-audit --no-fund --loglevel=error

@@ -106,6 +106,47 @@ describe('edge routing', () => {
       }
     }
   });
+  it('no edge crosses a node in a 500-node layered graph with long edges', () => {
+    let seed = 11;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const nodes: { id: string; x: number; y: number }[] = [];
+    for (let layer = 0; layer < 25; layer++) {
+      const n = 5 + Math.floor(rand() * 30);
+      // Unit steps centred on 0, with gaps (slots left empty), as layered_layout may leave.
+      let y = -Math.floor(n / 2);
+      for (let i = 0; i < n && nodes.length < 500; i++) {
+        nodes.push({ id: `n${nodes.length}`, x: layer, y });
+        y += rand() < 0.2 ? 2 : 1;
+      }
+    }
+    const boxes = nodeBoxes(nodes);
+    const columns = columnsOf(boxes.values());
+    const byLayer = [...columns.entries()];
+    const crossings: string[] = [];
+    for (let e = 0; e < 600; e++) {
+      const [la, ca] = byLayer[Math.floor(rand() * (byLayer.length - 1))];
+      const span = 1 + Math.floor(rand() * 6);
+      const cb = columns.get(Math.min(la + span, byLayer.length - 1))!;
+      const s = ca[Math.floor(rand() * ca.length)];
+      const t = cb[Math.floor(rand() * cb.length)];
+      if (t.layer <= s.layer) {
+        continue;
+      }
+      const layers = new Set<number>();
+      for (let l = s.layer; l <= t.layer; l++) layers.add(l);
+      for (const p of sampleRoute(routeEdge(s, t, columns), 16)) {
+        for (const l of layers) {
+          for (const b of columns.get(l)!) {
+            if (inside(p, b)) {
+              crossings.push(`${s.id} -> ${t.id} crosses ${b.id}`);
+            }
+          }
+        }
+      }
+    }
+    expect(nodes.length).toBe(500);
+    expect(crossings).toEqual([]);
+  });
   it('bounds include the routes', () => {
     const boxes = nodeBoxes([{ id: 'a', x: 0, y: 0 }]);
     expect(boundsOf(boxes.values(), [[-50, -60]]).y0).toBe(-60);

@@ -29,7 +29,8 @@ def main(path: str) -> None:
         "audit": audit_payload(store, edge["candidate_id"]),
         "candidates": cands,
         "report": report_payload(store, edge["eligibility_report_id"]),
-        "verify": verify_payload(store, {"subject": "store", "target": "demo.sqlite", "digests": []}),
+        "verify": verify_payload(store, {"subject": "store", "target": "demo.sqlite",
+                                         "digests": []}),
     }
     events = audit_payload(store, edge["candidate_id"])["events"]
     payloads["event"] = event_payload(store, events[-1]["event_hash"])
