@@ -438,7 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the lineage DAG of a run, run instance or candidate")
     sp.add_argument("ref", help="run_key, run_instance_id or candidate_id (or a unique prefix)")
     sp.add_argument("--html", metavar="OUT.html", default=None,
-                    help="also write a standalone static HTML page (inline SVG) to OUT.html")
+                    help="also write a standalone static HTML page (SVG images as data URIs) to OUT.html")
     sp.set_defaults(func=cmd_lineage)
 
     sp = sub.add_parser("replay", parents=[common, data_out],

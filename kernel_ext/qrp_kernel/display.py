@@ -1,7 +1,7 @@
 """Displayable wrapper: a core mime bundle as an object IPython renders.
 
 Rich outputs are built by the core (:mod:`qrp_jupyter.views`: ``text/plain``, a static
-``text/html`` with inline SVG and a ``application/vnd.qrp.*+json`` payload); this layer only
+``text/html`` with SVG images and a ``application/vnd.qrp.*+json`` payload); this layer only
 wraps them so that IPython, nbconvert and JupyterLab all pick the richest type they know.
 """
 

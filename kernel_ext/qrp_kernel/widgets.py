@@ -6,7 +6,7 @@ loaded by anywidget, no build step) only draws the nodes at those positions, pan
 shows a node's hashes, config and metrics when it is clicked.
 
 Its mime bundle carries the widget view *and* the core's static bundle (``text/plain``, a
-``text/html`` inline SVG and ``application/vnd.qrp.lineage+json``), so a notebook saved or
+``text/html`` with its SVG image and ``application/vnd.qrp.lineage+json``), so a notebook saved or
 exported without a live kernel still has the graph: nbconvert and GitHub's viewer show the
 static HTML when the widget's state was not saved, and an untrusted notebook in JupyterLab
 never picks the (unsafe) widget renderer. A *trusted* notebook reopened in JupyterLab picks

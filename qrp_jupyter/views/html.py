@@ -2,7 +2,7 @@
 building blocks the governance payloads' HTML (:mod:`.governance`) shares.
 
 The HTML is what a saved or exported notebook shows without a kernel or an extension: tables
-and inline SVG only, no script, no external URL, every string escaped. It is well-formed XML
+and SVG charts as data-URI images only (sanitizers strip inline SVG), no script, no external URL, every string escaped. It is well-formed XML
 (one ``<div>`` root) and made only from the payload, so the same payload gives the same bytes.
 It quotes the full ``run_key``, ``dataset_id_v2`` and artifact hashes as text: a reviewer can
 read them, and ``qrp verify --notebook`` checks them against the database.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
-from .svg import PALETTE, equity_svg, esc, histogram_svg, lineage_svg
+from .svg import PALETTE, as_image, equity_svg, esc, histogram_svg, lineage_svg
 
 __all__ = ["run_html", "lineage_html", "audit_html"]
 
@@ -100,10 +100,11 @@ def run_html(p: dict[str, Any]) -> str:
     return _wrap("run", f"QRP run {run['name'] or run['family']} (family {run['family']}), "
                         f"instance #{run['seq']} ({run['purpose']})", [
         ids, _table(["result", "value"], facts),
-        _section("Equity curves"), equity_svg(eq["index"], eq["curves"]),
+        _section("Equity curves"), as_image(equity_svg(eq["index"], eq["curves"])),
         f"<div>{legend}</div>",
         _section("Null distributions (observed statistic in red)"),
-        "".join(histogram_svg(n) for n in p["nulls"]) or "<div>no null test in this run</div>",
+        "".join(as_image(histogram_svg(n)) for n in p["nulls"])
+        or "<div>no null test in this run</div>",
         _section(f"Best {len(p['trials'])} of {p['n_trials']} trials by Sharpe"), trials,
         _section(f"Eligibility preview: trial {e['trial_index']} at level {e['level']} "
                  f"(policy {e['policy']['name']} v{e['policy']['version']}; nothing stored)"),
@@ -120,7 +121,7 @@ def lineage_html(p: dict[str, Any]) -> str:
     return _wrap("lineage", f"QRP lineage of {root['kind']} {root['id']}", [
         _table(["id", "value"], [("run_key", p["run_key"]),
                                  ("dataset_id_v2", p["dataset_id_v2"])]),
-        lineage_svg(p["nodes"], p["edges"]),
+        as_image(lineage_svg(p["nodes"], p["edges"])),
         _section(f"{len(p['nodes'])} nodes, {len(p['edges'])} edges (left = sources)"),
         _table(["layer", "kind", "label", "hashes"],
                [(int(n["x"]), n["kind"], n["label"],

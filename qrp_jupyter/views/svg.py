@@ -1,4 +1,4 @@
-"""Static inline SVG charts: equity curves, a null histogram, a lineage DAG.
+"""Static SVG charts: equity curves, a null histogram, a lineage DAG (shown as data-URI images).
 
 Each function returns one ``<svg>`` element as text that is also well-formed XML: no script,
 no external reference, no id attributes (many outputs share one page), every string escaped,
@@ -7,10 +7,12 @@ every number printed with a fixed precision so the same payload gives the same b
 
 from __future__ import annotations
 
+import base64
+import re
 from html import escape
 from typing import Any
 
-__all__ = ["esc", "equity_svg", "histogram_svg", "lineage_svg", "PALETTE"]
+__all__ = ["esc", "equity_svg", "histogram_svg", "lineage_svg", "as_image", "PALETTE"]
 
 #: Curve colours, cycled in trial order (colour-blind-safe Tableau 10).
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
@@ -24,6 +26,25 @@ _FONT = 'font-family="monospace" font-size="10"'
 def esc(value: Any) -> str:
     """HTML/XML-escaped text of ``value`` (quotes included)."""
     return escape(str(value), quote=True)
+
+
+_OPEN = re.compile(r'<svg width="([0-9.]+)" height="([0-9.]+)"[^>]*>\s*<title>([^<]*)</title>')
+
+
+def as_image(svg: str) -> str:
+    """One of these SVGs as an ``<img>`` whose source is a base64 ``data:image/svg+xml`` URI.
+
+    HTML sanitizers (JupyterLab's for an untrusted notebook, most notebook viewers) remove an
+    inline ``<svg>`` and leave its text as a run-on line of labels; an image with a data URI
+    is kept, and an image cannot run script. Its ``alt`` is the chart's title. Deterministic:
+    the same SVG text gives the same bytes."""
+    m = _OPEN.match(svg)
+    if m is None:
+        raise ValueError("not an SVG made by qrp_jupyter.views.svg")
+    width, height, title = m.groups()
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return (f'<img src="data:image/svg+xml;base64,{data}" width="{width}" height="{height}" '
+            f'alt="{title}" style="max-width:100%;height:auto"/>')
 
 
 def _n(v: float) -> str:

@@ -97,7 +97,7 @@ def test_the_result_displays_as_the_core_run_bundle_with_every_hash(ip):
     for ident in (res.run_key, res.run_instance_id, res.dataset_id_v2,
                   *res.artifacts.values()):
         assert ident in text
-    assert "<svg" in bundle["text/html"]
+    assert "data:image/svg+xml;base64," in bundle["text/html"]
     # the display limits are the settings in force when the cell ran
     assert len(payload["trials"]) == 2 and payload["n_trials"] == 3
     assert len(payload["equity"]["index"]) <= 50

@@ -91,7 +91,7 @@ def test_the_example_notebooks_name_the_governed_kernel_and_no_machine_path():
 
 def test_the_saved_quickstart_holds_static_lineage_html_and_its_json_payload(committed):
     hits = [(ci, data) for ci, _, data in qrp_outputs(committed)
-            if MIME_LINEAGE in data and "<svg" in data.get("text/html", "")]
+            if MIME_LINEAGE in data and "data:image/svg+xml;base64," in data.get("text/html", "")]
     assert hits, "no saved output with a static lineage SVG and the lineage payload"
     _, data = hits[0]
     lineage = payload(data, MIME_LINEAGE)

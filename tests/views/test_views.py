@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import doctest
 import json
@@ -31,21 +32,47 @@ def dumps(obj):
     return json.dumps(obj, sort_keys=True, allow_nan=False)
 
 
+_SVG_IMAGE = "data:image/svg+xml;base64,"
+
+
 def parse_html(html):
-    """The static HTML is one well-formed XML element with no script or external reference."""
+    """The static HTML is one well-formed XML element with no script or external reference;
+    its charts are images whose source is an SVG data URI (sanitizers strip inline <svg>),
+    and no inline <svg> is left."""
     root = ET.fromstring(html)
     assert root.tag == "div"
-    lowered = html.lower()
+    _static(html, root, images=True)
+    assert root.find(".//svg") is None
+    return root
+
+
+def _static(text, root, *, images):
+    lowered = text.lower()
     for banned in ("<script", "javascript:", "http://", "https://", "@import", "url("):
         assert banned not in lowered, banned
     for el in root.iter():
+        if images and el.tag == "img":
+            assert el.get("src", "").startswith(_SVG_IMAGE), el.get("src", "")[:40]
+            assert set(el.attrib) == {"src", "width", "height", "alt", "style"}, el.attrib
+            continue
         assert el.tag not in {"script", "iframe", "img", "image", "link", "object", "embed",
                               "use", "foreignObject", "style"}, el.tag
         for name in el.attrib:
             # no ids (outputs share a page), no references, no event handlers
             assert name not in {"id", "src", "href", "xlink:href"}, name
             assert not name.startswith("on"), name
-    return root
+
+
+def embedded_svgs(root):
+    """The SVG element of every chart image, each held to the same static rules."""
+    out = []
+    for img in root.iter("img"):
+        text = base64.b64decode(img.get("src")[len(_SVG_IMAGE):], validate=True).decode()
+        svg = ET.fromstring(text)
+        assert svg.tag == "svg" and svg.find("title").text == img.get("alt")
+        _static(text, svg, images=False)
+        out.append(svg)
+    return out
 
 
 @pytest.fixture
@@ -147,7 +174,7 @@ def test_run_html_is_static_svg_quoting_every_hash(world):
     root = parse_html(html)
     for h in [e.run_key, e.dataset_id_v2, e.run_instance_id, *e.artifacts.values()]:
         assert h in html and h in text
-    svgs = root.findall(".//svg")
+    svgs = embedded_svgs(root)
     assert len(svgs) == 3  # equity curves + reality check and SPA histograms
     assert len(svgs[0].findall("polyline")) == len(b[MIME_RUN]["trials"])
     for hist, null in zip(svgs[1:], b[MIME_RUN]["nulls"]):
@@ -164,7 +191,7 @@ def test_every_string_is_escaped(world):
     p["trials"][0]["params"] = {"k": evil}
     p["eligibility"]["blockers"] = [evil]
     html = bundle(p)["text/html"]
-    parse_html(html)
+    assert embedded_svgs(parse_html(html))  # the charts' SVG is well-formed and static too
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert ET.fromstring(html).itertext()  # still well-formed XML
 
@@ -175,7 +202,7 @@ def test_lineage_bundle_draws_every_node_and_lists_every_hash(world, candidate):
     p = b[MIME_LINEAGE]
     assert p == lineage_payload(world.store, candidate) and validate_payload(p) == []
     root = parse_html(b["text/html"])
-    svg = root.find(".//svg")
+    [svg] = embedded_svgs(root)
     assert len(svg.findall("g")) == len(p["nodes"])
     assert len(svg.findall("path")) == len(p["edges"])
     for n in p["nodes"]:
