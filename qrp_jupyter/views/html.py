@@ -100,7 +100,9 @@ def run_html(p: dict[str, Any]) -> str:
     return _wrap("run", f"QRP run {run['name'] or run['family']} (family {run['family']}), "
                         f"instance #{run['seq']} ({run['purpose']})", [
         ids, _table(["result", "value"], facts),
-        _section("Equity curves"), equity_svg(eq["index"], eq["curves"]),
+        _section("Equity curves"), equity_svg(
+            eq["index"], eq["curves"], timestamps=eq.get("timestamps"),
+            markers=(p["walk_forward"] or {}).get("boundaries")),
         f"<div>{legend}</div>",
         _section("Null distributions (observed statistic in red)"),
         "".join(histogram_svg(n) for n in p["nulls"]) or "<div>no null test in this run</div>",

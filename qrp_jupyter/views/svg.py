@@ -7,6 +7,8 @@ every number printed with a fixed precision so the same payload gives the same b
 
 from __future__ import annotations
 
+import calendar
+from datetime import datetime
 from html import escape
 from typing import Any
 
@@ -61,19 +63,40 @@ def _axes(out: list[str], box: tuple[float, float, float, float], xlab: tuple[st
                f'{_FONT}>{esc(caption)}</text>')
 
 
-def equity_svg(index: list[int], curves: list[dict[str, Any]], *, width: float = 560,
+def _epoch_s(stamp: str) -> int:
+    """Whole seconds since the epoch of an ISO-8601 UTC time ``YYYY-MM-DDTHH:MM:SS...Z``
+    (integer arithmetic only, so every machine draws the same bytes)."""
+    return calendar.timegm(datetime.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S").timetuple())
+
+
+def _date_label(stamp: str, span_s: int) -> str:
+    """The day of a time, with the hour and minute when the chart spans under 3 days."""
+    return stamp[:10] if span_s >= 3 * 86400 else f"{stamp[:10]} {stamp[11:16]}"
+
+
+def equity_svg(index: list[int], curves: list[dict[str, Any]], *,
+               timestamps: list[str] | None = None,
+               markers: list[dict[str, Any]] | None = None, width: float = 560,
                height: float = 240) -> str:
-    """Equity curves (cumulative return per sampled row), one polyline per trial."""
+    """Equity curves (cumulative return per sampled row), one polyline per trial.
+
+    With ``timestamps`` (one per sampled row) x is time and the axis shows dates, else x is
+    the row number. ``markers`` (``{"label", "row", "timestamp"?}``, e.g. walk-forward fold
+    boundaries) are drawn as dashed vertical lines, their labels moved down a lane rather
+    than drawn over each other.
+    """
     box = (64.0, 20.0, width - 12.0, height - 24.0)
     values = [v for c in curves for v in c["values"] if v is not None]
     lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
     lo, hi = min(lo, 0.0), max(hi, 0.0)
     hi = hi if hi > lo else lo + 1.0
-    x0, x1 = (index[0], index[-1]) if index else (0, 1)
+    time = timestamps is not None and len(timestamps) == len(index) and len(index) > 0
+    xs = [_epoch_s(t) for t in timestamps] if time else list(index)  # type: ignore[union-attr]
+    x0, x1 = (xs[0], xs[-1]) if xs else (0, 1)
     span = (x1 - x0) or 1
 
-    def px(i: int) -> float:
-        return box[0] + (i - x0) / span * (box[2] - box[0])
+    def px(x: int) -> float:
+        return box[0] + (x - x0) / span * (box[2] - box[0])
 
     def py(v: float) -> float:
         return box[3] - (v - lo) / (hi - lo) * (box[3] - box[1])
@@ -81,10 +104,31 @@ def equity_svg(index: list[int], curves: list[dict[str, Any]], *, width: float =
     out = _open(width, height, "equity curves of the best trials")
     out.append(f'<line x1="{_n(box[0])}" y1="{_n(py(0.0))}" x2="{_n(box[2])}" '
                f'y2="{_n(py(0.0))}" stroke="#dddddd" stroke-dasharray="4 3"/>')
-    _axes(out, box, (f"row {x0}", f"row {x1}"), (_g(lo), _g(hi)),
-          "cumulative return (best trial first)")
+    xlab = ((_date_label(timestamps[0], span), _date_label(timestamps[-1], span))  # type: ignore[index]
+            if time else (f"row {x0}", f"row {x1}"))
+    _axes(out, box, xlab, (_g(lo), _g(hi)), "cumulative return (best trial first)")
+    lanes: list[float] = []  # right edge of the last label in each lane
+    for mk in markers or []:
+        if time and "timestamp" in mk:
+            x = px(_epoch_s(mk["timestamp"]))
+        elif not time:
+            x = px(mk["row"])
+        else:
+            continue
+        label_w = 6.0 * len(str(mk["label"]))  # monospace 10 px: 6 px a character
+        anchor, tx = ("start", x + 2) if x + 2 + label_w <= box[2] else ("end", x - 2)
+        left = tx if anchor == "start" else tx - label_w
+        lane = next((k for k, right in enumerate(lanes) if left >= right + 4), len(lanes))
+        if lane == len(lanes):
+            lanes.append(0.0)
+        lanes[lane] = left + label_w
+        out.append(f'<line x1="{_n(x)}" y1="{_n(box[1])}" x2="{_n(x)}" y2="{_n(box[3])}" '
+                   f'stroke="#888888" stroke-dasharray="3 3"><title>{esc(mk["label"])}'
+                   f'</title></line>')
+        out.append(f'<text x="{_n(tx)}" y="{_n(box[1] + 10 + 11 * lane)}" '
+                   f'text-anchor="{anchor}" fill="#666666" {_FONT}>{esc(mk["label"])}</text>')
     for k, curve in reversed(list(enumerate(curves))):  # best trial drawn last, on top
-        pts = " ".join(f"{_n(px(i))},{_n(py(v))}" for i, v in zip(index, curve["values"])
+        pts = " ".join(f"{_n(px(x))},{_n(py(v))}" for x, v in zip(xs, curve["values"])
                        if v is not None)
         out.append(f'<polyline points="{pts}" fill="none" stroke="{PALETTE[k % len(PALETTE)]}" '
                    f'stroke-width="{"2" if k == 0 else "1"}"><title>trial '

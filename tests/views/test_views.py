@@ -258,3 +258,112 @@ def test_the_doc_quotes_every_field_table_and_its_examples_validate():
     assert [e["mime"] for e in examples] == list(MIME_TYPES)
     for e in examples:
         assert validate_payload(e) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# what the renderers need: dates, the PBO logit histogram, fold boundaries
+# ---------------------------------------------------------------------------------------------
+
+def _bar_times(store, dataset_id_v2):
+    """The dataset's candle open times as ISO text, computed here independently of the view."""
+    from qrp_jupyter.runs.datasets import load_dataset
+    ts = load_dataset(store, dataset_id_v2).timestamps()
+    return [np.datetime_as_string(np.datetime64(int(t), "ns"), unit="s") + "Z" for t in ts]
+
+
+def test_equity_timestamps_are_the_bar_of_each_sampled_row(world):
+    n = world.noise
+    p = run_payload(world.store, n.run_key, max_points=50)
+    eq = p["equity"]
+    bars = _bar_times(world.store, n.dataset_id_v2)
+    assert len(bars) == eq["n_obs"] + 1  # T bars give T - 1 return rows
+    # row i is the return earned over bar i + 1: its open time
+    assert eq["timestamps"] == [bars[i + 1] for i in eq["index"]]
+    assert eq["timestamps"] == sorted(set(eq["timestamps"]))
+    assert "bar i + 1" in eq["timestamp_definition"]
+    assert validate_payload(p) == []
+
+
+def test_pbo_carries_the_logit_histogram_of_its_stored_logits(world):
+    e = world.edge
+    pbo = run_payload(world.store, e.run_key)["pbo"]
+    logits = decode_array(world.store.get_artifact(e.artifacts["pbo_logits"]))
+    assert pbo["logits_artifact_id"] == e.artifacts["pbo_logits"]
+    assert len(pbo["bins"]) == len(pbo["counts"]) + 1
+    assert sum(pbo["counts"]) == logits.size == pbo["n_splits"]
+    assert pbo["bins"][0] <= min(logits.min(), 0.0) and max(logits.max(), 0.0) <= pbo["bins"][-1]
+    # the counts are the logits' histogram: recount them bin by bin
+    edges = np.array(pbo["bins"])
+    recount = [int(((logits >= a) & ((logits < b) if k < len(edges) - 2 else (logits <= b))).sum())
+               for k, (a, b) in enumerate(zip(edges[:-1], edges[1:]))]
+    assert recount == pbo["counts"]
+    assert np.count_nonzero(logits <= 0) / logits.size == pbo["pbo"]
+
+
+def test_walk_forward_boundaries_are_each_test_fold_start_with_its_time(world):
+    e = world.edge
+    p = run_payload(world.store, e.run_key)
+    wf_doc = decode_json(world.store.get_artifact(e.artifacts["walk_forward"]))
+    bars = _bar_times(world.store, e.dataset_id_v2)
+    bounds = p["walk_forward"]["boundaries"]
+    assert [b["row"] for b in bounds] == [f["test_start"] for f in wf_doc["folds"]]
+    assert len(bounds) == p["walk_forward"]["n_folds"] == 3
+    assert [b["label"] for b in bounds] == ["fold 1 test", "fold 2 test", "fold 3 test"]
+    assert [b["timestamp"] for b in bounds] == [bars[b["row"] + 1] for b in bounds]
+
+
+def test_cpcv_boundaries_are_its_group_starts(world):
+    from qrp_jupyter.runs import execute_run
+    from world_configs import EDGE_TOML
+    toml = EDGE_TOML.replace('name = "edge"', 'name = "edge-cpcv"').replace(
+        "[walk_forward]\nn_folds = 3\n", '[walk_forward]\nmode = "cpcv"\nn_folds = 4\n')
+    out = execute_run(world.store, toml, source="cpcv.toml")
+    p = run_payload(world.store, out.run_instance_id)
+    wf_doc = decode_json(world.store.get_artifact(out.artifacts["walk_forward"]))
+    bounds = p["walk_forward"]["boundaries"]
+    assert [b["row"] for b in bounds] == [g[0] for g in wf_doc["groups"]] and len(bounds) == 4
+    assert [b["label"] for b in bounds] == ["group 1", "group 2", "group 3", "group 4"]
+    assert validate_payload(p) == []
+
+
+def test_static_equity_chart_has_dates_and_dashed_fold_markers(world):
+    e = world.edge
+    b = run_bundle(world.store, e.run_key)
+    p = b[MIME_RUN]
+    equity = parse_html(b["text/html"]).findall(".//svg")[0]
+    texts = [t.text for t in equity.iter("text")]
+    assert p["equity"]["timestamps"][0][:10] in texts and p["equity"]["timestamps"][-1][:10] in texts
+    assert not any(t.startswith("row ") for t in texts)
+    dashed = [ln for ln in equity.findall("line") if ln.get("stroke-dasharray") == "3 3"]
+    assert [ln.find("title").text for ln in dashed] == [x["label"] for x in
+                                                        p["walk_forward"]["boundaries"]]
+    # labels never overlap: in one lane (same y) their spans are disjoint (6 px a character)
+    spans: dict[str, list[tuple[float, float]]] = {}
+    for t in equity.iter("text"):
+        if t.text in {x["label"] for x in p["walk_forward"]["boundaries"]}:
+            w, x = 6.0 * len(t.text), float(t.get("x"))
+            left = x if t.get("text-anchor") == "start" else x - w
+            spans.setdefault(t.get("y"), []).append((left, left + w))
+    for lane in spans.values():
+        lane.sort()
+        assert all(a[1] <= b[0] for a, b in zip(lane, lane[1:]))
+    # without dates (a payload from before they were sent) the axis keeps row numbers
+    old = copy.deepcopy(p)
+    del old["equity"]["timestamps"], old["equity"]["timestamp_definition"]
+    old_svg = parse_html(bundle(old)["text/html"]).findall(".//svg")[0]
+    assert f"row {p['equity']['index'][-1]}" in [t.text for t in old_svg.iter("text")]
+
+
+def test_crowded_fold_labels_move_down_a_lane():
+    from qrp_jupyter.views.svg import equity_svg
+    index = list(range(48))
+    stamps = [f"2024-01-{1 + i // 24:02d}T{i % 24:02d}:00:00Z" for i in index]
+    marks = [{"label": f"fold {k + 1} test", "row": r, "timestamp": stamps[r]}
+             for k, r in enumerate([10, 12, 14, 40])]
+    root = ET.fromstring(equity_svg(index, [{"trial_index": 0, "values": [0.0] * 48}],
+                                    timestamps=stamps, markers=marks))
+    ys = {t.text: t.get("y") for t in root.iter("text") if t.text.startswith("fold")}
+    assert len({ys["fold 1 test"], ys["fold 2 test"], ys["fold 3 test"]}) == 3
+    assert ys["fold 4 test"] == ys["fold 1 test"]  # far enough right to share the first lane
+    # a span under 3 days: the axis labels carry the hour
+    assert {"2024-01-01 00:00", "2024-01-02 23:00"} <= {t.text for t in root.iter("text")}
