@@ -12,7 +12,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-__all__ = ["esc", "equity_svg", "histogram_svg", "lineage_svg", "PALETTE"]
+__all__ = ["esc", "equity_svg", "histogram_svg", "pbo_svg", "lineage_svg", "PALETTE"]
 
 #: Curve colours, cycled in trial order (colour-blind-safe Tableau 10).
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
@@ -162,6 +162,36 @@ def histogram_svg(null: dict[str, Any], *, width: float = 360, height: float = 2
                    f'{esc(_g(null["statistic"]))}</title></line>')
         out.append(f'<text x="{_n(x)}" y="{_n(box[1] + 10)}" text-anchor="end" fill="#d62728" '
                    f'{_FONT}>observed {esc(_g(null["statistic"]))}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def pbo_svg(pbo: dict[str, Any], *, width: float = 360, height: float = 200) -> str:
+    """The PBO logit histogram (``pbo.bins``/``pbo.counts``) as bars, logit 0 dashed: PBO is
+    the share of splits at or left of it."""
+    box = (40.0, 20.0, width - 12.0, height - 24.0)
+    bins, counts = pbo["bins"], pbo["counts"]
+    lo, hi = bins[0], bins[-1]
+    top = max(counts, default=0) or 1
+
+    def px(v: float) -> float:
+        return box[0] + (v - lo) / ((hi - lo) or 1.0) * (box[2] - box[0])
+
+    out = _open(width, height, "PBO logit histogram")
+    for a, b, c in zip(bins[:-1], bins[1:], counts):
+        h = c / top * (box[3] - box[1])
+        out.append(f'<rect x="{_n(px(a))}" y="{_n(box[3] - h)}" '
+                   f'width="{_n(max(px(b) - px(a) - 0.5, 0.5))}" height="{_n(h)}" '
+                   f'fill="#c9b3d6"><title>{esc(_g(a))} to {esc(_g(b))}: {esc(c)}</title>'
+                   f'</rect>')
+    _axes(out, box, (_g(lo), _g(hi)), ("0", str(top)),
+          f"PBO = {_g(pbo['pbo'])} over {pbo['n_splits']} splits (logit of OOS rank)")
+    x = px(0.0)
+    anchor, tx = ("start", x + 3) if x < (box[0] + box[2]) / 2 else ("end", x - 3)
+    out.append(f'<line x1="{_n(x)}" y1="{_n(box[1])}" x2="{_n(x)}" y2="{_n(box[3])}" '
+               f'stroke="#555555" stroke-dasharray="4 3"><title>logit 0</title></line>')
+    out.append(f'<text x="{_n(tx)}" y="{_n(box[1] + 10)}" text-anchor="{anchor}" '
+               f'fill="#555555" {_FONT}>logit 0</text>')
     out.append("</svg>")
     return "".join(out)
 

@@ -148,9 +148,9 @@ def test_run_html_is_static_svg_quoting_every_hash(world):
     for h in [e.run_key, e.dataset_id_v2, e.run_instance_id, *e.artifacts.values()]:
         assert h in html and h in text
     svgs = root.findall(".//svg")
-    assert len(svgs) == 3  # equity curves + reality check and SPA histograms
+    assert len(svgs) == 4  # equity curves + reality check and SPA histograms + PBO logits
     assert len(svgs[0].findall("polyline")) == len(b[MIME_RUN]["trials"])
-    for hist, null in zip(svgs[1:], b[MIME_RUN]["nulls"]):
+    for hist, null in zip(svgs[1:3], b[MIME_RUN]["nulls"]):
         assert len(hist.findall("rect")) == 1 + len(null["counts"])  # frame + bars
         marker = [ln for ln in hist.findall("line") if ln.get("stroke") == "#d62728"]
         assert len(marker) == 1  # the observed statistic
@@ -367,3 +367,18 @@ def test_crowded_fold_labels_move_down_a_lane():
     assert ys["fold 4 test"] == ys["fold 1 test"]  # far enough right to share the first lane
     # a span under 3 days: the axis labels carry the hour
     assert {"2024-01-01 00:00", "2024-01-02 23:00"} <= {t.text for t in root.iter("text")}
+
+
+def test_static_pbo_histogram_draws_the_payload_counts_and_logit_zero(world):
+    b = run_bundle(world.store, world.edge.run_key)
+    pbo = b[MIME_RUN]["pbo"]
+    svg = parse_html(b["text/html"]).findall(".//svg")[3]
+    bars = svg.findall("rect")[1:]  # after the frame
+    assert [int(r.find("title").text.rsplit(": ", 1)[1]) for r in bars] == pbo["counts"]
+    zero = [ln for ln in svg.findall("line") if ln.get("stroke-dasharray") == "4 3"]
+    assert [ln.find("title").text for ln in zero] == ["logit 0"]
+    # without the histogram (an older payload) the section is left out, not drawn empty
+    old = copy.deepcopy(b[MIME_RUN])
+    for k in ("bins", "counts", "logits_artifact_id"):
+        del old["pbo"][k]
+    assert len(parse_html(bundle(old)["text/html"]).findall(".//svg")) == 3
