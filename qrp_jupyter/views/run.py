@@ -119,7 +119,8 @@ def _pbo(store: Store, artifacts: dict[str, str]) -> dict[str, Any] | None:
         # The range spans 0, so the bar at logit 0 (where PBO counts) is always drawn.
         lo = min(float(logits.min()), 0.0) if logits.size else -1.0
         hi = max(float(logits.max()), 0.0) if logits.size else 1.0
-        counts, edges = np.histogram(logits, bins=PBO_BINS, range=(lo, hi if hi > lo else lo + 1.0))
+        counts, edges = np.histogram(logits, bins=PBO_BINS,
+                                     range=(lo, hi if hi > lo else lo + 1.0))
         out.update({"bins": [float(e) for e in edges], "counts": [int(c) for c in counts],
                     "logits_artifact_id": artifacts["pbo_logits"]})
     return out

@@ -90,8 +90,9 @@ def equity_svg(index: list[int], curves: list[dict[str, Any]], *,
     lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
     lo, hi = min(lo, 0.0), max(hi, 0.0)
     hi = hi if hi > lo else lo + 1.0
-    time = timestamps is not None and len(timestamps) == len(index) and len(index) > 0
-    xs = [_epoch_s(t) for t in timestamps] if time else list(index)  # type: ignore[union-attr]
+    stamps = timestamps if timestamps is not None and len(timestamps) == len(index) else []
+    time = bool(stamps)
+    xs = [_epoch_s(t) for t in stamps] if time else list(index)
     x0, x1 = (xs[0], xs[-1]) if xs else (0, 1)
     span = (x1 - x0) or 1
 
@@ -104,8 +105,8 @@ def equity_svg(index: list[int], curves: list[dict[str, Any]], *,
     out = _open(width, height, "equity curves of the best trials")
     out.append(f'<line x1="{_n(box[0])}" y1="{_n(py(0.0))}" x2="{_n(box[2])}" '
                f'y2="{_n(py(0.0))}" stroke="#dddddd" stroke-dasharray="4 3"/>')
-    xlab = ((_date_label(timestamps[0], span), _date_label(timestamps[-1], span))  # type: ignore[index]
-            if time else (f"row {x0}", f"row {x1}"))
+    xlab = ((_date_label(stamps[0], span), _date_label(stamps[-1], span)) if time
+            else (f"row {x0}", f"row {x1}"))
     _axes(out, box, xlab, (_g(lo), _g(hi)), "cumulative return (best trial first)")
     lanes: list[float] = []  # right edge of the last label in each lane
     for mk in markers or []:

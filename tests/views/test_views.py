@@ -332,7 +332,8 @@ def test_static_equity_chart_has_dates_and_dashed_fold_markers(world):
     p = b[MIME_RUN]
     equity = parse_html(b["text/html"]).findall(".//svg")[0]
     texts = [t.text for t in equity.iter("text")]
-    assert p["equity"]["timestamps"][0][:10] in texts and p["equity"]["timestamps"][-1][:10] in texts
+    stamps = p["equity"]["timestamps"]
+    assert stamps[0][:10] in texts and stamps[-1][:10] in texts
     assert not any(t.startswith("row ") for t in texts)
     dashed = [ln for ln in equity.findall("line") if ln.get("stroke-dasharray") == "3 3"]
     assert [ln.find("title").text for ln in dashed] == [x["label"] for x in
