@@ -35,6 +35,9 @@ export interface LineChartOptions {
   height?: number;
   /** vertical markers at these x (e.g. fold boundaries) */
   markers?: { x: number; label: string }[];
+  /** draw the markers' labels (false: lines and tooltips only, for a chart stacked under one
+   * that labels the same markers) */
+  markerLabels?: boolean;
   /** fill the area between the curve and zero (drawdown) */
   area?: boolean;
   /** y is a cumulative return drawn on a log scale of growth (1 + y) */
@@ -149,10 +152,10 @@ export function lineChart(o: LineChartOptions): SVGSVGElement {
   const markG = svg('g', { class: 'qrp-markers' });
   marks.forEach((mk, i) => {
     const x = sx(mk.x);
-    markG.append(
-      svg('line', { x1: x, x2: x, y1: m.top, y2: height - m.bottom, class: 'qrp-marker', 'stroke-dasharray': '4 3' }, svg('title', {}, mk.label)),
-      svg('text', { x: placed[i].x, y: m.top + 10 + placed[i].lane * (FONT + 2), class: 'qrp-marker-label qrp-fold-label' }, mk.label)
-    );
+    markG.append(svg('line', { x1: x, x2: x, y1: m.top, y2: height - m.bottom, class: 'qrp-marker', 'stroke-dasharray': '4 3' }, svg('title', {}, mk.label)));
+    if (o.markerLabels ?? true) {
+      markG.append(svg('text', { x: placed[i].x, y: m.top + 10 + placed[i].lane * (FONT + 2), class: 'qrp-marker-label qrp-fold-label' }, mk.label));
+    }
   });
   root.append(markG);
   const curves = svg('g', { class: 'qrp-curves' });

@@ -111,7 +111,7 @@ function equitySection(p: RunPayload & RunExtras): HTMLElement {
   return section(
     'Equity',
     lineChart({ title: 'cumulative return', x, time, series, percent: true, logGrowth: wantsLogScale(series.flatMap(s => s.values)), markers, className: 'qrp-equity' }),
-    lineChart({ title: 'drawdown', x, time, series: dd, percent: true, height: 160, area: dd.length === 1, markers, className: 'qrp-drawdown' }),
+    lineChart({ title: 'drawdown', x, time, series: dd, percent: true, height: 160, area: dd.length === 1, markers, markerLabels: false, className: 'qrp-drawdown' }),
     legend(names),
     el(
       'p',
