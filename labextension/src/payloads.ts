@@ -173,6 +173,10 @@ export interface RunPayload {
       /** cumulative return at each sampled row */
       values: (number | null)[];
     }[];
+    /** time of each sampled row, same length as index (absent when the dataset's bars do not match the returns matrix) */
+    timestamps?: string[];
+    /** which bar's time a row carries (present with timestamps) */
+    timestamp_definition?: string;
   };
   /** bootstrap null distributions (reality check, SPA) */
   nulls: {
@@ -207,6 +211,12 @@ export interface RunPayload {
     n_splits: number;
     /** the pbo artifact (64 lowercase hex) */
     artifact_id: string;
+    /** logit histogram bin edges (len(counts) + 1), spanning the logits and 0 */
+    bins?: number[];
+    /** splits per logit bin */
+    counts?: number[];
+    /** the pbo_logits array the histogram counts (present with bins) (64 lowercase hex) */
+    logits_artifact_id?: string;
   } | null;
   /** Romano-Wolf StepM */
   stepm: {
@@ -231,6 +241,15 @@ export interface RunPayload {
     artifact_id: string;
     /** the fold_causality artifact (64 lowercase hex) */
     attestation_id: string;
+    /** where each test fold (cpcv: each group) starts, in row order */
+    boundaries?: {
+      /** e.g. `fold 2 test` or `group 3` */
+      label: string;
+      /** first returns-matrix row of the fold */
+      row: number;
+      /** ISO-8601 UTC time of that row (present with equity.timestamps) */
+      timestamp?: string;
+    }[];
   } | null;
   /** read-only eligibility preview of a trial (nothing written) */
   eligibility: EligibilityPreview;

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { fixture } from './fixture';
 import { renderPayload } from '../src/render';
 import { MIME, MIME_TYPES, QrpMimeType } from '../src/payloads';
-import { drawdown, gridAxes } from '../src/render/run';
+import { drawdown, foldMarkers, gridAxes } from '../src/render/run';
+import { textWidth } from '../src/render/labels';
 
 const NAMES: Record<QrpMimeType, string> = {
   [MIME.RUN]: 'run',
@@ -127,6 +128,84 @@ describe('the run summary', () => {
     const data = { ...run, pbo: { ...run.pbo, logits: [-1, -0.5, 0.2, 1.3, 2, 2.5] } };
     const { element: el } = renderPayload(MIME.RUN, data);
     expect(el.querySelector('svg.qrp-pbo-hist .qrp-threshold')).not.toBeNull();
+  });
+
+  it('the fixture carries dates, the logit histogram and the fold boundaries', () => {
+    expect(run.equity.timestamps.length).toBe(run.equity.index.length);
+    expect(run.pbo.bins.length).toBe(run.pbo.counts.length + 1);
+    expect(run.walk_forward.boundaries.length).toBe(run.walk_forward.n_folds);
+    const ticks = [...element.querySelectorAll('svg.qrp-equity .qrp-tick-x')].map(t => t.textContent);
+    expect(ticks.length).toBeGreaterThanOrEqual(2);
+    expect(ticks.every(t => /^20\d\d/.test(t!))).toBe(true);
+    expect(element.querySelector('svg.qrp-pbo-hist .qrp-threshold')).not.toBeNull();
+    const bars = element.querySelectorAll('svg.qrp-pbo-hist rect.qrp-bar');
+    const nonEmpty = run.pbo.counts.filter((c: number) => c > 0).length;
+    expect(nonEmpty).toBeGreaterThan(0);
+    expect(bars.length).toBe(nonEmpty);
+    // the drawn bars are the payload's counts, not a histogram recomputed in the browser
+    expect([...bars].map(b => Number(b.querySelector('title')!.textContent!.split(': ')[1]))).toEqual(run.pbo.counts.filter((c: number) => c > 0));
+  });
+
+  it('draws each fold boundary as a dashed line on equity and drawdown, at its time', () => {
+    for (const cls of ['qrp-equity', 'qrp-drawdown']) {
+      const chart = element.querySelector(`svg.${cls}`)!;
+      const lines = [...chart.querySelectorAll('line.qrp-marker')];
+      expect(lines.map(l => l.querySelector('title')!.textContent)).toEqual(run.walk_forward.boundaries.map((b: { label: string }) => b.label));
+      expect(lines.every(l => l.getAttribute('stroke-dasharray') === '4 3')).toBe(true);
+      // labelled once, on the equity chart; the drawdown under it keeps lines and tooltips
+      const labels = [...chart.querySelectorAll('.qrp-fold-label')].map(t => t.textContent);
+      expect(labels).toEqual(cls === 'qrp-equity' ? lines.map(l => l.querySelector('title')!.textContent) : []);
+      // in time order, left to right
+      const xs = lines.map(l => Number(l.getAttribute('x1')));
+      expect(xs).toEqual([...xs].sort((a, b) => a - b));
+    }
+    const times = foldMarkers(run, true).map(m => m.x);
+    expect(times).toEqual(run.walk_forward.boundaries.map((b: { timestamp: string }) => Date.parse(b.timestamp)));
+    expect(foldMarkers(run, false).map(m => m.x)).toEqual(run.walk_forward.boundaries.map((b: { row: number }) => b.row));
+  });
+
+  it('fold labels that would collide go down a lane, none overlapping or clipped', () => {
+    const n = run.equity.index.length;
+    const rows = run.equity.index;
+    // eight boundaries crowded into the first tenth of the chart, one near the right edge
+    const picks = [1, 2, 3, 4, 5, 6, 7, 8].map(k => rows[Math.floor((k * n) / 90)]).concat([rows[n - 2]]);
+    const boundaries = picks.map((row: number, k: number) => ({ label: `fold ${k + 1} test`, row, timestamp: run.equity.timestamps[rows.indexOf(row)] }));
+    const data = { ...run, walk_forward: { ...run.walk_forward, boundaries } };
+    const { element: el } = renderPayload(MIME.RUN, data);
+    const chart = el.querySelector('svg.qrp-equity')!;
+    const width = Number(chart.getAttribute('width'));
+    const labels = [...chart.querySelectorAll('.qrp-fold-label')].map(t => ({ x: Number(t.getAttribute('x')), y: Number(t.getAttribute('y')), w: textWidth(t.textContent!, 11) }));
+    expect(labels.length).toBe(boundaries.length);
+    expect(new Set(labels.map(l => l.y)).size).toBeGreaterThan(1);
+    for (const a of labels) {
+      expect(a.x).toBeGreaterThanOrEqual(0);
+      expect(a.x + a.w).toBeLessThanOrEqual(width);
+      for (const b of labels) {
+        if (a !== b && a.y === b.y) {
+          expect(a.x + a.w <= b.x || b.x + b.w <= a.x).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('without timestamps the markers sit at their rows; boundaries without a time are left off a time axis', () => {
+    const { timestamps, timestamp_definition, ...equity } = run.equity;
+    expect(timestamps.length + timestamp_definition.length).toBeGreaterThan(0);
+    const { element: el } = renderPayload(MIME.RUN, { ...run, equity });
+    expect(el.querySelectorAll('svg.qrp-equity line.qrp-marker').length).toBe(run.walk_forward.boundaries.length);
+    expect(el.querySelector('svg.qrp-equity .qrp-tick-x')!.textContent).toMatch(/^row /);
+    const untimed = { ...run, walk_forward: { ...run.walk_forward, boundaries: [{ label: 'fold 1 test', row: 5 }] } };
+    expect(foldMarkers(untimed, true)).toEqual([]);
+    expect(foldMarkers(untimed, false)).toEqual([{ x: 5, label: 'fold 1 test' }]);
+    expect(foldMarkers({ ...run, walk_forward: null }, true)).toEqual([]);
+  });
+
+  it('a fold label from the store is text, never markup', () => {
+    const evil = '<img src=x onerror=alert(1)>';
+    const boundaries = [{ ...run.walk_forward.boundaries[0], label: evil }];
+    const { element: el } = renderPayload(MIME.RUN, { ...run, walk_forward: { ...run.walk_forward, boundaries } });
+    expect(el.querySelector('img')).toBeNull();
+    expect([...el.querySelectorAll('.qrp-fold-label')].map(t => t.textContent)).toContain(evil);
   });
 
   it('computes drawdown from cumulative returns', () => {

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
-from .svg import PALETTE, as_image, equity_svg, esc, histogram_svg, lineage_svg
+from .svg import PALETTE, as_image, equity_svg, esc, histogram_svg, lineage_svg, pbo_svg
 
 __all__ = ["run_html", "lineage_html", "audit_html"]
 
@@ -100,11 +100,15 @@ def run_html(p: dict[str, Any]) -> str:
     return _wrap("run", f"QRP run {run['name'] or run['family']} (family {run['family']}), "
                         f"instance #{run['seq']} ({run['purpose']})", [
         ids, _table(["result", "value"], facts),
-        _section("Equity curves"), as_image(equity_svg(eq["index"], eq["curves"])),
+        _section("Equity curves"), as_image(equity_svg(
+            eq["index"], eq["curves"], timestamps=eq.get("timestamps"),
+            markers=(p["walk_forward"] or {}).get("boundaries"))),
         f"<div>{legend}</div>",
         _section("Null distributions (observed statistic in red)"),
         "".join(as_image(histogram_svg(n)) for n in p["nulls"])
         or "<div>no null test in this run</div>",
+        *([_section("PBO: logit of the in-sample best trial's out-of-sample rank"),
+           as_image(pbo_svg(p["pbo"]))] if p["pbo"] is not None and "bins" in p["pbo"] else []),
         _section(f"Best {len(p['trials'])} of {p['n_trials']} trials by Sharpe"), trials,
         _section(f"Eligibility preview: trial {e['trial_index']} at level {e['level']} "
                  f"(policy {e['policy']['name']} v{e['policy']['version']}; nothing stored)"),

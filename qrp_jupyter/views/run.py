@@ -16,15 +16,22 @@ import numpy as np
 from ..errors import ConfigError
 from ..governance import preview_eligibility
 from ..lineage import MIME_RUN, MIME_VERSION
+from ..data.validate import iso
 from ..runs import resolve_instance
+from ..runs.datasets import load_dataset
 from ..store import Store, decode_array, decode_json
 
-__all__ = ["run_payload", "sample_rows", "EQUITY_DEFINITION", "HISTOGRAM_BINS"]
+__all__ = ["run_payload", "sample_rows", "EQUITY_DEFINITION", "HISTOGRAM_BINS", "PBO_BINS",
+           "TIMESTAMP_DEFINITION", "row_timestamps"]
 
 EQUITY_DEFINITION = ("cumulative compounded return after each row: prod(1 + r[0..i]) - 1, "
                      "to 8 significant digits")
 #: Bins of every null-distribution histogram.
 HISTOGRAM_BINS = 40
+#: Bins of the PBO logit histogram.
+PBO_BINS = 30
+TIMESTAMP_DEFINITION = ("open time (ISO-8601 UTC) of the bar over which each sampled row's "
+                        "return is earned: row i is bar i + 1 of the dataset")
 #: Column of SPA's consistent statistic in its stored (B, 3) null distribution.
 _SPA_CONSISTENT = 1
 _NULL_TESTS = (("reality_check", "null_distribution"), ("spa", "spa_null_distribution"))
@@ -81,15 +88,68 @@ def _nulls(store: Store, artifacts: dict[str, str]) -> list[dict[str, Any]]:
     return out
 
 
-def _walk_forward(store: Store, artifacts: dict[str, str]) -> dict[str, Any] | None:
+def row_timestamps(store: Store, dataset_id_v2: str, asset: str | None,
+                   n_obs: int) -> np.ndarray | None:
+    """Nanosecond time of every row of a returns matrix of ``n_obs`` rows, or None.
+
+    Row ``i`` of the returns matrix is earned over bar ``i + 1`` (a position decided at bar
+    ``i`` is held over bar ``i + 1``), so its time is that bar's open time. A panel's assets
+    share their timestamps, so any of them serves. None when the dataset's bars do not match
+    the matrix (``n_obs + 1`` bars are expected).
+    """
+    ds = load_dataset(store, dataset_id_v2, where="dataset_id_v2")
+    ts = ds.timestamps(asset if asset in ds.assets else ds.assets[0])
+    return ts[1:] if len(ts) == n_obs + 1 else None
+
+
+def _iso(stamps: np.ndarray, row: int) -> str:
+    # Integer nanoseconds to text: no float on the way, so the same bytes on every machine.
+    return iso(int(stamps[row]))
+
+
+def _pbo(store: Store, artifacts: dict[str, str]) -> dict[str, Any] | None:
+    doc = _doc(store, artifacts, "pbo")
+    if doc is None:
+        return None
+    out = {"pbo": float(doc["pbo"]), "n_blocks": int(doc["n_blocks"]),
+           "n_splits": int(doc["n_splits"]), "artifact_id": artifacts["pbo"]}
+    if "pbo_logits" in artifacts:
+        logits = decode_array(store.get_artifact(artifacts["pbo_logits"]))
+        logits = logits[np.isfinite(logits)]
+        # The range spans 0, so the bar at logit 0 (where PBO counts) is always drawn.
+        lo = min(float(logits.min()), 0.0) if logits.size else -1.0
+        hi = max(float(logits.max()), 0.0) if logits.size else 1.0
+        counts, edges = np.histogram(logits, bins=PBO_BINS,
+                                     range=(lo, hi if hi > lo else lo + 1.0))
+        out.update({"bins": [float(e) for e in edges], "counts": [int(c) for c in counts],
+                    "logits_artifact_id": artifacts["pbo_logits"]})
+    return out
+
+
+def _boundaries(wf: dict[str, Any], n_obs: int) -> list[dict[str, Any]]:
+    """Where each walk-forward test fold (or CPCV group) starts, as a returns-matrix row."""
+    if wf.get("mode") == "cpcv":
+        starts = [(f"group {k + 1}", int(g[0])) for k, g in enumerate(wf.get("groups", []))]
+    else:
+        starts = [(f"fold {int(f['index']) + 1} test", int(f["test_start"]))
+                  for f in wf["folds"]]
+    return [{"label": label, "row": row} for label, row in starts if 0 <= row < n_obs]
+
+
+def _walk_forward(store: Store, artifacts: dict[str, str], n_obs: int,
+                  stamps: np.ndarray | None) -> dict[str, Any] | None:
     wf = _doc(store, artifacts, "walk_forward")
     if wf is None or "fold_causality" not in artifacts:
         return None
     att = _doc(store, artifacts, "fold_causality")
+    bounds = _boundaries(wf, n_obs)
+    if stamps is not None:
+        for b in bounds:
+            b["timestamp"] = _iso(stamps, b["row"])
     return {"oos_sharpe_annual": _finite(wf.get("oos_sharpe_annual")),
             "fold_causality_valid": bool(att.get("valid")), "n_folds": len(wf["folds"]),
             "chosen": [int(c) for c in wf["chosen"]], "artifact_id": artifacts["walk_forward"],
-            "attestation_id": artifacts["fold_causality"]}
+            "attestation_id": artifacts["fold_causality"], "boundaries": bounds}
 
 
 def run_payload(store: Store, ref: str, *, max_trials: int = 10,
@@ -147,7 +207,15 @@ def run_payload(store: Store, ref: str, *, max_trials: int = 10,
             cum = np.cumprod(1.0 + R[:, t["trial_index"]]) - 1.0
         curves.append({"trial_index": t["trial_index"],
                        "values": [_round(v) for v in cum[index]]})
-    pbo, stepm = _doc(store, artifacts, "pbo"), _doc(store, artifacts, "stepm")
+    stepm = _doc(store, artifacts, "stepm")
+    config = json.loads(run["config_json"])
+    stamps = row_timestamps(store, run["dataset_id_v2"], config.get("data", {}).get("asset"),
+                            int(R.shape[0]))
+    equity = {"definition": EQUITY_DEFINITION, "n_obs": int(R.shape[0]),
+              "index": [int(i) for i in index], "curves": curves}
+    if stamps is not None:
+        equity.update({"timestamps": [_iso(stamps, int(i)) for i in index],
+                       "timestamp_definition": TIMESTAMP_DEFINITION})
     return {
         "qrp_mime_version": MIME_VERSION, "mime": MIME_RUN,
         "run_key": run["run_key"], "run_instance_id": instance_id,
@@ -157,20 +225,16 @@ def run_payload(store: Store, ref: str, *, max_trials: int = 10,
                 "seq": inst["seq"], "purpose": inst["purpose"], "replay_of": inst["replay_of"],
                 "started_at": inst["started_at"], "actor": inst["actor"]},
         "artifacts": dict(sorted(artifacts.items())),
-        "config": json.loads(run["config_json"]),
+        "config": config,
         "summary": result.get("summary", {}),
         "n_trials": store.one("trials.count", (run["run_key"],))["n"],
         "trials": trials,
-        "equity": {"definition": EQUITY_DEFINITION, "n_obs": int(R.shape[0]),
-                   "index": [int(i) for i in index], "curves": curves},
+        "equity": equity,
         "nulls": _nulls(store, artifacts),
-        "pbo": None if pbo is None else {"pbo": float(pbo["pbo"]),
-                                         "n_blocks": int(pbo["n_blocks"]),
-                                         "n_splits": int(pbo["n_splits"]),
-                                         "artifact_id": artifacts["pbo"]},
+        "pbo": _pbo(store, artifacts),
         "stepm": None if stepm is None else {"superior": [int(j) for j in stepm["superior"]],
                                              "size": float(stepm["size"]),
                                              "artifact_id": artifacts["stepm"]},
-        "walk_forward": _walk_forward(store, artifacts),
+        "walk_forward": _walk_forward(store, artifacts, int(R.shape[0]), stamps),
         "eligibility": preview_eligibility(store, instance_id, level="candidate"),
     }

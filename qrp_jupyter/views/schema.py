@@ -141,6 +141,12 @@ RUN_SCHEMA = _obj("application/vnd.qrp.run+json: one run instance's results", {
             "values": _arr("cumulative return at each sampled row",
                            _t("number", "value", nullable=True)),
         })),
+        "timestamps": _arr("time of each sampled row, same length as index (absent when the "
+                           "dataset's bars do not match the returns matrix)",
+                           _t("string", "ISO-8601 UTC, e.g. 2024-01-01T01:00:00Z"),
+                           optional=True),
+        "timestamp_definition": _t("string", "which bar's time a row carries (present with "
+                                             "timestamps)", optional=True),
     }),
     "nulls": _arr("bootstrap null distributions (reality check, SPA)", _obj("one test", {
         "test": _t("string", "which test", enum=["reality_check", "spa"]),
@@ -161,6 +167,11 @@ RUN_SCHEMA = _obj("application/vnd.qrp.run+json: one run instance's results", {
         "n_blocks": _t("integer", "CSCV blocks"),
         "n_splits": _t("integer", "splits evaluated"),
         "artifact_id": _hex("the pbo artifact"),
+        "bins": _arr("logit histogram bin edges (len(counts) + 1), spanning the logits and 0",
+                     _t("number", "edge"), optional=True),
+        "counts": _arr("splits per logit bin", _t("integer", "count"), optional=True),
+        "logits_artifact_id": _hex("the pbo_logits array the histogram counts (present with "
+                                   "bins)", optional=True),
     }, nullable=True),
     "stepm": _obj("Romano-Wolf StepM", {
         "superior": _arr("trial indices found superior", _t("integer", "trial")),
@@ -174,6 +185,14 @@ RUN_SCHEMA = _obj("application/vnd.qrp.run+json: one run instance's results", {
         "chosen": _arr("trial chosen on each fold's train rows", _t("integer", "trial")),
         "artifact_id": _hex("the walk_forward artifact"),
         "attestation_id": _hex("the fold_causality artifact"),
+        "boundaries": _arr("where each test fold (cpcv: each group) starts, in row order",
+                           _obj("one boundary", {
+                               "label": _t("string", "e.g. `fold 2 test` or `group 3`"),
+                               "row": _t("integer", "first returns-matrix row of the fold"),
+                               "timestamp": _t("string", "ISO-8601 UTC time of that row "
+                                                         "(present with equity.timestamps)",
+                                               optional=True),
+                           }), optional=True),
     }, nullable=True),
     "eligibility": PREVIEW_SCHEMA,
     **_provenance({"ref": _hex("the run_instance_id shown"),

@@ -8,11 +8,14 @@ every number printed with a fixed precision so the same payload gives the same b
 from __future__ import annotations
 
 import base64
+import calendar
 import re
+from datetime import datetime
 from html import escape
 from typing import Any
 
-__all__ = ["esc", "equity_svg", "histogram_svg", "lineage_svg", "as_image", "PALETTE"]
+__all__ = ["esc", "equity_svg", "histogram_svg", "pbo_svg", "lineage_svg", "as_image",
+           "PALETTE"]
 
 #: Curve colours, cycled in trial order (colour-blind-safe Tableau 10).
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
@@ -82,19 +85,41 @@ def _axes(out: list[str], box: tuple[float, float, float, float], xlab: tuple[st
                f'{_FONT}>{esc(caption)}</text>')
 
 
-def equity_svg(index: list[int], curves: list[dict[str, Any]], *, width: float = 560,
+def _epoch_s(stamp: str) -> int:
+    """Whole seconds since the epoch of an ISO-8601 UTC time ``YYYY-MM-DDTHH:MM:SS...Z``
+    (integer arithmetic only, so every machine draws the same bytes)."""
+    return calendar.timegm(datetime.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S").timetuple())
+
+
+def _date_label(stamp: str, span_s: int) -> str:
+    """The day of a time, with the hour and minute when the chart spans under 3 days."""
+    return stamp[:10] if span_s >= 3 * 86400 else f"{stamp[:10]} {stamp[11:16]}"
+
+
+def equity_svg(index: list[int], curves: list[dict[str, Any]], *,
+               timestamps: list[str] | None = None,
+               markers: list[dict[str, Any]] | None = None, width: float = 560,
                height: float = 240) -> str:
-    """Equity curves (cumulative return per sampled row), one polyline per trial."""
+    """Equity curves (cumulative return per sampled row), one polyline per trial.
+
+    With ``timestamps`` (one per sampled row) x is time and the axis shows dates, else x is
+    the row number. ``markers`` (``{"label", "row", "timestamp"?}``, e.g. walk-forward fold
+    boundaries) are drawn as dashed vertical lines, their labels moved down a lane rather
+    than drawn over each other.
+    """
     box = (64.0, 20.0, width - 12.0, height - 24.0)
     values = [v for c in curves for v in c["values"] if v is not None]
     lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
     lo, hi = min(lo, 0.0), max(hi, 0.0)
     hi = hi if hi > lo else lo + 1.0
-    x0, x1 = (index[0], index[-1]) if index else (0, 1)
+    stamps = timestamps if timestamps is not None and len(timestamps) == len(index) else []
+    time = bool(stamps)
+    xs = [_epoch_s(t) for t in stamps] if time else list(index)
+    x0, x1 = (xs[0], xs[-1]) if xs else (0, 1)
     span = (x1 - x0) or 1
 
-    def px(i: int) -> float:
-        return box[0] + (i - x0) / span * (box[2] - box[0])
+    def px(x: int) -> float:
+        return box[0] + (x - x0) / span * (box[2] - box[0])
 
     def py(v: float) -> float:
         return box[3] - (v - lo) / (hi - lo) * (box[3] - box[1])
@@ -102,10 +127,31 @@ def equity_svg(index: list[int], curves: list[dict[str, Any]], *, width: float =
     out = _open(width, height, "equity curves of the best trials")
     out.append(f'<line x1="{_n(box[0])}" y1="{_n(py(0.0))}" x2="{_n(box[2])}" '
                f'y2="{_n(py(0.0))}" stroke="#dddddd" stroke-dasharray="4 3"/>')
-    _axes(out, box, (f"row {x0}", f"row {x1}"), (_g(lo), _g(hi)),
-          "cumulative return (best trial first)")
+    xlab = ((_date_label(stamps[0], span), _date_label(stamps[-1], span)) if time
+            else (f"row {x0}", f"row {x1}"))
+    _axes(out, box, xlab, (_g(lo), _g(hi)), "cumulative return (best trial first)")
+    lanes: list[float] = []  # right edge of the last label in each lane
+    for mk in markers or []:
+        if time and "timestamp" in mk:
+            x = px(_epoch_s(mk["timestamp"]))
+        elif not time:
+            x = px(mk["row"])
+        else:
+            continue
+        label_w = 6.0 * len(str(mk["label"]))  # monospace 10 px: 6 px a character
+        anchor, tx = ("start", x + 2) if x + 2 + label_w <= box[2] else ("end", x - 2)
+        left = tx if anchor == "start" else tx - label_w
+        lane = next((k for k, right in enumerate(lanes) if left >= right + 4), len(lanes))
+        if lane == len(lanes):
+            lanes.append(0.0)
+        lanes[lane] = left + label_w
+        out.append(f'<line x1="{_n(x)}" y1="{_n(box[1])}" x2="{_n(x)}" y2="{_n(box[3])}" '
+                   f'stroke="#888888" stroke-dasharray="3 3"><title>{esc(mk["label"])}'
+                   f'</title></line>')
+        out.append(f'<text x="{_n(tx)}" y="{_n(box[1] + 10 + 11 * lane)}" '
+                   f'text-anchor="{anchor}" fill="#666666" {_FONT}>{esc(mk["label"])}</text>')
     for k, curve in reversed(list(enumerate(curves))):  # best trial drawn last, on top
-        pts = " ".join(f"{_n(px(i))},{_n(py(v))}" for i, v in zip(index, curve["values"])
+        pts = " ".join(f"{_n(px(x))},{_n(py(v))}" for x, v in zip(xs, curve["values"])
                        if v is not None)
         out.append(f'<polyline points="{pts}" fill="none" stroke="{PALETTE[k % len(PALETTE)]}" '
                    f'stroke-width="{"2" if k == 0 else "1"}"><title>trial '
@@ -139,6 +185,36 @@ def histogram_svg(null: dict[str, Any], *, width: float = 360, height: float = 2
                    f'{esc(_g(null["statistic"]))}</title></line>')
         out.append(f'<text x="{_n(x)}" y="{_n(box[1] + 10)}" text-anchor="end" fill="#d62728" '
                    f'{_FONT}>observed {esc(_g(null["statistic"]))}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def pbo_svg(pbo: dict[str, Any], *, width: float = 360, height: float = 200) -> str:
+    """The PBO logit histogram (``pbo.bins``/``pbo.counts``) as bars, logit 0 dashed: PBO is
+    the share of splits at or left of it."""
+    box = (40.0, 20.0, width - 12.0, height - 24.0)
+    bins, counts = pbo["bins"], pbo["counts"]
+    lo, hi = bins[0], bins[-1]
+    top = max(counts, default=0) or 1
+
+    def px(v: float) -> float:
+        return box[0] + (v - lo) / ((hi - lo) or 1.0) * (box[2] - box[0])
+
+    out = _open(width, height, "PBO logit histogram")
+    for a, b, c in zip(bins[:-1], bins[1:], counts):
+        h = c / top * (box[3] - box[1])
+        out.append(f'<rect x="{_n(px(a))}" y="{_n(box[3] - h)}" '
+                   f'width="{_n(max(px(b) - px(a) - 0.5, 0.5))}" height="{_n(h)}" '
+                   f'fill="#c9b3d6"><title>{esc(_g(a))} to {esc(_g(b))}: {esc(c)}</title>'
+                   f'</rect>')
+    _axes(out, box, (_g(lo), _g(hi)), ("0", str(top)),
+          f"PBO = {_g(pbo['pbo'])} over {pbo['n_splits']} splits (logit of OOS rank)")
+    x = px(0.0)
+    anchor, tx = ("start", x + 3) if x < (box[0] + box[2]) / 2 else ("end", x - 3)
+    out.append(f'<line x1="{_n(x)}" y1="{_n(box[1])}" x2="{_n(x)}" y2="{_n(box[3])}" '
+               f'stroke="#555555" stroke-dasharray="4 3"><title>logit 0</title></line>')
+    out.append(f'<text x="{_n(tx)}" y="{_n(box[1] + 10)}" text-anchor="{anchor}" '
+               f'fill="#555555" {_FONT}>logit 0</text>')
     out.append("</svg>")
     return "".join(out)
 

@@ -175,9 +175,9 @@ def test_run_html_is_static_svg_quoting_every_hash(world):
     for h in [e.run_key, e.dataset_id_v2, e.run_instance_id, *e.artifacts.values()]:
         assert h in html and h in text
     svgs = embedded_svgs(root)
-    assert len(svgs) == 3  # equity curves + reality check and SPA histograms
+    assert len(svgs) == 4  # equity curves + reality check and SPA histograms + PBO logits
     assert len(svgs[0].findall("polyline")) == len(b[MIME_RUN]["trials"])
-    for hist, null in zip(svgs[1:], b[MIME_RUN]["nulls"]):
+    for hist, null in zip(svgs[1:3], b[MIME_RUN]["nulls"]):
         assert len(hist.findall("rect")) == 1 + len(null["counts"])  # frame + bars
         marker = [ln for ln in hist.findall("line") if ln.get("stroke") == "#d62728"]
         assert len(marker) == 1  # the observed statistic
@@ -285,3 +285,128 @@ def test_the_doc_quotes_every_field_table_and_its_examples_validate():
     assert [e["mime"] for e in examples] == list(MIME_TYPES)
     for e in examples:
         assert validate_payload(e) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# what the renderers need: dates, the PBO logit histogram, fold boundaries
+# ---------------------------------------------------------------------------------------------
+
+def _bar_times(store, dataset_id_v2):
+    """The dataset's candle open times as ISO text, computed here independently of the view."""
+    from qrp_jupyter.runs.datasets import load_dataset
+    ts = load_dataset(store, dataset_id_v2).timestamps()
+    return [np.datetime_as_string(np.datetime64(int(t), "ns"), unit="s") + "Z" for t in ts]
+
+
+def test_equity_timestamps_are_the_bar_of_each_sampled_row(world):
+    n = world.noise
+    p = run_payload(world.store, n.run_key, max_points=50)
+    eq = p["equity"]
+    bars = _bar_times(world.store, n.dataset_id_v2)
+    assert len(bars) == eq["n_obs"] + 1  # T bars give T - 1 return rows
+    # row i is the return earned over bar i + 1: its open time
+    assert eq["timestamps"] == [bars[i + 1] for i in eq["index"]]
+    assert eq["timestamps"] == sorted(set(eq["timestamps"]))
+    assert "bar i + 1" in eq["timestamp_definition"]
+    assert validate_payload(p) == []
+
+
+def test_pbo_carries_the_logit_histogram_of_its_stored_logits(world):
+    e = world.edge
+    pbo = run_payload(world.store, e.run_key)["pbo"]
+    logits = decode_array(world.store.get_artifact(e.artifacts["pbo_logits"]))
+    assert pbo["logits_artifact_id"] == e.artifacts["pbo_logits"]
+    assert len(pbo["bins"]) == len(pbo["counts"]) + 1
+    assert sum(pbo["counts"]) == logits.size == pbo["n_splits"]
+    assert pbo["bins"][0] <= min(logits.min(), 0.0) and max(logits.max(), 0.0) <= pbo["bins"][-1]
+    # the counts are the logits' histogram: recount them bin by bin
+    edges = np.array(pbo["bins"])
+    recount = [int(((logits >= a) & ((logits < b) if k < len(edges) - 2 else (logits <= b))).sum())
+               for k, (a, b) in enumerate(zip(edges[:-1], edges[1:]))]
+    assert recount == pbo["counts"]
+    assert np.count_nonzero(logits <= 0) / logits.size == pbo["pbo"]
+
+
+def test_walk_forward_boundaries_are_each_test_fold_start_with_its_time(world):
+    e = world.edge
+    p = run_payload(world.store, e.run_key)
+    wf_doc = decode_json(world.store.get_artifact(e.artifacts["walk_forward"]))
+    bars = _bar_times(world.store, e.dataset_id_v2)
+    bounds = p["walk_forward"]["boundaries"]
+    assert [b["row"] for b in bounds] == [f["test_start"] for f in wf_doc["folds"]]
+    assert len(bounds) == p["walk_forward"]["n_folds"] == 3
+    assert [b["label"] for b in bounds] == ["fold 1 test", "fold 2 test", "fold 3 test"]
+    assert [b["timestamp"] for b in bounds] == [bars[b["row"] + 1] for b in bounds]
+
+
+def test_cpcv_boundaries_are_its_group_starts(world):
+    from qrp_jupyter.runs import execute_run
+    from world_configs import EDGE_TOML
+    toml = EDGE_TOML.replace('name = "edge"', 'name = "edge-cpcv"').replace(
+        "[walk_forward]\nn_folds = 3\n", '[walk_forward]\nmode = "cpcv"\nn_folds = 4\n')
+    out = execute_run(world.store, toml, source="cpcv.toml")
+    p = run_payload(world.store, out.run_instance_id)
+    wf_doc = decode_json(world.store.get_artifact(out.artifacts["walk_forward"]))
+    bounds = p["walk_forward"]["boundaries"]
+    assert [b["row"] for b in bounds] == [g[0] for g in wf_doc["groups"]] and len(bounds) == 4
+    assert [b["label"] for b in bounds] == ["group 1", "group 2", "group 3", "group 4"]
+    assert validate_payload(p) == []
+
+
+def test_static_equity_chart_has_dates_and_dashed_fold_markers(world):
+    e = world.edge
+    b = run_bundle(world.store, e.run_key)
+    p = b[MIME_RUN]
+    equity = embedded_svgs(parse_html(b["text/html"]))[0]
+    texts = [t.text for t in equity.iter("text")]
+    stamps = p["equity"]["timestamps"]
+    assert stamps[0][:10] in texts and stamps[-1][:10] in texts
+    assert not any(t.startswith("row ") for t in texts)
+    dashed = [ln for ln in equity.findall("line") if ln.get("stroke-dasharray") == "3 3"]
+    assert [ln.find("title").text for ln in dashed] == [x["label"] for x in
+                                                        p["walk_forward"]["boundaries"]]
+    # labels never overlap: in one lane (same y) their spans are disjoint (6 px a character)
+    spans: dict[str, list[tuple[float, float]]] = {}
+    for t in equity.iter("text"):
+        if t.text in {x["label"] for x in p["walk_forward"]["boundaries"]}:
+            w, x = 6.0 * len(t.text), float(t.get("x"))
+            left = x if t.get("text-anchor") == "start" else x - w
+            spans.setdefault(t.get("y"), []).append((left, left + w))
+    for lane in spans.values():
+        lane.sort()
+        assert all(a[1] <= b[0] for a, b in zip(lane, lane[1:]))
+    # without dates (a payload from before they were sent) the axis keeps row numbers
+    old = copy.deepcopy(p)
+    del old["equity"]["timestamps"], old["equity"]["timestamp_definition"]
+    old_svg = embedded_svgs(parse_html(bundle(old)["text/html"]))[0]
+    assert f"row {p['equity']['index'][-1]}" in [t.text for t in old_svg.iter("text")]
+
+
+def test_crowded_fold_labels_move_down_a_lane():
+    from qrp_jupyter.views.svg import equity_svg
+    index = list(range(48))
+    stamps = [f"2024-01-{1 + i // 24:02d}T{i % 24:02d}:00:00Z" for i in index]
+    marks = [{"label": f"fold {k + 1} test", "row": r, "timestamp": stamps[r]}
+             for k, r in enumerate([10, 12, 14, 40])]
+    root = ET.fromstring(equity_svg(index, [{"trial_index": 0, "values": [0.0] * 48}],
+                                    timestamps=stamps, markers=marks))
+    ys = {t.text: t.get("y") for t in root.iter("text") if t.text.startswith("fold")}
+    assert len({ys["fold 1 test"], ys["fold 2 test"], ys["fold 3 test"]}) == 3
+    assert ys["fold 4 test"] == ys["fold 1 test"]  # far enough right to share the first lane
+    # a span under 3 days: the axis labels carry the hour
+    assert {"2024-01-01 00:00", "2024-01-02 23:00"} <= {t.text for t in root.iter("text")}
+
+
+def test_static_pbo_histogram_draws_the_payload_counts_and_logit_zero(world):
+    b = run_bundle(world.store, world.edge.run_key)
+    pbo = b[MIME_RUN]["pbo"]
+    svg = embedded_svgs(parse_html(b["text/html"]))[3]
+    bars = svg.findall("rect")[1:]  # after the frame
+    assert [int(r.find("title").text.rsplit(": ", 1)[1]) for r in bars] == pbo["counts"]
+    zero = [ln for ln in svg.findall("line") if ln.get("stroke-dasharray") == "4 3"]
+    assert [ln.find("title").text for ln in zero] == ["logit 0"]
+    # without the histogram (an older payload) the section is left out, not drawn empty
+    old = copy.deepcopy(b[MIME_RUN])
+    for k in ("bins", "counts", "logits_artifact_id"):
+        del old["pbo"][k]
+    assert len(embedded_svgs(parse_html(bundle(old)["text/html"]))) == 3

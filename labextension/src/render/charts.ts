@@ -35,6 +35,9 @@ export interface LineChartOptions {
   height?: number;
   /** vertical markers at these x (e.g. fold boundaries) */
   markers?: { x: number; label: string }[];
+  /** draw the markers' labels (false: lines and tooltips only, for a chart stacked under one
+   * that labels the same markers) */
+  markerLabels?: boolean;
   /** fill the area between the curve and zero (drawdown) */
   area?: boolean;
   /** y is a cumulative return drawn on a log scale of growth (1 + y) */
@@ -138,10 +141,23 @@ export function lineChart(o: LineChartOptions): SVGSVGElement {
     svg('line', { x1: m.left, x2: m.left, y1: m.top, y2: height - m.bottom })
   );
   root.append(grid, axes);
-  for (const mk of o.markers ?? []) {
+  // Markers (fold boundaries): dashed vertical lines, labels placed by placeLabels so that
+  // none is drawn over another (a label that would overlap moves one lane down).
+  const marks = (o.markers ?? []).filter(mk => Number.isFinite(mk.x) && mk.x >= x0 && mk.x <= x1);
+  const placed = placeLabels(
+    marks.map(mk => ({ anchor: sx(mk.x), width: textWidth(mk.label, FONT) })),
+    m.left,
+    width - m.right
+  );
+  const markG = svg('g', { class: 'qrp-markers' });
+  marks.forEach((mk, i) => {
     const x = sx(mk.x);
-    root.append(svg('line', { x1: x, x2: x, y1: m.top, y2: height - m.bottom, class: 'qrp-marker' }, svg('title', {}, mk.label)));
-  }
+    markG.append(svg('line', { x1: x, x2: x, y1: m.top, y2: height - m.bottom, class: 'qrp-marker', 'stroke-dasharray': '4 3' }, svg('title', {}, mk.label)));
+    if (o.markerLabels ?? true) {
+      markG.append(svg('text', { x: placed[i].x, y: m.top + 10 + placed[i].lane * (FONT + 2), class: 'qrp-marker-label qrp-fold-label' }, mk.label));
+    }
+  });
+  root.append(markG);
   const curves = svg('g', { class: 'qrp-curves' });
   series.forEach((s, i) => {
     const d = linePath(o.x, s.values, sx, sy);

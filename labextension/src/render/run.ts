@@ -10,10 +10,9 @@ import { eligibilityView } from './eligibility';
 import { okBadge, renderRoot } from './common';
 import { parseTime } from './scale';
 
-/** Fields a newer core may add (optional in the schema's sense: drawn when present). */
+/** Raw logits, which a payload may carry instead of the histogram (drawn when present). */
 type RunExtras = {
-  equity: { timestamps?: string[] };
-  pbo: { logits?: number[]; bins?: number[]; counts?: number[] } | null;
+  pbo: { logits?: number[] } | null;
 };
 
 /** Drawdown of a cumulative-return curve: (1 + v) / running max of (1 + v) - 1. */
@@ -83,6 +82,20 @@ export function gridAxes(grid: unknown): { names: [string, string]; xs: unknown[
   return { names: [xName, yName], xs: [...xs].sort(sortKey), ys: [...ys].sort(sortKey) };
 }
 
+/** Walk-forward fold boundaries as chart markers: at their time on a time axis, at their row
+ * otherwise (a boundary without a timestamp is left out of a time axis). */
+export function foldMarkers(p: RunPayload, time: boolean): { x: number; label: string }[] {
+  const bounds = p.walk_forward?.boundaries ?? [];
+  const out: { x: number; label: string }[] = [];
+  for (const b of bounds) {
+    const x = time ? (typeof b.timestamp === 'string' ? parseTime(b.timestamp) : NaN) : b.row;
+    if (Number.isFinite(x)) {
+      out.push({ x, label: b.label });
+    }
+  }
+  return out;
+}
+
 function equitySection(p: RunPayload & RunExtras): HTMLElement {
   const stamps = p.equity.timestamps;
   const times = Array.isArray(stamps) && stamps.length === p.equity.index.length ? stamps.map(parseTime) : null;
@@ -94,16 +107,18 @@ function equitySection(p: RunPayload & RunExtras): HTMLElement {
   });
   const series = p.equity.curves.map((c, i) => ({ name: names[i], values: c.values }));
   const dd = p.equity.curves.map((c, i) => ({ name: names[i], values: drawdown(c.values) }));
+  const markers = foldMarkers(p, time);
   return section(
     'Equity',
-    lineChart({ title: 'cumulative return', x, time, series, percent: true, logGrowth: wantsLogScale(series.flatMap(s => s.values)), className: 'qrp-equity' }),
-    lineChart({ title: 'drawdown', x, time, series: dd, percent: true, height: 160, area: dd.length === 1, className: 'qrp-drawdown' }),
+    lineChart({ title: 'cumulative return', x, time, series, percent: true, logGrowth: wantsLogScale(series.flatMap(s => s.values)), markers, className: 'qrp-equity' }),
+    lineChart({ title: 'drawdown', x, time, series: dd, percent: true, height: 160, area: dd.length === 1, markers, markerLabels: false, className: 'qrp-drawdown' }),
     legend(names),
     el(
       'p',
       { class: 'qrp-note' },
       `${p.equity.definition}; ${p.equity.index.length} of ${p.equity.n_obs} rows drawn` +
-        (time ? '.' : '; the payload has no timestamps, so x is the row number.')
+        (time ? '.' : '; the payload has no timestamps, so x is the row number.') +
+        (markers.length ? ' Dashed lines: where each walk-forward test fold starts.' : '')
     )
   );
 }
