@@ -100,7 +100,8 @@ def _wait_checked(panel) -> list[str]:
     badges = panel.locator(".qrp-review-summary .qrp-review-integrity .qrp-review-badge")
     panel.page.wait_for_function(
         """(sel) => { const b = [...document.querySelectorAll(sel)];
-                      return b.length === 3 && b.every(x => !x.textContent.includes('unchecked')); }""",
+                      return b.length === 3 &&
+                             b.every(x => !x.textContent.includes('unchecked')); }""",
         arg=f"{PANEL} .qrp-review-summary .qrp-review-integrity .qrp-review-badge",
         timeout=ANSWER_MS)
     return badges.all_inner_texts()
