@@ -171,6 +171,17 @@ class Browser:
     console: Console
     lab: Lab
 
+    def home(self) -> None:
+        """Open a fresh Lab page with no document and wait until its shell and file browser
+        are drawn."""
+        p = self.page
+        p.goto(f"{self.lab.url}/lab?reset&token={self.lab.token}")
+        p.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell && "
+                            "document.querySelector('#jp-main-dock-panel') && "
+                            "document.querySelector('.jp-DirListing-content')",
+                            timeout=PAGE_READY_MS)
+        p.evaluate("async () => { await window.jupyterapp.restored; return true; }")
+
     def open(self, path: str) -> None:
         """Open ``path`` (relative to the Lab root) in a fresh Lab page and wait until it is
         drawn: the shell is up and the document's tab is the current one."""
@@ -250,3 +261,31 @@ def wait_for_qrp_outputs(browser: "Browser", expected: int) -> list[dict]:
     except PlaywrightTimeout:  # the assertion that follows says what is missing
         pass
     return browser.page.evaluate(QRP_OUTPUTS_JS)
+
+
+#: Elements and attributes that would mean a string from the store was parsed as markup.
+MARKUP_JS = """(out) => {
+  const bad = [];
+  for (const el of out.querySelectorAll('img, script, iframe, object, embed, image'))
+    bad.push('<' + el.tagName.toLowerCase() + '>');
+  for (const el of out.querySelectorAll('*'))
+    for (const a of el.getAttributeNames())
+      if (a.toLowerCase().startsWith('on')) bad.push(el.tagName.toLowerCase() + '[' + a + ']');
+  return bad;
+}"""
+
+
+def shows(loc, text: str) -> bool:
+    """``text`` is literally in a visible element of ``loc`` (HTML or SVG text)."""
+    return loc.evaluate("""(root, text) => {
+      for (const el of [root, ...root.querySelectorAll('*')]) {
+        if (!el.textContent.includes(text)) continue;
+        const own = [...el.childNodes].some(n => n.nodeType === 3 && n.data.includes(text));
+        if (!own) continue;
+        const r = el.getBoundingClientRect();
+        const st = getComputedStyle(el);
+        if (r.width > 0 && r.height > 0 && st.visibility !== 'hidden' && st.display !== 'none')
+          return true;
+      }
+      return false;
+    }""", text)

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from lab_harness import TRUSTED_JS, qrp_output, saved_qrp_outputs, wait_for_qrp_outputs
+from lab_harness import (MARKUP_JS, TRUSTED_JS, qrp_output, saved_qrp_outputs, shows,
+                         wait_for_qrp_outputs)
 from hostile_evidence import ACTOR, DATASET_NAME, REASON, RUN_NAME, build
 from qrp_jupyter.lineage import (MIME_AUDIT, MIME_EVENT, MIME_LINEAGE, MIME_RUN, MIME_TYPES)
 
@@ -27,16 +28,6 @@ EXAMPLES = sorted(p for p in (REPO / "example_notebooks").glob("*.ipynb")
                   if saved_qrp_outputs(json.loads(p.read_text(encoding="utf-8"))))
 #: QRP types whose view is a picture (curves, histograms, the DAG): an <svg> or a canvas.
 DRAWN = {MIME_RUN, MIME_LINEAGE}
-#: Elements and attributes that would mean a string from the store was parsed as markup.
-MARKUP_JS = """(out) => {
-  const bad = [];
-  for (const el of out.querySelectorAll('img, script, iframe, object, embed, image'))
-    bad.push('<' + el.tagName.toLowerCase() + '>');
-  for (const el of out.querySelectorAll('*'))
-    for (const a of el.getAttributeNames())
-      if (a.toLowerCase().startsWith('on')) bad.push(el.tagName.toLowerCase() + '[' + a + ']');
-  return bad;
-}"""
 
 
 def _package_name() -> str:
@@ -96,22 +87,6 @@ def _output(browser, mime: str):
     return loc.first
 
 
-def _shows(loc, text: str) -> bool:
-    """``text`` is literally in a visible element of ``loc`` (HTML or SVG text)."""
-    return loc.evaluate("""(root, text) => {
-      for (const el of [root, ...root.querySelectorAll('*')]) {
-        if (!el.textContent.includes(text)) continue;
-        const own = [...el.childNodes].some(n => n.nodeType === 3 && n.data.includes(text));
-        if (!own) continue;
-        const r = el.getBoundingClientRect();
-        const st = getComputedStyle(el);
-        if (r.width > 0 && r.height > 0 && st.visibility !== 'hidden' && st.display !== 'none')
-          return true;
-      }
-      return false;
-    }""", text)
-
-
 def test_markup_in_names_reasons_and_actors_shows_as_text(browser, notebooks):
     browser.open(notebooks.notebook)
     saved = saved_qrp_outputs(json.loads((browser.lab.root / notebooks.notebook)
@@ -122,15 +97,15 @@ def test_markup_in_names_reasons_and_actors_shows_as_text(browser, notebooks):
     for mime in {m for _, m in saved}:
         assert _output(browser, mime).evaluate(MARKUP_JS) == [], mime
     run, event, audit = (_output(browser, m) for m in (MIME_RUN, MIME_EVENT, MIME_AUDIT))
-    assert _shows(run, RUN_NAME)
-    assert _shows(event, REASON) and _shows(event, ACTOR)
-    assert _shows(audit, REASON)
+    assert shows(run, RUN_NAME)
+    assert shows(event, REASON) and shows(event, ACTOR)
+    assert shows(audit, REASON)
     # The dataset's name is the label of its lineage node: its detail pane shows it whole.
     dag = _output(browser, MIME_LINEAGE)
     node = dag.locator(f'.qrp-dag-node[data-node-id="dataset:{notebooks.dataset_id_v2}"]')
     node.scroll_into_view_if_needed()
     node.click()
-    assert _shows(dag.locator(".qrp-dag-detail"), DATASET_NAME)
+    assert shows(dag.locator(".qrp-dag-detail"), DATASET_NAME)
     assert dag.evaluate(MARKUP_JS) == []
     assert browser.console.dialogs == []
 
@@ -150,7 +125,7 @@ def test_a_payload_of_another_version_is_refused_and_its_static_html_shown(brows
     text = out.inner_text()
     assert "qrp_mime_version 2" in text
     assert notebooks.run_key in text  # the static HTML quotes the run_key
-    assert _shows(out, RUN_NAME)
+    assert shows(out, RUN_NAME)
     assert out.evaluate(MARKUP_JS) == []
     assert browser.console.dialogs == []
 
