@@ -31,6 +31,8 @@ def esc(value: Any) -> str:
     return escape(str(value), quote=True)
 
 
+#: SVG's XML namespace: a name, never fetched.
+SVG_NS = "http://www.w3.org/2000/svg"
 _OPEN = re.compile(r'<svg width="([0-9.]+)" height="([0-9.]+)"[^>]*>\s*<title>([^<]*)</title>')
 
 
@@ -45,7 +47,9 @@ def as_image(svg: str) -> str:
     if m is None:
         raise ValueError("not an SVG made by qrp_jupyter.views.svg")
     width, height, title = m.groups()
-    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    # A standalone SVG document (unlike one inline in HTML) is drawn only in SVG's namespace.
+    doc = svg.replace("<svg ", f'<svg xmlns="{SVG_NS}" ', 1)
+    data = base64.b64encode(doc.encode("utf-8")).decode("ascii")
     return (f'<img src="data:image/svg+xml;base64,{data}" width="{width}" height="{height}" '
             f'alt="{title}" style="max-width:100%;height:auto"/>')
 

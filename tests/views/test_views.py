@@ -68,6 +68,10 @@ def embedded_svgs(root):
     out = []
     for img in root.iter("img"):
         text = base64.b64decode(img.get("src")[len(_SVG_IMAGE):], validate=True).decode()
+        # A standalone SVG names its namespace (a name, never fetched), and nothing else.
+        ns = ' xmlns="http://www.w3.org/2000/svg"'
+        assert text.startswith("<svg" + ns + " ") and text.count("http") == 1, text[:80]
+        text = text.replace(ns, "", 1)
         svg = ET.fromstring(text)
         assert svg.tag == "svg" and svg.find("title").text == img.get("alt")
         _static(text, svg, images=False)
