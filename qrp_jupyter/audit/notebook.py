@@ -518,14 +518,7 @@ def _check_one_output(checker: _Checker, mime: str, data: dict[str, Any], cell_h
         return
     if payload.get("mime") != mime:
         checker.problem(f"the payload's mime field says {payload.get('mime')!r}")
-    if payload.get("qrp_mime_version") != MIME_VERSION:
-        checker.problem(f"qrp_mime_version {payload.get('qrp_mime_version')!r} is not "
-                        f"{MIME_VERSION}: verify with the QRP version that wrote it")
-        return
-    try:
-        _CHECKS[mime](checker, payload)
-    except _MALFORMED as exc:
-        checker.problem(_malformed(exc))
+    if not _payload_checks(checker, payload, mime):
         return
     html = _text(data.get("text/html"))
     if not html:
@@ -646,17 +639,24 @@ def _check_widget_state(checker: _Checker, nb: dict[str, Any], shown: dict[str, 
                                                          f"{p.problem}")
 
 
-def _check_stale_payload(checker: _Checker, payload: dict[str, Any],
-                         rerender: Rerender | None, base: Path) -> None:
-    mime = payload["mime"]
+def _payload_checks(checker: _Checker, payload: dict[str, Any], mime: str) -> bool:
+    """The version and the type's own field checks; False when nothing more can be checked."""
     if payload.get("qrp_mime_version") != MIME_VERSION:
         checker.problem(f"qrp_mime_version {payload.get('qrp_mime_version')!r} is not "
-                        f"{MIME_VERSION}")
-        return
+                        f"{MIME_VERSION}: verify with the QRP version that wrote it")
+        return False
     try:
         _CHECKS[mime](checker, payload)
     except _MALFORMED as exc:
         checker.problem(_malformed(exc))
+        return False
+    return True
+
+
+def _check_stale_payload(checker: _Checker, payload: dict[str, Any],
+                         rerender: Rerender | None, base: Path) -> None:
+    mime = payload["mime"]
+    if not _payload_checks(checker, payload, mime):
         return
     # No cell to compare with: the payload's own source hash stands for it.
     if not checker.provenance(payload, payload.get("source_sha256")) or rerender is None:
