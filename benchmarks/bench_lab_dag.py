@@ -28,7 +28,9 @@ import subprocess
 import sys
 import tempfile
 import threading
+from statistics import median
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # _common after the sys.path line: the benchmarks import it from their own folder.
@@ -110,7 +112,17 @@ await fetch('/result', { method: 'POST', body: JSON.stringify({ runs, zooms,
 </body></html>"""
 
 
+class _ResultServer(http.server.ThreadingHTTPServer):
+    """The page's server; the page POSTs its timings, which end the wait."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.result: dict[str, Any] = {}
+        self.done = threading.Event()
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
+    server: _ResultServer
     """Serves the compiled modules; tsc keeps extensionless relative imports as written, so
     a path without a suffix is served from the ``.js`` file of that name, or from the
     ``index.js`` of the folder of that name (Node's resolution, which the bundler applies)."""
@@ -136,8 +148,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.server.result = json.loads(body)  # type: ignore[attr-defined]
-        self.server.done.set()  # type: ignore[attr-defined]
+        self.server.result = json.loads(body)
+        self.server.done.set()
         self.send_response(204)
         self.end_headers()
 
@@ -160,9 +172,8 @@ def main() -> None:
         shutil.copytree(REPO / "labextension" / "style", root / "style")
         text = json.dumps(payload).replace("</", "<\\/")
         (root / "index.html").write_text(PAGE % {"total": args.repeats + 1, "payload": text})
-        server = http.server.ThreadingHTTPServer(
-            ("127.0.0.1", 0), functools.partial(_Handler, directory=str(root)))
-        server.done = threading.Event()  # type: ignore[attr-defined]
+        server = _ResultServer(("127.0.0.1", 0),
+                               functools.partial(_Handler, directory=str(root)))
         threading.Thread(target=server.serve_forever, daemon=True).start()
         url = f"http://127.0.0.1:{server.server_address[1]}/index.html"
         log(f"chromium renders {args.nodes} nodes x {args.repeats + 1} at {url}")
@@ -173,23 +184,22 @@ def main() -> None:
                  f"--user-data-dir={profile}", "--window-size=1200,900", url],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
-                finished = server.done.wait(timeout=600)  # type: ignore[attr-defined]
+                finished = server.done.wait(timeout=600)
             finally:
                 browser.terminate()
                 browser.wait(timeout=60)
         server.shutdown()
     if not finished:
         sys.exit("the page did not report within 600 s")
-    res = server.result  # type: ignore[attr-defined]
+    res = server.result
     if "error" in res:
         sys.exit(f"the page failed: {res['error']}")
     runs, zooms = res["runs"][1:], res["zooms"][1:]  # the first render is the warm-up
-    med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
     version = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout
     emit({"benchmark": "lab_lineage_render", "nodes": res["nodes"], "edges": res["edges"],
           "repeats": len(runs),
-          "render_ms_median": sig(med(runs)), "render_ms_min": sig(min(runs)),
-          "render_ms_max": sig(max(runs)), "zoom_step_ms_median": sig(med(zooms)),
+          "render_ms_median": sig(median(runs)), "render_ms_min": sig(min(runs)),
+          "render_ms_max": sig(max(runs)), "zoom_step_ms_median": sig(median(zooms)),
           "what": "renderPayload + attach + fit + forced layout, paint excluded",
           "environment": environment(threads, chromium=version.strip())})
 
