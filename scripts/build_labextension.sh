@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Build QRP's JupyterLab extension (labextension/) and install it into .venv, each step only
 # when its inputs changed: `npm ci` when package-lock.json changed, the build (tsc, then
-# `jupyter labextension build`, offline: @jupyterlab/core-meta comes from node_modules) when
-# a source changed, and a reinstall of the editable package when the build differs from the
-# installed copy (hatch's shared-data copies labextension/build to
-# .venv/share/jupyter/labextensions/qrp-jupyterlab at install time). Called by setup.sh.
+# `jupyter labextension build`, offline: @jupyterlab/core-meta comes from node_modules, then
+# esbuild bundles the kernel widget's front end, src/kernel_widget, into
+# kernel_ext/qrp_kernel/static/) when a source changed, and a reinstall of the editable package
+# when the build differs from the installed copy (hatch's shared-data copies labextension/build
+# to .venv/share/jupyter/labextensions/qrp-jupyterlab at install time). Called by setup.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXT=labextension
 NAME=qrp-jupyterlab
+# where the build also bundles the kernel widget's front end (labextension/src/kernel_widget)
+WIDGET=kernel_ext/qrp_kernel/static
 export PATH="$PWD/.venv/bin:$PATH"
 
 digest() { sha256sum | cut -d' ' -f1; }
@@ -28,7 +31,8 @@ fi
 sources=$(cd "$EXT" && find src style package.json package-lock.json tsconfig.json -type f \
     | LC_ALL=C sort | xargs sha256sum | digest)
 if [ "$(cat "$EXT/.build-sha256" 2>/dev/null || true)" != "$sources" ] \
-        || [ ! -f "$EXT/build/package.json" ]; then
+        || [ ! -f "$EXT/build/package.json" ] || [ ! -f "$WIDGET/lineage.js" ] \
+        || [ ! -f "$WIDGET/lineage.css" ]; then
     rm -rf "$EXT/lib" "$EXT/build" "$EXT/tsconfig.tsbuildinfo"
     npm --prefix "$EXT" run --silent build > /dev/null
     echo "$sources" > "$EXT/.build-sha256"

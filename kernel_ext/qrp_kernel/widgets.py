@@ -1,19 +1,25 @@
 """``LineageWidget``: the lineage DAG of a run or candidate, interactive in the notebook.
 
 The graph and its deterministic layered layout are computed in Python by the core
-(:func:`qrp_jupyter.views.lineage_bundle`); the front end (``static/lineage.js``, a plain ES module
-loaded by anywidget, no build step) only draws the nodes at those positions, pans, zooms and
-shows a node's hashes, config and metrics when it is clicked.
+(:func:`qrp_jupyter.views.lineage_bundle`); the front end draws it with the very code of QRP's
+JupyterLab renderer: ``labextension/src/kernel_widget/lineage.ts`` over ``labextension/src/dag``,
+bundled by ``scripts/build_labextension.sh`` into ``static/lineage.js`` (an ES module loaded by
+anywidget) and ``static/lineage.css`` (the renderers' stylesheet). One DAG implementation: fit
+on open and a reset control, pan with pointer capture, wheel zoom, click-select apart from
+drags, a detail pane with full hashes and copy buttons, a legend, labels that scale or hide.
 
 Its mime bundle carries the widget view *and* the core's static bundle (``text/plain``, a
-``text/html`` with its SVG image and ``application/vnd.qrp.lineage+json``), so a notebook saved or
-exported without a live kernel still has the graph: nbconvert and GitHub's viewer show the
-static HTML when the widget's state was not saved, and an untrusted notebook in JupyterLab
-never picks the (unsafe) widget renderer. A *trusted* notebook reopened in JupyterLab picks
-the widget view first (its renderer is ranked -10); without saved widget state it then says
-"model not found" unless a renderer of ``application/vnd.qrp.lineage+json`` is ranked before
-it (the QRP lab extension's job) or the notebook was saved with its widget state, which then
-draws the graph again from the state, whose payload ``qrp verify --notebook`` checks.
+``text/html`` with its SVG image and ``application/vnd.qrp.lineage+json``). Which one a front
+end draws:
+
+* JupyterLab with QRP's extension: the lineage renderer, ranked before the widget view (see
+  ``labextension/src/widget.ts``), live or reopened, trusted or not: the same drawing as this
+  widget, and never "model not found" when the notebook was saved without widget state.
+* A front end with ipywidgets but without QRP's extension (Notebook 7, VS Code, a plain
+  JupyterLab): this widget while its kernel runs or its state was saved; ``qrp verify
+  --notebook`` checks the payload in saved widget state.
+* No widgets, untrusted, nbconvert, GitHub's viewer: the static HTML (its SVG as an image).
+
 ``%qrp_lineage --static`` gives the static bundle alone.
 """
 
@@ -25,9 +31,21 @@ from typing import Any
 import anywidget
 import traitlets
 
-__all__ = ["LineageWidget", "merge_bundles"]
+__all__ = ["FRONT_END", "LineageWidget", "front_end_problem", "merge_bundles"]
 
 _STATIC = Path(__file__).parent / "static"
+#: The front end's files: build outputs of scripts/build_labextension.sh (not in git; in the
+#: wheel as artifacts).
+FRONT_END = (_STATIC / "lineage.js", _STATIC / "lineage.css")
+
+
+def front_end_problem() -> str | None:
+    """Why the widget cannot be drawn (its front end was not built), or None."""
+    missing = [p.name for p in FRONT_END if not p.is_file()]
+    if not missing:
+        return None
+    return (f"the lineage widget's front end ({', '.join(missing)} in {_STATIC.parent.name}/"
+            f"{_STATIC.name}) was not built")
 
 
 def merge_bundles(widget_repr: Any, static: dict[str, Any]) -> tuple[dict[str, Any],
@@ -59,11 +77,18 @@ class LineageWidget(anywidget.AnyWidget):
         The core bundle to show where widgets cannot run (default: none).
     """
 
-    _esm = _STATIC / "lineage.js"
+    _esm = FRONT_END[0]
+    _css = FRONT_END[1]
     payload = traitlets.Dict().tag(sync=True)
 
     def __init__(self, payload: dict[str, Any] | None = None, *,
                  static: dict[str, Any] | None = None, **kwargs: Any):
+        problem = front_end_problem()
+        if problem is not None:
+            from qrp_jupyter.errors import QrpError
+
+            raise QrpError(problem, fix="run `bash scripts/setup.sh` (it builds the lab "
+                           "extension and this widget), or use `%qrp_lineage REF --static`")
         super().__init__(payload=payload or {}, **kwargs)
         self._static = dict(static or {})
 

@@ -8,9 +8,15 @@ import { Widget } from '@lumino/widgets';
 import { MIME_TYPES, QrpMimeType } from './payloads';
 import { payloadProblem, renderPayload, Rendered } from './render';
 
-/** Rank of QRP's factories: before text/html (rank 50), so the payload is drawn, not the
- * static fallback. */
-export const QRP_RANK = 20;
+/** Rank of QRP's factories (lower is preferred): before text/html (rank 50), so the payload
+ * is drawn, not the static fallback, and before the ipywidgets view (rank -10,
+ * @jupyter-widgets/jupyterlab-manager): `%qrp_lineage`'s output carries both its widget view
+ * and the lineage payload, and the payload is drawn by the same DAG code as the widget, live
+ * or reopened, with or without saved widget state (never "model not found"). */
+export const QRP_RANK = -20;
+
+/** The rank of the ipywidgets view renderer (jupyterlab_widgets' plugin registers it so). */
+export const WIDGET_VIEW_RANK = -10;
 
 export class QrpRenderer extends Widget implements IRenderMime.IRenderer {
   private rendered: Rendered | null = null;

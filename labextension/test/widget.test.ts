@@ -6,7 +6,7 @@ import { Sanitizer } from '@jupyterlab/apputils/lib/sanitizer';
 import { MimeModel } from '@jupyterlab/rendermime';
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { MIME } from '../src/payloads';
-import { QrpRenderer, rendererFactories } from '../src/widget';
+import { QrpRenderer, rendererFactories, WIDGET_VIEW_RANK } from '../src/widget';
 import { fixture } from './fixture';
 
 const options = {
@@ -18,11 +18,12 @@ const options = {
 } as unknown as IRenderMime.IRendererOptions;
 
 describe('the rendermime factories', () => {
-  it('one safe factory per QRP type, ranked before text/html', () => {
+  it('one safe factory per QRP type, ranked before text/html and the widget view', () => {
     expect(rendererFactories.map(f => f.mimeTypes[0]).sort()).toEqual(Object.values(MIME).sort());
     for (const f of rendererFactories) {
       expect(f.safe).toBe(true);
       expect(f.defaultRank).toBeLessThan(50);
+      expect(f.defaultRank).toBeLessThan(WIDGET_VIEW_RANK);
     }
   });
 });

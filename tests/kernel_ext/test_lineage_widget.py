@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from tools import required_program
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 LINEAGE_JS = Path(qrp_kernel.__file__).parent / "static" / "lineage.js"
+LINEAGE_CSS = LINEAGE_JS.with_suffix(".css")
+LAB = Path(__file__).resolve().parents[2] / "labextension"
 
 
 def _node() -> str:
@@ -79,36 +82,56 @@ def test_merge_keeps_the_widget_view_and_prefers_the_static_text():
     assert merge_bundles(None, static) == (static, {})
 
 
-def test_esm_is_the_real_file_and_parses_as_an_es_module(tmp_path):
-    assert LINEAGE_JS.is_file()
+def test_the_front_end_is_the_built_bundle_of_the_lab_renderers_dag(tmp_path):
+    """The widget's ES module and CSS are what the build makes from labextension/src (the
+    lab renderer's DAG), byte for byte: a stale bundle (a DAG change without a rebuild) fails."""
+    assert LINEAGE_JS.is_file() and LINEAGE_CSS.is_file()
     w = LineageWidget({"nodes": [], "edges": []})
     assert w._esm == LINEAGE_JS.read_text(encoding="utf-8")
+    assert w._css == LINEAGE_CSS.read_text(encoding="utf-8")
+    esbuild = LAB / "node_modules" / ".bin" / "esbuild"
+    assert esbuild.is_file(), "labextension/node_modules is missing: run scripts/setup.sh"
+    script = json.loads((LAB / "package.json").read_text("utf-8"))["scripts"]["build:widget"]
+    assert script.count("../kernel_ext/qrp_kernel/static/") == 2
+    env = dict(os.environ, PATH=f"{esbuild.parent}{os.pathsep}{os.environ['PATH']}")
+    out = subprocess.run(script.replace("../kernel_ext/qrp_kernel/static/", f"{tmp_path}/"),
+                         shell=True, cwd=LAB, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    for built in (LINEAGE_JS, LINEAGE_CSS):
+        assert (tmp_path / built.name).read_bytes() == built.read_bytes(), \
+            f"{built.name} is stale: run scripts/build_labextension.sh"
+    # the bundle is the renderer's DAG: its class names and its detail pane are in it
     source = LINEAGE_JS.read_text(encoding="utf-8")
-    assert "export default" in source and "function render" in source
+    for needle in ("qrp-dag-reset", "qrp-dag-detail", "setPointerCapture", "pointercancel"):
+        assert needle in source, needle
+    assert ".qrp-dag-edge" in LINEAGE_CSS.read_text(encoding="utf-8")
+
+
+def test_the_bundle_is_an_anywidget_module_with_render_and_no_jupyterlab_import(tmp_path):
     node = _node()
     copy = tmp_path / "lineage.mjs"
-    copy.write_text(source, encoding="utf-8")
-    out = subprocess.run([node, "--check", str(copy)], capture_output=True, text=True)
+    copy.write_text(LINEAGE_JS.read_text(encoding="utf-8"), encoding="utf-8")
+    probe = tmp_path / "probe.mjs"
+    probe.write_text('const m = await import("./lineage.mjs");\n'
+                     'console.log(JSON.stringify({render: typeof m.default.render, '
+                     'named: typeof m.render}));\n', encoding="utf-8")
+    out = subprocess.run([node, str(probe)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == {"render": "function", "named": "function"}
+    assert "@jupyterlab" not in copy.read_text(encoding="utf-8")  # self-contained
 
 
-def test_layout_scaling_in_node_maps_the_python_layout_linearly(tmp_path):
-    node = _node()
-    (tmp_path / "lineage.mjs").write_text(LINEAGE_JS.read_text(encoding="utf-8"),
-                                          encoding="utf-8")
-    script = tmp_path / "probe.mjs"
-    script.write_text(
-        'import { scaleLayout } from "./lineage.mjs";\n'
-        'const pos = scaleLayout([{id: "a", x: 0, y: -0.5}, {id: "b", x: 0, y: 0.5},'
-        ' {id: "c", x: 2, y: 0}]);\n'
-        "console.log(JSON.stringify(Object.fromEntries(pos)));\n", encoding="utf-8")
-    out = subprocess.run([node, str(script)], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    pos = json.loads(out.stdout)
-    assert pos["a"]["x"] == pos["b"]["x"] < pos["c"]["x"]
-    assert pos["a"]["y"] < pos["c"]["y"] < pos["b"]["y"]
-    # one layout unit is a fixed number of pixels on each axis (COLUMN_GAP, ROW_GAP)
-    assert (pos["c"]["x"] - pos["a"]["x"], pos["b"]["y"] - pos["a"]["y"]) == (2 * 190, 48)
+def test_an_unbuilt_front_end_is_a_one_line_error_naming_the_fix(ip, world, counts, monkeypatch,
+                                                                  tmp_path):
+    from qrp_kernel import widgets
+
+    monkeypatch.setattr(widgets, "FRONT_END", (tmp_path / "lineage.js", tmp_path / "lineage.css"))
+    before = counts(world.store)
+    cell = run(ip, f"%qrp_lineage {world.edge.run_key[:10]}")
+    assert_one_line_usage_error(cell, "%qrp_lineage", "lineage.js, lineage.css")
+    assert "scripts/setup.sh" in str(cell.error) and "--static" in str(cell.error)
+    assert counts(world.store) == before
+    assert run(ip, f"%qrp_lineage {world.edge.run_key[:10]} --static").error is None
 
 
 def test_static_lineage_is_the_core_bundle_without_a_widget(ip, world):

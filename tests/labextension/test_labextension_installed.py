@@ -86,3 +86,7 @@ def test_wheel_ships_the_extension(tmp_path):
     prefix = f"qrp_jupyter-{wheel.name.split('-')[1]}.data/data/share/jupyter/labextensions/{NAME}/"
     assert prefix + "package.json" in names
     assert any(n.startswith(prefix + "static/remoteEntry.") for n in names)
+    # the kernel widget's front end, a build output git ignores, ships inside qrp_kernel
+    for name in ("lineage.js", "lineage.css"):
+        built = ROOT / "kernel_ext" / "qrp_kernel" / "static" / name
+        assert zipfile.ZipFile(wheel).read(f"qrp_kernel/static/{name}") == built.read_bytes()
