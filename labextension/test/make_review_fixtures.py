@@ -38,6 +38,7 @@ def main(folder: str) -> None:
     answers = {
         "summary": svc.answer("summary", {**demo, "verify": "1"}),
         "candidates": cands,
+        "runs": svc.answer("runs", demo),
         "candidate": svc.answer("candidate", demo, refused["candidate_id"]),
         "report": svc.answer("report", demo, refused["last_report"]["eligibility_report_id"]),
         "events": svc.answer("events", {**evil, "order": "desc"}),

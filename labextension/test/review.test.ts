@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { endpointUrl } from '../src/review/api';
 import {
   candidateView, candidatesTable, cellText, errorView, eventsTable, integrityLine, reportView,
-  summaryView, verifyView
+  runsTable, summaryView, verifyView
 } from '../src/review/view';
 
 const EVIL = '<img src=x onerror=alert(1)>';
@@ -36,6 +36,27 @@ describe('review views', () => {
     expect(table.querySelectorAll('tr.qrp-review-blockers-row')).toHaveLength(1);
     (rows[refused].querySelector('button') as HTMLButtonElement).click();
     expect(opened).toEqual([page.items[refused].candidate_id]);
+  });
+
+  it('the runs listing: one row per run with family, name, trials and best Sharpe; a click opens its lineage', () => {
+    const page = answer('runs');
+    expect(page.items.length).toBeGreaterThanOrEqual(2);
+    const opened: string[] = [];
+    const table = runsTable(page, key => opened.push(key));
+    const rows = Array.from(table.querySelectorAll('tbody tr'));
+    expect(rows.map(r => r.getAttribute('data-run'))).toEqual(page.items.map((r: any) => r.run_key));
+    page.items.forEach((run: any, i: number) => {
+      const cells = Array.from(rows[i].querySelectorAll('td')).map(c => c.textContent);
+      expect(cells[0]).toContain(run.run_key.slice(0, 12));
+      expect(cells[0]).toContain(`${run.family} \u00b7 ${run.name}`);
+      expect(cells[1]).toBe(String(run.trials));
+      expect(cells[2]).toBe(cellText(run.best_sharpe_annual));
+    });
+    (rows[1].querySelector('button') as HTMLButtonElement).click();
+    expect(opened).toEqual([page.items[1].run_key]);
+    const evil = runsTable({ ...page, items: [{ ...page.items[0], name: EVIL, family: EVIL }] }, () => undefined);
+    expect(evil.querySelector('img')).toBeNull();
+    expect(evil.textContent).toContain(EVIL);
   });
 
   it('a report lists every rule with value, threshold, verdict and artifact', () => {

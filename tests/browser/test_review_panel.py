@@ -258,3 +258,37 @@ def test_the_console_stayed_clean(browser, stores):
     (both stores, palette and context menu)."""
     assert browser.console.errors == []
     assert browser.console.dialogs == []
+
+
+def _runs(db: Path) -> list[tuple[str, str, str, int]]:
+    """(run_key, family, name, trials) of every run, oldest first, as the file holds them."""
+    with contextlib.closing(_read_only(db)) as con:
+        return con.execute(
+            "SELECT u.run_key, u.family, u.name,"
+            " (SELECT COUNT(*) FROM trials t WHERE t.run_key = u.run_key)"
+            " FROM runs u ORDER BY u.created_at, u.run_key").fetchall()
+
+
+def test_the_runs_listing_shows_every_run_and_opens_its_lineage(browser, stores):
+    page, db = browser.page, browser.lab.root / "demo.sqlite"
+    runs = _runs(db)
+    assert len(runs) >= 2
+    browser.home()
+    panel = _open_from_palette(page)
+    panel.locator('select.qrp-review-store option[value="demo.sqlite"]').wait_for(
+        state="attached", timeout=ANSWER_MS)
+    panel.locator("select.qrp-review-store").select_option("demo.sqlite")
+    rows = panel.locator("table.qrp-review-runs tbody tr")
+    rows.first.wait_for(timeout=ANSWER_MS)
+    assert [r.get_attribute("data-run") for r in rows.all()] == [r[0] for r in runs]
+    for row, (run_key, family, name, trials) in zip(rows.all(), runs):
+        cells = row.locator("td").all_inner_texts()
+        assert run_key[:12] in cells[0] and f"{family} \u00b7 {name}" in cells[0], cells
+        assert cells[1] == str(trials), cells
+    # the last run's id opens its lineage DAG in the panel, rooted at that run
+    rows.last.locator("button.qrp-review-link").click()
+    dag = panel.locator(".qrp-review-dag svg.qrp-dag")
+    dag.wait_for(timeout=ANSWER_MS)
+    assert panel.locator(f'.qrp-review-dag .qrp-dag-node[data-node-id="run:{runs[-1][0]}"]') \
+        .count() == 1
+    assert browser.console.errors == [] and browser.console.dialogs == []

@@ -1,17 +1,20 @@
 // The review panel: a side panel over one store chosen by the reviewer, read through the
 // review API (GET only, Jupyter's authentication). Sections: the summary with the verify,
 // chain and ledger status; the candidates with their blockers (paged); the selected
-// candidate's reports, a report's rules, its lineage DAG (QRP's lineage renderer); the
-// governance log, newest first (paged); and verify on demand.
+// candidate's reports, a report's rules, its lineage DAG (QRP's lineage renderer); the runs,
+// oldest first (paged), each opening its lineage; the governance log, newest first (paged);
+// and verify on demand. With one store under the root, it opens without a choice.
 
 import { Widget } from '@lumino/widgets';
 import { el } from '../render/dom';
 import { renderPayload, Rendered } from '../render';
 import { ReviewApi } from './api';
-import type { Candidate, CandidateDetail, Events, Page, Report, Stores, Summary, VerifyResult } from './types';
+import type {
+  Candidate, CandidateDetail, Events, Page, Report, RunRow, Stores, Summary, VerifyResult
+} from './types';
 import {
-  candidateView, candidatesTable, errorView, eventsTable, integrityLine, reportView, summaryView,
-  verifyView
+  candidateView, candidatesTable, errorView, eventsTable, integrityLine, reportView, runsTable,
+  summaryView, verifyView
 } from './view';
 
 const PAGE = '50';
@@ -48,10 +51,12 @@ export class ReviewPanel extends Widget {
   private readonly select = el('select', { class: 'qrp-review-store', 'aria-label': 'QRP store' });
   private readonly summaryBox = el('div', { class: 'qrp-review-box' });
   private readonly candidatesBox = el('div', { class: 'qrp-review-box' });
+  private readonly runsBox = el('div', { class: 'qrp-review-box' });
   private readonly detailBox = el('div', { class: 'qrp-review-box' });
   private readonly eventsBox = el('div', { class: 'qrp-review-box' });
   private readonly verifyBox = el('div', { class: 'qrp-review-box' });
   private readonly candidatePages = new Pager();
+  private readonly runPages = new Pager();
   private readonly eventPages = new Pager();
   private lineage: Rendered | null = null;
 
@@ -72,6 +77,7 @@ export class ReviewPanel extends Widget {
       this.summaryBox,
       el('h3', {}, 'Candidates'), this.candidatesBox,
       this.detailBox,
+      el('h3', {}, 'Runs (oldest first)'), this.runsBox,
       el('h3', {}, 'Governance log (newest first)'), this.eventsBox,
       this.verifyBox);
   }
@@ -89,6 +95,9 @@ export class ReviewPanel extends Widget {
       if (path && !paths.includes(path)) {
         paths.unshift(path);
       }
+      if (!path && paths.length === 1) {
+        path = paths[0]; // the only store under the root: nothing to choose
+      }
       this.select.replaceChildren(el('option', { value: '' }, 'choose a store'),
         ...paths.map(p => el('option', { value: p, selected: p === path }, p)));
     } catch (err) {
@@ -104,16 +113,18 @@ export class ReviewPanel extends Widget {
     this.db = path;
     this.select.value = path ?? '';
     this.candidatePages.reset();
+    this.runPages.reset();
     this.eventPages.reset();
     this.clearDetail();
     this.verifyBox.replaceChildren();
     if (!path) {
       this.summaryBox.replaceChildren(el('p', {}, 'Choose a store (a .sqlite file under the folder Jupyter serves).'));
       this.candidatesBox.replaceChildren();
+      this.runsBox.replaceChildren();
       this.eventsBox.replaceChildren();
       return;
     }
-    await Promise.all([this.loadSummary(), this.loadCandidates(), this.loadEvents()]);
+    await Promise.all([this.loadSummary(), this.loadCandidates(), this.loadRuns(), this.loadEvents()]);
     void this.checkInBackground(path);
   }
 
@@ -164,6 +175,17 @@ export class ReviewPanel extends Widget {
       });
   }
 
+  private loadRuns(): Promise<void> {
+    const pager = this.runPages;
+    return this.fill(this.runsBox,
+      this.api.get<Page<RunRow>>('runs', { db: this.db, limit: PAGE, cursor: pager.current }),
+      page => {
+        pager.next = page.next;
+        return el('div', {}, runsTable(page, key => void this.openRun(key)),
+          this.pagerBar(pager, page.total, () => void this.loadRuns()));
+      });
+  }
+
   private loadEvents(): Promise<void> {
     const pager = this.eventPages;
     return this.fill(this.eventsBox,
@@ -192,6 +214,15 @@ export class ReviewPanel extends Widget {
       detail => candidateView(detail,
         rid => void this.fill(reportBox, this.api.get<Report>(`reports/${encodeURIComponent(rid)}`, { db: this.db }), reportView),
         cid => void this.showLineage(dagBox, cid)));
+  }
+
+  /** Show one run's lineage DAG in the detail area. */
+  async openRun(runKey: string): Promise<void> {
+    this.clearDetail();
+    const dagBox = el('div', { class: 'qrp-review-box qrp-review-dag' });
+    this.detailBox.append(el('h3', {}, `Lineage of run ${runKey.slice(0, 12)}`), dagBox);
+    await this.showLineage(dagBox, runKey);
+    this.detailBox.scrollIntoView?.({ block: 'nearest' });
   }
 
   private showLineage(box: HTMLElement, id: string): Promise<void> {

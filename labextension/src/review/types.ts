@@ -45,6 +45,20 @@ export interface Page<T> {
   limit: number;
 }
 
+/** A row of the runs listing (the review API's `runs`). */
+export interface RunRow {
+  run_key: string;
+  name: string | null;
+  family: string | null;
+  dataset_id_v2: string;
+  engine_version: string;
+  created_at: string;
+  trials: number;
+  best_sharpe_annual: number | null;
+  instances: number;
+  replays: number;
+}
+
 export interface LastReport {
   eligibility_report_id: string;
   level: string;

@@ -4,8 +4,8 @@
 
 import { el, shortHash } from '../render/dom';
 import type {
-  ApiError, Candidate, CandidateDetail, GovEvent, Integrity, Page, Report, Status, Summary,
-  VerifyResult
+  ApiError, Candidate, CandidateDetail, GovEvent, Integrity, Page, Report, RunRow, Status,
+  Summary, VerifyResult
 } from './types';
 
 /** A value as a cell shows it: numbers to 4 significant digits, absent values as "-". */
@@ -94,6 +94,24 @@ export function candidatesTable(page: Page<Candidate>, onOpen: (id: string) => v
   }
   return el('table', { class: 'qrp-review-table qrp-review-candidates' },
     el('thead', {}, el('tr', {}, ...head.map(h => el('th', {}, h)))), body);
+}
+
+/** The runs, oldest first: identity, family and name, trials, best Sharpe, instances and
+ * replays; a run's id button opens its lineage DAG. */
+export function runsTable(page: Page<RunRow>, onLineage: (runKey: string) => void): HTMLElement {
+  const rows = page.items.map(r => {
+    const open = el('button', { class: 'qrp-review-link', title: `lineage of run ${r.run_key}` },
+      shortHash(r.run_key));
+    open.addEventListener('click', () => onLineage(r.run_key));
+    return [el('div', {}, open, el('div', { class: 'qrp-review-note' },
+      `${cellText(r.family)} \u00b7 ${cellText(r.name)}`)),
+      cellText(r.trials), cellText(r.best_sharpe_annual),
+      `${cellText(r.instances)}${r.replays ? ` + ${r.replays} replay${r.replays > 1 ? 's' : ''}` : ''}`,
+      cellText(r.created_at)];
+  });
+  const out = table(['run', 'trials', 'best Sharpe (annual)', 'instances', 'created'], rows, 'qrp-review-runs');
+  page.items.forEach((r, i) => out.tBodies[0].rows[i].setAttribute('data-run', r.run_key));
+  return out;
 }
 
 /** One candidate: its reports (each opens), and its events. */
