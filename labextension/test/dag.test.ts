@@ -168,6 +168,20 @@ describe('the DAG view', () => {
     edges: [{ source: 'dataset:' + 'a'.repeat(64), target: 'run:' + 'b'.repeat(64), relation: 'input' }]
   };
 
+  it('each view draws its arrows with its own marker (one page shows many DAGs)', () => {
+    const views = [createDagView(graph), createDagView(graph)];
+    const ids = views.map(v => v.element.querySelector('marker')!.id);
+    expect(new Set(ids).size).toBe(2);
+    views.forEach((v, i) => {
+      const edges = [...v.element.querySelectorAll('.qrp-dag-edge')];
+      expect(edges.length).toBe(graph.edges.length);
+      for (const e of edges) {
+        expect(e.getAttribute('marker-end')).toBe(`url(#${ids[i]})`);
+      }
+      v.dispose();
+    });
+  });
+
   it('draws labels and details from the data as text, never as markup', () => {
     const view = createDagView(graph);
     document.body.append(view.element);

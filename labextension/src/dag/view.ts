@@ -92,11 +92,16 @@ function detailPane(node: DagNode | null): HTMLElement[] {
   return out;
 }
 
+/** Views made so far: each view's arrow marker gets its own id (an SVG marker is found by
+ * document-wide id, and one page may show many DAGs, some hidden or removed). */
+let viewCount = 0;
+
 /** Build the interactive DAG of `graph` (nodes with x/y layout, edges). */
 export function createDagView(graph: { nodes: DagNode[]; edges: DagEdge[] }): DagView {
   const boxes = nodeBoxes(graph.nodes);
   const columns = columnsOf(boxes.values());
   const byId = new Map(graph.nodes.map(n => [n.id, n]));
+  const arrowId = `qrp-dag-arrow-${++viewCount}`;
 
   const root = svg('svg', { class: 'qrp-dag', role: 'img', 'aria-label': 'lineage graph' });
   const viewport = svg('g', { class: 'qrp-dag-viewport' });
@@ -108,7 +113,7 @@ export function createDagView(graph: { nodes: DagNode[]; edges: DagEdge[] }): Da
     svg(
       'marker',
       {
-        id: 'qrp-dag-arrow',
+        id: arrowId,
         viewBox: '0 0 10 10',
         refX: 10,
         refY: 5,
@@ -134,7 +139,7 @@ export function createDagView(graph: { nodes: DagNode[]; edges: DagEdge[] }): Da
     const path = svg('path', {
       class: 'qrp-dag-edge',
       d: routePath(points),
-      'marker-end': 'url(#qrp-dag-arrow)',
+      'marker-end': `url(#${arrowId})`,
       'data-source': edge.source,
       'data-target': edge.target
     });
