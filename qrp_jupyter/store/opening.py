@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shlex
 import sqlite3
 from pathlib import Path
 
@@ -166,6 +167,12 @@ def _why_unwritable(target: Path) -> str | None:
 
 def write_refusal(path: Path) -> StoreError | None:
     """The error for a write to the store at ``path`` that cannot succeed, or ``None``."""
+    if not path.parent.is_dir():
+        missing = next((p for p in reversed(path.parents) if not p.is_dir()), path.parent)
+        return StoreError(f"{str(path)!r} cannot be created: the folder {str(missing)!r} does "
+                          "not exist", where="--db", rule="store:no-folder",
+                          fix=f"create it first (mkdir -p {shlex.quote(str(path.parent))}), or "
+                              "pass a path in an existing folder with --db")
     for target, what in ((path, "the store file"), (path.parent, "the folder holding it")):
         if what == "the store file" and not target.exists():
             continue

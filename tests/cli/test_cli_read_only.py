@@ -285,6 +285,19 @@ def test_failing_commands_on_a_new_path_leave_no_file(tmp_path):
     assert (tmp_path / "new.sqlite").exists()
 
 
+def test_a_store_in_a_missing_folder_names_the_folder_and_creates_nothing(tmp_path):
+    target = tmp_path / "missing" / "deeper" / "q.sqlite"
+    for argv in (["init"], ["data", "add", "--synthetic", "--bars", "300"], ["demo"]):
+        r = qrp(*argv, "--db", str(target))
+        assert r.returncode == EXIT_BAD_INPUT and "Traceback" not in r.stderr, (argv, r.stderr)
+        assert f"the folder '{tmp_path / 'missing'}' does not exist" in r.stderr, r.stderr
+        assert "rule store:no-folder" in r.stderr and "mkdir -p" in r.stderr, r.stderr
+        assert "not writable" not in r.stderr, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    target.parent.mkdir(parents=True)
+    assert qrp("init", "--db", str(target)).returncode == EXIT_OK
+
+
 def test_a_store_whose_first_write_rolls_back_has_no_file_and_writes_later(tmp_path):
     from qrp_jupyter.data import synthetic
     from qrp_jupyter.runs import list_datasets, register_dataset
