@@ -253,6 +253,27 @@ export interface RunPayload {
   } | null;
   /** read-only eligibility preview of a trial (nothing written) */
   eligibility: EligibilityPreview;
+  /** every trial's annualized Sharpe over the two parameters the grid varies (absent when it varies another number of them, or has more than 2,500 trials) */
+  grid?: {
+    /** the parameter along the columns */
+    x: {
+      /** parameter name */
+      name: string;
+      /** its values, ascending (numbers by value, others by JSON text) */
+      values: unknown[];
+    };
+    /** the parameter along the rows */
+    y: {
+      /** parameter name */
+      name: string;
+      /** its values, ascending */
+      values: unknown[];
+    };
+    /** one row per y value, one cell per x value */
+    sharpe_annual: ((number | null)[])[];
+    /** the trial of each cell (null: no trial has that pair) */
+    trial_index: ((number | null)[])[];
+  };
   /** what the output was rendered from, with the store */
   render?: {
     /** the run_instance_id shown (64 lowercase hex) */

@@ -112,6 +112,23 @@ describe('the run summary', () => {
     expect(rows.length).toBe(run.eligibility.rules.length);
   });
 
+  it('draws the whole grid from the payload\u2019s grid, not only the trials shown', () => {
+    const gridField = {
+      x: { name: 'lookback', values: [1, 2, 3] },
+      y: { name: 'threshold', values: [0.1, 0.2] },
+      sharpe_annual: [[0.5, 1.5, null], [-0.25, 2, 1]],
+      trial_index: [[0, 1, null], [3, 4, 5]]
+    };
+    const trials = [{ trial_index: 4, params: { lookback: 2, threshold: 0.2 }, sharpe_annual: 2, metrics: {} }];
+    const data = { ...run, trials, equity: { ...run.equity, curves: [] }, n_trials: 5, grid: gridField };
+    const { element: el } = renderPayload(MIME.RUN, data);
+    expect(el.querySelectorAll('svg.qrp-heatmap rect.qrp-cell').length).toBe(6);
+    expect(el.querySelectorAll('svg.qrp-heatmap rect.qrp-cell-empty').length).toBe(1);
+    const labels = [...el.querySelectorAll('svg.qrp-heatmap text.qrp-cell-label')].map(t => t.textContent);
+    expect(labels).toEqual(expect.arrayContaining(['0.50', '1.50', '-0.25', '2.00', '1.00']));
+    expect(el.textContent).toContain('all 5 trials of the grid');
+  });
+
   it('draws a heatmap for a two-parameter grid', () => {
     const grid = [];
     for (const a of [1, 2, 3]) for (const b of [0.1, 0.2]) grid.push({ lookback: a, threshold: b });

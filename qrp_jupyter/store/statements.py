@@ -139,6 +139,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
     "get": "SELECT * FROM trials WHERE run_key = ? AND trial_index = ?",
     "of_run": "SELECT * FROM trials WHERE run_key = ? ORDER BY trial_index",
     "count": "SELECT COUNT(*) AS n FROM trials WHERE run_key = ?",
+    # the parameter grid of a run, for its heatmap: parameters and Sharpe only
+    "grid": "SELECT trial_index, params_json, sharpe_annual FROM trials WHERE run_key = ? "
+            "ORDER BY trial_index",
     # The trials as a table: parameters, then the stored metric columns.
     "table": """
 SELECT trial_index, params_json, sharpe, sharpe_annual, total_return, max_drawdown, turnover,

@@ -33,6 +33,9 @@ PBO_BINS = 30
 TIMESTAMP_DEFINITION = ("open time (ISO-8601 UTC) of the bar over which each sampled row's "
                         "return is earned: row i is bar i + 1 of the dataset")
 #: Column of SPA's consistent statistic in its stored (B, 3) null distribution.
+#: Most trials a run payload's ``grid`` (the two-parameter heatmap) carries; past it the field
+#: is left out and the heatmap shows the best trials only.
+GRID_MAX_TRIALS = 2500
 _SPA_CONSISTENT = 1
 _NULL_TESTS = (("reality_check", "null_distribution"), ("spa", "spa_null_distribution"))
 
@@ -152,6 +155,46 @@ def _walk_forward(store: Store, artifacts: dict[str, str], n_obs: int,
             "attestation_id": artifacts["fold_causality"], "boundaries": bounds}
 
 
+def _axis_order(value: Any) -> tuple:
+    """Sort key of a grid value: numbers by value before anything else, the rest by their
+    canonical JSON text (code points: the same order on every machine and locale)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, value, "")
+    return (1, 0, json.dumps(value, sort_keys=True))
+
+
+def _grid(store: Store, run_key: str, n_trials: int) -> dict[str, Any] | None:
+    """Every trial's annualized Sharpe on the two parameters the grid varies, or None when it
+    varies another number of them or has more than GRID_MAX_TRIALS trials."""
+    if n_trials > GRID_MAX_TRIALS:
+        return None
+    rows = [(r["trial_index"], json.loads(r["params_json"]), _finite(r["sharpe_annual"]))
+            for r in store.all("trials.grid", (run_key,))]
+    seen: dict[str, dict[str, Any]] = {}
+    for _, params, _ in rows:
+        for name, value in params.items():
+            seen.setdefault(name, {}).setdefault(json.dumps(value, sort_keys=True), value)
+    varying = [name for name, values in seen.items() if len(values) > 1]
+    if len(varying) != 2:
+        return None
+    x_name, y_name = varying
+    xs = sorted(seen[x_name].values(), key=_axis_order)
+    ys = sorted(seen[y_name].values(), key=_axis_order)
+    col = {json.dumps(v, sort_keys=True): i for i, v in enumerate(xs)}
+    row = {json.dumps(v, sort_keys=True): i for i, v in enumerate(ys)}
+    sharpe: list[list[float | None]] = [[None] * len(xs) for _ in ys]
+    trial: list[list[int | None]] = [[None] * len(xs) for _ in ys]
+    for index, params, value in rows:
+        if x_name not in params or y_name not in params:
+            continue
+        i = row[json.dumps(params[y_name], sort_keys=True)]
+        j = col[json.dumps(params[x_name], sort_keys=True)]
+        if trial[i][j] is None:  # the lowest trial index of a repeated point
+            sharpe[i][j], trial[i][j] = value, index
+    return {"x": {"name": x_name, "values": xs}, "y": {"name": y_name, "values": ys},
+            "sharpe_annual": sharpe, "trial_index": trial}
+
+
 def run_payload(store: Store, ref: str, *, max_trials: int = 10,
                 max_points: int = 400) -> dict[str, Any]:
     """JSON for ``application/vnd.qrp.run+json``: one run instance, ready to render.
@@ -208,9 +251,11 @@ def run_payload(store: Store, ref: str, *, max_trials: int = 10,
         curves.append({"trial_index": t["trial_index"],
                        "values": [_round(v) for v in cum[index]]})
     stepm = _doc(store, artifacts, "stepm")
+    n_trials = store.one("trials.count", (run["run_key"],))["n"]
     config = json.loads(run["config_json"])
     stamps = row_timestamps(store, run["dataset_id_v2"], config.get("data", {}).get("asset"),
                             int(R.shape[0]))
+    grid = _grid(store, run["run_key"], n_trials)
     equity = {"definition": EQUITY_DEFINITION, "n_obs": int(R.shape[0]),
               "index": [int(i) for i in index], "curves": curves}
     if stamps is not None:
@@ -227,7 +272,7 @@ def run_payload(store: Store, ref: str, *, max_trials: int = 10,
         "artifacts": dict(sorted(artifacts.items())),
         "config": config,
         "summary": result.get("summary", {}),
-        "n_trials": store.one("trials.count", (run["run_key"],))["n"],
+        "n_trials": n_trials,
         "trials": trials,
         "equity": equity,
         "nulls": _nulls(store, artifacts),
@@ -237,4 +282,5 @@ def run_payload(store: Store, ref: str, *, max_trials: int = 10,
                                              "artifact_id": artifacts["stepm"]},
         "walk_forward": _walk_forward(store, artifacts, int(R.shape[0]), stamps),
         "eligibility": preview_eligibility(store, instance_id, level="candidate"),
+        **({} if grid is None else {"grid": grid}),
     }

@@ -195,6 +195,23 @@ RUN_SCHEMA = _obj("application/vnd.qrp.run+json: one run instance's results", {
                            }), optional=True),
     }, nullable=True),
     "eligibility": PREVIEW_SCHEMA,
+    "grid": _obj("every trial's annualized Sharpe over the two parameters the grid varies "
+                 "(absent when it varies another number of them, or has more than 2,500 "
+                 "trials)", {
+        "x": _obj("the parameter along the columns", {
+            "name": _t("string", "parameter name"),
+            "values": _arr("its values, ascending (numbers by value, others by JSON text)",
+                           _t("any", "a value")),
+        }),
+        "y": _obj("the parameter along the rows", {
+            "name": _t("string", "parameter name"),
+            "values": _arr("its values, ascending", _t("any", "a value")),
+        }),
+        "sharpe_annual": _arr("one row per y value, one cell per x value",
+                              _arr("a row", _t("number", "annualized Sharpe", nullable=True))),
+        "trial_index": _arr("the trial of each cell (null: no trial has that pair)",
+                            _arr("a row", _t("integer", "trial", nullable=True))),
+    }, optional=True),
     **_provenance({"ref": _hex("the run_instance_id shown"),
                    "max_trials": _t("integer", "trials shown"),
                    "max_points": _t("integer", "most points per equity curve")}),

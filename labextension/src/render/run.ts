@@ -150,6 +150,16 @@ function nullsSection(p: RunPayload): HTMLElement | null {
 }
 
 function heatmapSection(p: RunPayload): HTMLElement | null {
+  const title = (x: string, y: string) => `annualized Sharpe by ${x} and ${y}`;
+  if (p.grid) {
+    // every trial of the grid, laid out by the core (axes in a locale-free order)
+    const g = p.grid;
+    return section(
+      'Parameter grid',
+      heatmap({ title: title(g.x.name, g.y.name), xName: g.x.name, yName: g.y.name, xs: g.x.values.map(show), ys: g.y.values.map(show), cells: g.sharpe_annual, format: v => v.toFixed(2) }),
+      el('p', { class: 'qrp-note' }, `all ${p.n_trials} trials of the grid; \u00b7 marks a pair no trial has or a Sharpe that is undefined.`)
+    );
+  }
   const grid = (p.config as { strategy?: { grid?: unknown } }).strategy?.grid;
   const axes = gridAxes(grid);
   if (axes === null) {
@@ -165,7 +175,7 @@ function heatmapSection(p: RunPayload): HTMLElement | null {
   );
   return section(
     'Parameter grid',
-    heatmap({ title: `annualized Sharpe by ${xName} and ${yName}`, xName, yName, xs: axes.xs.map(show), ys: axes.ys.map(show), cells, format: v => v.toFixed(2) }),
+    heatmap({ title: title(xName, yName), xName, yName, xs: axes.xs.map(show), ys: axes.ys.map(show), cells, format: v => v.toFixed(2) }),
     el('p', { class: 'qrp-note' }, `${p.trials.length} of ${p.n_trials} trials are in this output (the best by Sharpe); the other cells show \u00b7.`)
   );
 }
