@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Build QRP's JupyterLab extension (labextension/) and install it into .venv, each step only
-# when its inputs changed: `npm ci` when package-lock.json changed, the build (tsc, then
-# `jupyter labextension build`, offline: @jupyterlab/core-meta comes from node_modules, then
-# esbuild bundles the kernel widget's front end, src/kernel_widget, into
-# kernel_ext/qrp_kernel/static/) when a source changed, and a reinstall of the editable package
-# when the build differs from the installed copy (hatch's shared-data copies labextension/build
-# to .venv/share/jupyter/labextensions/qrp-jupyterlab at install time). Called by setup.sh.
+# when its inputs changed: `npm ci` when package-lock.json changed, the build when a source
+# changed (tsc; `jupyter-builder build`, which JupyterLab 4.6 uses in place of the deprecated
+# `jupyter labextension build`, offline: @jupyterlab/core-meta comes from node_modules; esbuild
+# bundling the kernel widget's front end, src/kernel_widget, into kernel_ext/qrp_kernel/static/),
+# and a reinstall of the editable package when the build differs from the installed copy
+# (hatch's shared-data copies labextension/build to
+# .venv/share/jupyter/labextensions/qrp-jupyterlab at install time). Called by setup.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXT=labextension
