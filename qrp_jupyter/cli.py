@@ -43,13 +43,8 @@ def _db_path(db: str | None) -> str | None:
     """``--db`` as given, refused when no file could hold the store."""
     if db is None:
         return None
-    if not db.strip():
-        raise QrpError("--db is empty", where="--db",
-                       fix="pass a file path such as ./qrp.sqlite (or leave --db out)")
-    if db == ":memory:":
-        raise QrpError("--db :memory: would keep the store only until qrp exits",
-                       where="--db", fix="pass a file path such as ./qrp.sqlite")
-    return db
+    from .store import checked_store_path
+    return checked_store_path(db, lasts="until qrp exits", otherwise="or leave --db out")
 
 
 def _store(args: argparse.Namespace, *, create: bool = False):

@@ -85,16 +85,11 @@ class QrpMagics(Magics):
         Refused as ``qrp --db`` refuses them: an empty path, and ``:memory:`` (a store that
         would vanish with the call).
         """
+        from qrp_jupyter.store import checked_store_path
+
         path = self.db if override is None else override
-        if not path.strip():
-            raise usage_error("--db", "the store path is empty", where="--db",
-                              fix="pass a file path such as research.sqlite (or leave --db "
-                                  "out to use QrpMagics.db)")
-        if path == ":memory:":
-            raise usage_error("--db", "--db :memory: would keep the store only for this one "
-                              "call", where="--db", fix="pass a file path such as "
-                                                      "research.sqlite")
-        return path
+        return checked_store_path(path, lasts="for this one call",
+                                  otherwise="or leave --db out to use QrpMagics.db")
 
     # -- magics -------------------------------------------------------------------------------
     @line_magic

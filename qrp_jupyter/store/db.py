@@ -33,6 +33,21 @@ def default_db_path() -> Path:
     return Path(os.environ.get(ENV_DB) or "qrp.sqlite")
 
 
+def checked_store_path(path: str, *, lasts: str, otherwise: str) -> str:
+    """``path`` as given for ``--db``, refused when no file could hold the store: an empty
+    path, and ``:memory:`` (a store that would vanish after ``lasts``, e.g. "until qrp
+    exits"). ``otherwise`` ends the fix of an empty path (e.g. "or leave --db out")."""
+    from ..errors import StoreError
+
+    if not path.strip():
+        raise StoreError("--db is empty", where="--db",
+                         fix=f"pass a file path such as ./qrp.sqlite ({otherwise})")
+    if path == ":memory:":
+        raise StoreError(f"--db :memory: would keep the store only {lasts}", where="--db",
+                         fix="pass a file path such as ./qrp.sqlite")
+    return path
+
+
 _HEX = frozenset("0123456789abcdef")
 
 

@@ -63,7 +63,7 @@ def test_init_without_db_uses_the_setting(ip, tmp_path):
 
 @pytest.mark.parametrize("make, needle", [
     (lambda p: (p / "folder.sqlite").mkdir() or p / "folder.sqlite", "is a directory"),
-    (lambda p: p / "no" / "such" / "dir.sqlite", "cannot be written"),
+    (lambda p: p / "no" / "such" / "dir.sqlite", "does not exist"),
 ])
 def test_init_at_a_path_that_cannot_hold_a_store(ip, tmp_path, make, needle):
     target = make(tmp_path)
@@ -84,10 +84,13 @@ def test_init_refuses_a_sqlite_file_that_is_not_a_qrp_store(ip, tmp_path):
     assert other.read_bytes() == before
 
 
-@pytest.mark.parametrize("arg, needle", [(":memory:", ":memory:"), ("''", "empty")])
-def test_init_refuses_paths_no_file_could_hold(ip, tmp_path, arg, needle):
+@pytest.mark.parametrize("magic", ["%qrp_init", "%qrp_runs", "%qrp_data list"])
+@pytest.mark.parametrize("arg, needle", [(":memory:", "--db :memory: would keep the store only "
+                                          "for this one call"), ("''", "--db is empty")])
+def test_paths_no_file_could_hold_are_refused_as_the_cli_refuses_them(ip, magic, arg, needle):
     was = qrp_magics(ip).db
-    assert_one_line_usage_error(run(ip, f"%qrp_init --db {arg}"), needle)
+    msg = assert_one_line_usage_error(run(ip, f"{magic} --db {arg}"), needle)
+    assert msg.startswith(f"{magic.split()[0]}: --db"), msg
     assert qrp_magics(ip).db == was
 
 
