@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
+from .grid_svg import heatmap_svg
 from .svg import PALETTE, as_image, equity_svg, esc, histogram_svg, lineage_svg, pbo_svg
 
 __all__ = ["run_html", "lineage_html", "audit_html"]
@@ -109,6 +110,8 @@ def run_html(p: dict[str, Any]) -> str:
         or "<div>no null test in this run</div>",
         *([_section("PBO: logit of the in-sample best trial's out-of-sample rank"),
            as_image(pbo_svg(p["pbo"]))] if p["pbo"] is not None and "bins" in p["pbo"] else []),
+        *([_section(f"Parameter grid: annualized Sharpe of all {p['n_trials']} trials"),
+           as_image(heatmap_svg(p["grid"]))] if "grid" in p else []),
         _section(f"Best {len(p['trials'])} of {p['n_trials']} trials by Sharpe"), trials,
         _section(f"Eligibility preview: trial {e['trial_index']} at level {e['level']} "
                  f"(policy {e['policy']['name']} v{e['policy']['version']}; nothing stored)"),

@@ -60,3 +60,57 @@ def test_a_schema_departure_in_the_grid_is_named(world):
     p["grid"]["sharpe_annual"][0][0] = "high"
     problems = validate_payload(p)
     assert problems and any("grid.sharpe_annual[0][0]" in x for x in problems), problems
+
+
+def _heatmap(html):
+    from test_views import embedded_svgs, parse_html
+
+    found = [s for s in embedded_svgs(parse_html(html))
+             if s.find("title").text.startswith("annualized Sharpe by")]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+def test_the_static_view_draws_every_cell_of_the_grid(world):
+    from qrp_jupyter.views import MIME_RUN, render_bundle
+
+    bundle = render_bundle(world.store, MIME_RUN, {"ref": world.noise.run_instance_id,
+                                                   "max_trials": 3, "max_points": 400})
+    grid = bundle[MIME_RUN]["grid"]
+    svg = _heatmap(bundle["text/html"])
+    assert svg is not None, "no heatmap image in the static html"
+    cells = [r for r in svg.iter("rect")][1:]  # the first rect is the background
+    assert len(cells) == len(grid["x"]["values"]) * len(grid["y"]["values"]) == 12
+    labels = [t.text for t in svg.iter("text")]
+    for row in grid["sharpe_annual"]:
+        for v in row:
+            assert ("\u00b7" if v is None else f"{v:.2f}") in labels
+    for value in grid["x"]["values"] + grid["y"]["values"] + ["fast", "slow"]:
+        assert str(value) in labels
+    assert "Parameter grid: annualized Sharpe of all 12 trials" in bundle["text/html"]
+    # a one-parameter run has no heatmap
+    edge = render_bundle(world.store, MIME_RUN, {"ref": world.edge.run_instance_id,
+                                                 "max_trials": 10, "max_points": 400})
+    assert _heatmap(edge["text/html"]) is None
+
+
+def test_heatmap_text_is_escaped_and_empty_cells_are_marked():
+    import xml.etree.ElementTree as ET
+
+    from qrp_jupyter.views.grid_svg import heatmap_svg
+
+    evil = "<img src=x onerror=alert(1)>"
+    grid = {"x": {"name": evil, "values": [1, 2]}, "y": {"name": "b", "values": [evil, "y"]},
+            "sharpe_annual": [[0.5, None], [1.0, -0.25]], "trial_index": [[0, None], [2, 3]]}
+    text = heatmap_svg(grid)
+    assert "<img" not in text and "&lt;img" in text
+    svg = ET.fromstring(text)
+    fills = [r.get("fill") for r in svg.iter("rect")][1:]
+    assert fills.count("#f4f4f4") == 1 and len(set(fills)) == 4  # empty, and three values
+    labels = [t.text for t in svg.iter("text")]
+    assert {"0.50", "1.00", "-0.25", "\u00b7", evil} <= set(labels)
+    assert heatmap_svg(grid) == text  # same payload, same bytes
+    # the caption's room: a long name widens the image instead of running off its edge
+    wide = heatmap_svg({**grid, "x": {"name": "x" * 120, "values": [1, 2]}})
+    title = f"annualized Sharpe by {'x' * 120} and b"
+    assert float(ET.fromstring(wide).get("width")) >= 6.2 * len(title)
