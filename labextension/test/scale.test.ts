@@ -92,4 +92,9 @@ describe('timeTicks (dates on the x axis)', () => {
     expect(r.unit).toBe('year');
     expect(r.ticks.map(r.format)).toEqual(['2000', '2010', '2020', '2030']);
   });
+  it('gives a calendar decade 2-year ticks (a mean Gregorian year, not 365 days)', () => {
+    // the same ticks as qrp_jupyter/views/ticks.py draws in the static view (its doctest)
+    const r = timeTicks(Date.UTC(2021, 0, 1), Date.UTC(2031, 0, 1), 5);
+    expect(r.ticks.map(r.format)).toEqual(['2022', '2024', '2026', '2028', '2030']);
+  });
 });

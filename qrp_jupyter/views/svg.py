@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import base64
 import calendar
+import math
 import re
 from datetime import datetime
+from decimal import Decimal, localcontext
 from html import escape
 from typing import Any
+
+from .ticks import nice_domain, nice_ticks, percent_label, time_ticks
 
 __all__ = ["esc", "equity_svg", "histogram_svg", "pbo_svg", "lineage_svg", "as_image",
            "PALETTE"]
@@ -72,21 +76,59 @@ def _open(width: float, height: float, title: str) -> list[str]:
             f'stroke="#cccccc"/>']
 
 
-def _axes(out: list[str], box: tuple[float, float, float, float], xlab: tuple[str, str],
-          ylab: tuple[str, str], caption: str) -> None:
+def _axes(out: list[str], box: tuple[float, float, float, float],
+          xticks: list[tuple[float, str]], yticks: list[tuple[float, str]],
+          caption: str) -> None:
+    """Axis lines, light gridlines and labels at ``xticks``/``yticks`` ((pixel, label) pairs,
+    already placed), and the caption above the plot. An x label is centred on its tick unless
+    that would run past the plot's edge; ticks are thinned to every second one (repeatedly)
+    until their labels (6 px a character) keep 8 px apart."""
     left, top, right, bottom = box
+    xticks = _thin(xticks)
+    for x, _ in xticks:
+        out.append(f'<line x1="{_n(x)}" y1="{_n(top)}" x2="{_n(x)}" y2="{_n(bottom)}" '
+                   f'stroke="#eeeeee"/>')
+    for y, _ in yticks:
+        out.append(f'<line x1="{_n(left)}" y1="{_n(y)}" x2="{_n(right)}" y2="{_n(y)}" '
+                   f'stroke="#eeeeee"/>')
     out.append(f'<line x1="{_n(left)}" y1="{_n(bottom)}" x2="{_n(right)}" y2="{_n(bottom)}" '
                f'stroke="#888888"/>')
     out.append(f'<line x1="{_n(left)}" y1="{_n(top)}" x2="{_n(left)}" y2="{_n(bottom)}" '
                f'stroke="#888888"/>')
-    for x, anchor, text in ((left, "start", xlab[0]), (right, "end", xlab[1])):
-        out.append(f'<text x="{_n(x)}" y="{_n(bottom + 14)}" text-anchor="{anchor}" {_FONT}>'
+    for x, text in xticks:
+        half = 3.0 * len(text)
+        anchor = ("start" if x - half < 4 else "end" if x + half > right + 10
+                  else "middle")
+        out.append(f'<line x1="{_n(x)}" y1="{_n(bottom)}" x2="{_n(x)}" y2="{_n(bottom + 3)}" '
+                   f'stroke="#888888"/>'
+                   f'<text x="{_n(x)}" y="{_n(bottom + 14)}" text-anchor="{anchor}" {_FONT}>'
                    f"{esc(text)}</text>")
-    for y, text in ((bottom, ylab[0]), (top + 8, ylab[1])):
-        out.append(f'<text x="{_n(left - 4)}" y="{_n(y)}" text-anchor="end" {_FONT}>'
+    for y, text in yticks:
+        out.append(f'<text x="{_n(left - 4)}" y="{_n(y + 3)}" text-anchor="end" {_FONT}>'
                    f"{esc(text)}</text>")
-    out.append(f'<text x="{_n((left + right) / 2)}" y="{_n(top - 6)}" text-anchor="middle" '
+    out.append(f'<text x="{_n((left + right) / 2)}" y="13.00" text-anchor="middle" '
                f'{_FONT}>{esc(caption)}</text>')
+
+
+def _thin(ticks: list[tuple[float, str]]) -> list[tuple[float, str]]:
+    """Every second tick, repeatedly, until neighbouring labels keep 8 px apart."""
+    def crowded(ts: list[tuple[float, str]]) -> bool:
+        return any(b[0] - a[0] < 3.0 * (len(a[1]) + len(b[1])) + 8
+                   for a, b in zip(ts, ts[1:]))
+    while len(ticks) > 2 and crowded(ticks):
+        ticks = ticks[::2]
+    return ticks
+
+
+def _value_ticks(lo: float, hi: float, to_px, *, integer: bool = False,
+                 label=None) -> list[tuple[float, str]]:
+    """Pixel and label of the nice ticks in ``[lo, hi]``; whole numbers only when
+    ``integer``; ``label(value, step)`` formats a tick (default: the tick's own text)."""
+    ticks = nice_ticks(lo, hi)
+    if integer:
+        ticks = [(v, t) for v, t in ticks if v == int(v)]
+    step = ticks[1][0] - ticks[0][0] if len(ticks) > 1 else 1.0
+    return [(to_px(v), label(v, step) if label else t) for v, t in ticks]
 
 
 def _epoch_s(stamp: str) -> int:
@@ -98,6 +140,38 @@ def _epoch_s(stamp: str) -> int:
 def _date_label(stamp: str, span_s: int) -> str:
     """The day of a time, with the hour and minute when the chart spans under 3 days."""
     return stamp[:10] if span_s >= 3 * 86400 else f"{stamp[:10]} {stamp[11:16]}"
+
+
+def _log_growth(v: float | None) -> float | None:
+    """log10 of growth ``1 + v`` to 12 significant digits, None for a wiped-out account or a
+    missing value. ``Decimal.log10`` is correctly rounded, so unlike ``math.log10`` (the C
+    library's) or numpy's (SIMD paths) it gives the same digits on every machine."""
+    if v is None or v != v or abs(v) == float("inf") or 1.0 + v <= 0.0:
+        return None
+    with localcontext() as ctx:
+        ctx.prec = 12
+        return float((Decimal(repr(1.0 + v))).log10())
+
+
+def wants_log_scale(values: list[float]) -> bool:
+    """Whether cumulative returns vary more than 20-fold in growth, so that a linear axis
+    would flatten all but the best curve (the lab renderer's rule, ``wantsLogScale``)."""
+    logs = [g for g in (_log_growth(v) for v in values) if g is not None]
+    return bool(logs) and max(logs) - min(logs) > 1.3
+
+
+def _log_ticks(lo: float, hi: float, to_px) -> list[tuple[float, str]]:
+    """Growth multiples on a log axis (1x = no gain): 1, 2 and 5 times powers of ten when
+    few decades show, powers of ten otherwise (``logGrowthTicks``)."""
+    out = []
+    mults = (1,) if hi - lo > 3 else (1, 2, 5)
+    for p in range(int(math.floor(lo)) - 1, int(math.ceil(hi)) + 1):
+        for m in mults:
+            g = Decimal(m).scaleb(p)
+            v = p + (0.0 if m == 1 else _log_growth(m - 1.0))
+            if lo - 1e-9 <= v <= hi + 1e-9:
+                out.append((to_px(v), f"{g.normalize():f}\u00d7"))
+    return out
 
 
 def equity_svg(index: list[int], curves: list[dict[str, Any]], *,
@@ -113,8 +187,17 @@ def equity_svg(index: list[int], curves: list[dict[str, Any]], *,
     """
     box = (64.0, 20.0, width - 12.0, height - 24.0)
     values = [v for c in curves for v in c["values"] if v is not None]
-    lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
-    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    log = wants_log_scale(values)
+    if log:  # y is log10 of growth 1 + v, exact to 12 digits (Decimal): same bytes everywhere
+        ys = [_log_growth(v) for v in values]
+        ys = [y for y in ys if y is not None]
+        lo, hi = (min(ys), max(ys)) if ys else (0.0, 1.0)
+        lo, hi = min(lo, 0.0), max(hi, 0.0)
+    else:
+        lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
+        nice = nice_domain(min(lo, 0.0), max(hi, 0.0))
+        # a cumulative return is never below -100 %: the axis stops there
+        lo, hi = (max(nice[0], -1.0) if lo >= -1.0 else nice[0]), nice[1]
     hi = hi if hi > lo else lo + 1.0
     stamps = timestamps if timestamps is not None and len(timestamps) == len(index) else []
     time = bool(stamps)
@@ -122,18 +205,29 @@ def equity_svg(index: list[int], curves: list[dict[str, Any]], *,
     x0, x1 = (xs[0], xs[-1]) if xs else (0, 1)
     span = (x1 - x0) or 1
 
-    def px(x: int) -> float:
+    def px(x: float) -> float:
         return box[0] + (x - x0) / span * (box[2] - box[0])
 
     def py(v: float) -> float:
         return box[3] - (v - lo) / (hi - lo) * (box[3] - box[1])
 
+    def pv(v: float | None) -> float | None:  # a curve's value to its y pixel
+        if not log:
+            return None if v is None else py(v)
+        g = _log_growth(v)
+        return None if g is None else py(g)
+
     out = _open(width, height, "equity curves of the best trials")
+    if time:
+        xticks = [(px(t), text) for t, text in time_ticks(x0, x1)]
+    else:
+        xticks = _value_ticks(x0, x1, px, integer=True, label=lambda v, _: f"row {int(v)}")
+    yticks = (_log_ticks(lo, hi, py) if log else
+              _value_ticks(lo, hi, py, label=percent_label))
+    _axes(out, box, xticks, yticks,
+          "cumulative return (best trial first)" + (", growth of 1, log scale" if log else ""))
     out.append(f'<line x1="{_n(box[0])}" y1="{_n(py(0.0))}" x2="{_n(box[2])}" '
-               f'y2="{_n(py(0.0))}" stroke="#dddddd" stroke-dasharray="4 3"/>')
-    xlab = ((_date_label(stamps[0], span), _date_label(stamps[-1], span)) if time
-            else (f"row {x0}", f"row {x1}"))
-    _axes(out, box, xlab, (_g(lo), _g(hi)), "cumulative return (best trial first)")
+               f'y2="{_n(py(0.0))}" stroke="#bbbbbb" stroke-dasharray="4 3"/>')
     lanes: list[float] = []  # right edge of the last label in each lane
     for mk in markers or []:
         if time and "timestamp" in mk:
@@ -155,8 +249,8 @@ def equity_svg(index: list[int], curves: list[dict[str, Any]], *,
         out.append(f'<text x="{_n(tx)}" y="{_n(box[1] + 10 + 11 * lane)}" '
                    f'text-anchor="{anchor}" fill="#666666" {_FONT}>{esc(mk["label"])}</text>')
     for k, curve in reversed(list(enumerate(curves))):  # best trial drawn last, on top
-        pts = " ".join(f"{_n(px(x))},{_n(py(v))}" for x, v in zip(xs, curve["values"])
-                       if v is not None)
+        pts = " ".join(f"{_n(px(x))},{_n(y)}" for x, y in
+                       zip(xs, (pv(v) for v in curve["values"])) if y is not None)
         out.append(f'<polyline points="{pts}" fill="none" stroke="{PALETTE[k % len(PALETTE)]}" '
                    f'stroke-width="{"2" if k == 0 else "1"}"><title>trial '
                    f'{esc(curve["trial_index"])}</title></polyline>')
@@ -164,31 +258,54 @@ def equity_svg(index: list[int], curves: list[dict[str, Any]], *,
     return "".join(out)
 
 
-def histogram_svg(null: dict[str, Any], *, width: float = 360, height: float = 200) -> str:
-    """The bootstrap null distribution as bars, the observed statistic as a red line."""
-    box = (40.0, 20.0, width - 12.0, height - 24.0)
-    bins, counts = null["bins"], null["counts"]
-    lo, hi = bins[0], bins[-1]
-    top = max(counts, default=0) or 1
+def _bars(title: str, caption: str, bins: list[float], counts: list[int], fill: str,
+          marks: list[float], width: float, height: float):
+    """The frame shared by both histograms: ``bins``/``counts`` as bars on a count axis, an x
+    domain wide enough for every value in ``marks`` (a statistic far in the tail stays on the
+    chart). Returns the SVG lines so far, the plot box and the x pixel function."""
+    box = (40.0, 30.0, width - 12.0, height - 24.0)
+    lo = min([bins[0], *marks])
+    hi = max([bins[-1], *marks])
+    top = nice_domain(0.0, float(max(counts, default=0) or 1))[1]
 
     def px(v: float) -> float:
         return box[0] + (v - lo) / ((hi - lo) or 1.0) * (box[2] - box[0])
 
-    out = _open(width, height, f"{null['test']} null distribution")
+    def py(c: float) -> float:
+        return box[3] - c / top * (box[3] - box[1])
+
+    out = _open(width, height, title)
+    _axes(out, box, _value_ticks(lo, hi, px), _value_ticks(0.0, top, py, integer=True),
+          caption)
     for a, b, c in zip(bins[:-1], bins[1:], counts):
-        h = c / top * (box[3] - box[1])
-        out.append(f'<rect x="{_n(px(a))}" y="{_n(box[3] - h)}" '
-                   f'width="{_n(max(px(b) - px(a) - 0.5, 0.5))}" height="{_n(h)}" '
-                   f'fill="#9db4cf"/>')
-    _axes(out, box, (_g(lo), _g(hi)), ("0", str(top)),
-          f"{null['test']}: p = {_g(null['pvalue'])} ({null['reps']} reps)")
-    if null["statistic"] is not None:
-        x = px(null["statistic"])
-        out.append(f'<line x1="{_n(x)}" y1="{_n(box[1])}" x2="{_n(x)}" y2="{_n(box[3])}" '
-                   f'stroke="#d62728" stroke-width="2"><title>observed statistic '
-                   f'{esc(_g(null["statistic"]))}</title></line>')
-        out.append(f'<text x="{_n(x)}" y="{_n(box[1] + 10)}" text-anchor="end" fill="#d62728" '
-                   f'{_FONT}>observed {esc(_g(null["statistic"]))}</text>')
+        out.append(f'<rect x="{_n(px(a))}" y="{_n(py(c))}" '
+                   f'width="{_n(max(px(b) - px(a) - 0.5, 0.5))}" height="{_n(box[3] - py(c))}" '
+                   f'fill="{fill}"><title>{esc(_g(a))} to {esc(_g(b))}: {esc(c)}</title>'
+                   f'</rect>')
+    return out, box, px
+
+
+def _mark(out: list[str], box: tuple[float, float, float, float], x: float, text: str,
+          color: str, attrs: str) -> None:
+    """A vertical line at ``x`` over the plot with ``text`` just above the plot (never over a
+    bar), on whichever side of the line keeps the label inside the chart."""
+    w = 6.0 * len(text)
+    anchor, tx = ("end", x - 2) if x - 2 - w >= 2 else ("start", x + 2)
+    out.append(f'<line x1="{_n(x)}" y1="{_n(box[1])}" x2="{_n(x)}" y2="{_n(box[3])}" '
+               f'stroke="{color}" {attrs}><title>{esc(text)}</title></line>')
+    out.append(f'<text x="{_n(tx)}" y="{_n(box[1] - 3)}" text-anchor="{anchor}" '
+               f'fill="{color}" {_FONT}>{esc(text)}</text>')
+
+
+def histogram_svg(null: dict[str, Any], *, width: float = 360, height: float = 200) -> str:
+    """The bootstrap null distribution as bars, the observed statistic as a red line."""
+    stat = null["statistic"]
+    out, box, px = _bars(f"{null['test']} null distribution",
+                         f"{null['test']}: p = {_g(null['pvalue'])} ({null['reps']} reps)",
+                         null["bins"], null["counts"], "#9db4cf",
+                         [] if stat is None else [stat], width, height)
+    if stat is not None:
+        _mark(out, box, px(stat), f"observed {_g(stat)}", "#d62728", 'stroke-width="2"')
     out.append("</svg>")
     return "".join(out)
 
@@ -196,29 +313,11 @@ def histogram_svg(null: dict[str, Any], *, width: float = 360, height: float = 2
 def pbo_svg(pbo: dict[str, Any], *, width: float = 360, height: float = 200) -> str:
     """The PBO logit histogram (``pbo.bins``/``pbo.counts``) as bars, logit 0 dashed: PBO is
     the share of splits at or left of it."""
-    box = (40.0, 20.0, width - 12.0, height - 24.0)
-    bins, counts = pbo["bins"], pbo["counts"]
-    lo, hi = bins[0], bins[-1]
-    top = max(counts, default=0) or 1
-
-    def px(v: float) -> float:
-        return box[0] + (v - lo) / ((hi - lo) or 1.0) * (box[2] - box[0])
-
-    out = _open(width, height, "PBO logit histogram")
-    for a, b, c in zip(bins[:-1], bins[1:], counts):
-        h = c / top * (box[3] - box[1])
-        out.append(f'<rect x="{_n(px(a))}" y="{_n(box[3] - h)}" '
-                   f'width="{_n(max(px(b) - px(a) - 0.5, 0.5))}" height="{_n(h)}" '
-                   f'fill="#c9b3d6"><title>{esc(_g(a))} to {esc(_g(b))}: {esc(c)}</title>'
-                   f'</rect>')
-    _axes(out, box, (_g(lo), _g(hi)), ("0", str(top)),
-          f"PBO = {_g(pbo['pbo'])} over {pbo['n_splits']} splits (logit of OOS rank)")
-    x = px(0.0)
-    anchor, tx = ("start", x + 3) if x < (box[0] + box[2]) / 2 else ("end", x - 3)
-    out.append(f'<line x1="{_n(x)}" y1="{_n(box[1])}" x2="{_n(x)}" y2="{_n(box[3])}" '
-               f'stroke="#555555" stroke-dasharray="4 3"><title>logit 0</title></line>')
-    out.append(f'<text x="{_n(tx)}" y="{_n(box[1] + 10)}" text-anchor="{anchor}" '
-               f'fill="#555555" {_FONT}>logit 0</text>')
+    out, box, px = _bars("PBO logit histogram",
+                         f"PBO = {_g(pbo['pbo'])} over {pbo['n_splits']} splits "
+                         "(logit of OOS rank)", pbo["bins"], pbo["counts"], "#c9b3d6", [0.0],
+                         width, height)
+    _mark(out, box, px(0.0), "logit 0", "#555555", 'stroke-dasharray="4 3"')
     out.append("</svg>")
     return "".join(out)
 

@@ -82,6 +82,10 @@ const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
+// The mean Gregorian year (365.2425 days) and month: ten calendar years are never "longer
+// than" ten of these, so a decade gets 2-year ticks, not 5-year ones (as views/ticks.py).
+const YEAR = 31556952 * SECOND;
+const MONTH = YEAR / 12;
 
 interface TimeUnit {
   name: 'minute' | 'hour' | 'day' | 'month' | 'year';
@@ -93,8 +97,8 @@ const UNITS: TimeUnit[] = [
   { name: 'minute', steps: [1, 5, 15, 30], approx: MINUTE },
   { name: 'hour', steps: [1, 3, 6, 12], approx: HOUR },
   { name: 'day', steps: [1, 2, 7, 14], approx: DAY },
-  { name: 'month', steps: [1, 2, 3, 6], approx: 30 * DAY },
-  { name: 'year', steps: [1, 2, 5, 10, 20, 50], approx: 365 * DAY }
+  { name: 'month', steps: [1, 2, 3, 6], approx: MONTH },
+  { name: 'year', steps: [1, 2, 5, 10, 20, 50], approx: YEAR }
 ];
 
 export interface TimeTicks {
