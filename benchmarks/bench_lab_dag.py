@@ -12,7 +12,12 @@ figures are measured inside the page with ``performance.now()`` and posted back 
 server. One render = build the payload's view (``renderPayload``), attach it, fit it to the view
 and force style and layout (``getBoundingClientRect``); paint is not included. A zoom step is
 one wheel event (transform and label redraw) with layout forced. Each figure is the median
-after one excluded warm-up render. The graph is synthetic but shaped like a lineage payload
+after one excluded warm-up render. The reference, measured in the same page and interleaved
+with each render: the browser decoding and laying out the core's static lineage image of the
+same payload (the ``<img>`` a sanitizer keeps), up to the frame that shows it (two
+``requestAnimationFrame`` callbacks); the renderer is timed up to its painted frame as well, and
+the ratio of the two says what the interactive view costs over the picture every notebook
+viewer shows. The graph is synthetic but shaped like a lineage payload
 (layers of nodes with 64-hex hashes and details, edges that span up to 4 layers).
 """
 
@@ -84,8 +89,27 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8">
 <script type="module">
 import { renderPayload } from './lib/render/index.js';
 const payload = JSON.parse(document.getElementById('payload').textContent);
-const runs = [], zooms = [];
+const staticSrc = JSON.parse(document.getElementById('static').textContent);
+const runs = [], zooms = [], statics = [], painted = [];
+// Two animation frames: the second callback runs once the first frame (with the new content)
+// was painted, so a figure up to it includes paint.
+const nextPaint = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+// The reference, in the same page and interleaved with the renderer: the browser drawing the
+// core's static lineage image (the sanitizer-proof <img> of views/svg.py) of the same payload.
+async function drawStatic() {
+  const t0 = performance.now();
+  const img = new Image();
+  img.src = staticSrc;
+  document.body.append(img);
+  await img.decode();
+  img.getBoundingClientRect();
+  await nextPaint();
+  const t1 = performance.now();
+  img.remove();
+  return t1 - t0;
+}
 for (let r = 0; r < %(total)d; r++) {
+  statics.push(await drawStatic());
   const t0 = performance.now();
   const out = renderPayload(payload.mime, payload);
   document.body.append(out.element);
@@ -93,6 +117,8 @@ for (let r = 0; r < %(total)d; r++) {
   out.element.querySelector('.qrp-dag-reset').click();
   out.element.querySelector('svg.qrp-dag').getBoundingClientRect();
   const t1 = performance.now();
+  await nextPaint();
+  painted.push(performance.now() - t0);
   const svg = out.element.querySelector('svg.qrp-dag');
   const z0 = performance.now();
   svg.dispatchEvent(new WheelEvent('wheel', { deltaY: -120, clientX: 300, clientY: 200, cancelable: true }));
@@ -105,10 +131,11 @@ for (let r = 0; r < %(total)d; r++) {
   }
   out.element.remove(); out.dispose();
 }
-await fetch('/result', { method: 'POST', body: JSON.stringify({ runs, zooms,
+await fetch('/result', { method: 'POST', body: JSON.stringify({ runs, zooms, statics, painted,
   nodes: Number(document.body.dataset.nodes), edges: Number(document.body.dataset.edges) }) });
 </script>
 <script type="application/json" id="payload">%(payload)s</script>
+<script type="application/json" id="static">%(static)s</script>
 </body></html>"""
 
 
@@ -163,6 +190,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=9)
     args = ap.parse_args()
     threads = set_numba_threads()
+    from qrp_jupyter.views.svg import as_image, lineage_svg  # after the thread count is set
     if not (LIB / "render" / "index.js").exists():
         sys.exit("labextension/lib is missing: run scripts/setup.sh first")
     payload = lineage(args.nodes)
@@ -171,7 +199,10 @@ def main() -> None:
         shutil.copytree(LIB, root / "lib")
         shutil.copytree(REPO / "labextension" / "style", root / "style")
         text = json.dumps(payload).replace("</", "<\\/")
-        (root / "index.html").write_text(PAGE % {"total": args.repeats + 1, "payload": text})
+        img = as_image(lineage_svg(payload["nodes"], payload["edges"]))
+        src = json.dumps(img.split('src="', 1)[1].split('"', 1)[0])
+        (root / "index.html").write_text(PAGE % {"total": args.repeats + 1, "payload": text,
+                                                 "static": src})
         server = _ResultServer(("127.0.0.1", 0),
                                functools.partial(_Handler, directory=str(root)))
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -194,13 +225,21 @@ def main() -> None:
     res = server.result
     if "error" in res:
         sys.exit(f"the page failed: {res['error']}")
-    runs, zooms = res["runs"][1:], res["zooms"][1:]  # the first render is the warm-up
+    # the first render of each is the warm-up
+    runs, zooms, statics = res["runs"][1:], res["zooms"][1:], res["statics"][1:]
+    painted = res["painted"][1:]
     version = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout
     emit({"benchmark": "lab_lineage_render", "nodes": res["nodes"], "edges": res["edges"],
           "repeats": len(runs),
           "render_ms_median": sig(median(runs)), "render_ms_min": sig(min(runs)),
           "render_ms_max": sig(max(runs)), "zoom_step_ms_median": sig(median(zooms)),
+          "render_to_paint_ms_median": sig(median(painted)),
+          "reference_static_image_to_paint_ms_median": sig(median(statics)),
+          "render_vs_static_image_ratio": sig(median(painted) / median(statics)),
           "what": "renderPayload + attach + fit + forced layout, paint excluded",
+          "reference": "the same page, interleaved: the core's static lineage image "
+                       "(views/svg.py lineage_svg as a data-URI <img>) of the same payload, "
+                       "decoded, laid out and painted; the ratio compares both up to paint",
           "environment": environment(threads, chromium=version.strip())})
 
 
