@@ -15,3 +15,12 @@ export NUMBA_CACHE_DIR="${NUMBA_CACHE_DIR:-$PWD/.numba_cache}"
 .venv/bin/python -m pytest --nbval-lax --nbval-kernel-name qrp \
     --nbval-sanitize-with example_notebooks/nbval_sanitize.cfg example_notebooks \
     -p no:cacheprovider "$@"
+# The committed outputs against the stores nbval just rebuilt (same pinned clock, so the same
+# bytes): every saved QRP output re-rendered and compared, as a reviewer's `qrp verify
+# --notebook` does. A notebook's own outputs name their store; so does this list.
+if [ "$#" -eq 0 ] || [ "$*" = "-q" ]; then
+    cd example_notebooks
+    for pair in 01_quickstart:quickstart 02_research:research 03_reviewer_audit:review; do
+        ../.venv/bin/qrp verify --notebook "${pair%%:*}.ipynb" --db "${pair##*:}.sqlite"
+    done
+fi
