@@ -124,6 +124,9 @@ describe('the run summary', () => {
     const { element: el } = renderPayload(MIME.RUN, data);
     expect(el.querySelectorAll('svg.qrp-heatmap rect.qrp-cell').length).toBe(6);
     expect(el.querySelectorAll('svg.qrp-heatmap rect.qrp-cell-empty').length).toBe(1);
+    // the empty cell's tooltip says why it is empty: the payload holds every trial
+    expect(el.querySelector('svg.qrp-heatmap rect.qrp-cell-empty title')!.textContent).toBe(
+      'lookback=3, threshold=0.1: no trial has this pair, or its Sharpe is undefined');
     const labels = [...el.querySelectorAll('svg.qrp-heatmap text.qrp-cell-label')].map(t => t.textContent);
     expect(labels).toEqual(expect.arrayContaining(['0.50', '1.50', '-0.25', '2.00', '1.00']));
     expect(el.textContent).toContain('all 5 trials of the grid');

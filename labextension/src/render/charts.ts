@@ -308,9 +308,11 @@ export interface HeatmapOptions {
   yName: string;
   xs: (number | string)[];
   ys: (number | string)[];
-  /** value at [yIndex][xIndex], null when that grid point is not shown */
+  /** value at [yIndex][xIndex], null for an empty cell */
   cells: (number | null)[][];
   format?: (v: number) => string;
+  /** what an empty cell means, for its tooltip (the caller knows why it is empty) */
+  emptyText?: string;
 }
 
 /** A heatmap of a two-parameter grid, each cell labelled with its value. */
@@ -332,7 +334,7 @@ export function heatmap(o: HeatmapOptions): SVGSVGElement {
       const x = m.left + i * cw;
       const t = v === null || hi === lo ? 0.5 : (v - lo) / (hi - lo);
       const cell = svg('rect', { x, y, width: cw - 1, height: ch - 1, class: v === null ? 'qrp-cell qrp-cell-empty' : 'qrp-cell', fill: v === null ? '#f4f4f4' : sequential(t) });
-      cell.append(svg('title', {}, `${o.xName}=${String(o.xs[i])}, ${o.yName}=${String(yv)}: ${v === null ? 'not shown' : fmt(v)}`));
+      cell.append(svg('title', {}, `${o.xName}=${String(o.xs[i])}, ${o.yName}=${String(yv)}: ${v === null ? (o.emptyText ?? 'no value') : fmt(v)}`));
       root.append(cell);
       root.append(svg('text', { x: x + cw / 2, y: y + ch / 2 + 4, 'text-anchor': 'middle', class: t > 0.55 && v !== null ? 'qrp-cell-label qrp-on-dark' : 'qrp-cell-label' }, v === null ? '\u00b7' : fmt(v)));
     });

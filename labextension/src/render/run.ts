@@ -156,7 +156,7 @@ function heatmapSection(p: RunPayload): HTMLElement | null {
     const g = p.grid;
     return section(
       'Parameter grid',
-      heatmap({ title: title(g.x.name, g.y.name), xName: g.x.name, yName: g.y.name, xs: g.x.values.map(show), ys: g.y.values.map(show), cells: g.sharpe_annual, format: v => v.toFixed(2) }),
+      heatmap({ title: title(g.x.name, g.y.name), xName: g.x.name, yName: g.y.name, xs: g.x.values.map(show), ys: g.y.values.map(show), cells: g.sharpe_annual, format: v => v.toFixed(2), emptyText: 'no trial has this pair, or its Sharpe is undefined' }),
       el('p', { class: 'qrp-note' }, `all ${p.n_trials} trials of the grid; \u00b7 marks a pair no trial has or a Sharpe that is undefined.`)
     );
   }
@@ -175,7 +175,7 @@ function heatmapSection(p: RunPayload): HTMLElement | null {
   );
   return section(
     'Parameter grid',
-    heatmap({ title: title(xName, yName), xName, yName, xs: axes.xs.map(show), ys: axes.ys.map(show), cells, format: v => v.toFixed(2) }),
+    heatmap({ title: title(xName, yName), xName, yName, xs: axes.xs.map(show), ys: axes.ys.map(show), cells, format: v => v.toFixed(2), emptyText: 'not among the trials in this output' }),
     el('p', { class: 'qrp-note' }, `${p.trials.length} of ${p.n_trials} trials are in this output (the best by Sharpe); the other cells show \u00b7.`)
   );
 }
