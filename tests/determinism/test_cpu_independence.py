@@ -198,3 +198,38 @@ def test_demo_store_identical(tmp_path, features):
     native, generic = _stores(tmp_path, features, _demo)
     digest = hashlib.sha256(json.dumps(native, sort_keys=True).encode()).hexdigest()
     assert native == generic, _first_difference(native, generic) + f" (native dump {digest})"
+
+
+# Every output a notebook saves for the demo store (payload JSON and its static text/html,
+# charts included), as one hash per output: `qrp verify --notebook` re-renders them and
+# compares bytes, so another CPU must draw the same ones.
+_VIEWS = """\
+import hashlib, json, sys
+from qrp_jupyter.store import Store
+from qrp_jupyter.views import audit_bundle, lineage_bundle, run_bundle
+import sqlite3
+s = Store(sys.argv[1], readonly=True)
+con = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+runs = [r[0] for r in con.execute("SELECT run_key FROM runs ORDER BY run_key")]
+cands = [r[0] for r in con.execute("SELECT candidate_id FROM promotion_candidates ORDER BY 1")]
+out = {}
+for k in runs:
+    out["run " + k] = run_bundle(s, k)
+for c in cands:
+    out["lineage " + c] = lineage_bundle(s, c)
+    out["audit " + c] = audit_bundle(s, c)
+print(json.dumps({name: {m: hashlib.sha256(json.dumps(v, sort_keys=True).encode()).hexdigest()
+                         for m, v in b.items()} for name, b in out.items()}, sort_keys=True))
+"""
+
+
+def test_saved_outputs_of_the_demo_draw_the_same_bytes(tmp_path, features):
+    db = tmp_path / "demo.sqlite"
+    _demo(db, _env(tmp_path, False, features), tmp_path)
+    native, generic = (json.loads(_python(["-c", _VIEWS, str(db)],
+                                          _env(tmp_path, g, features), tmp_path))
+                       for g in (False, True))
+    assert sum(1 for name in native if name.startswith("run ")) == 2
+    assert sum(1 for name in native if name.startswith("audit ")) == 2
+    assert all("text/html" in b for b in native.values())
+    assert native == generic
