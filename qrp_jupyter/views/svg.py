@@ -137,11 +137,6 @@ def _epoch_s(stamp: str) -> int:
     return calendar.timegm(datetime.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S").timetuple())
 
 
-def _date_label(stamp: str, span_s: int) -> str:
-    """The day of a time, with the hour and minute when the chart spans under 3 days."""
-    return stamp[:10] if span_s >= 3 * 86400 else f"{stamp[:10]} {stamp[11:16]}"
-
-
 def _log_growth(v: float | None) -> float | None:
     """log10 of growth ``1 + v`` to 12 significant digits, None for a wiped-out account or a
     missing value. ``Decimal.log10`` is correctly rounded, so unlike ``math.log10`` (the C
@@ -153,10 +148,9 @@ def _log_growth(v: float | None) -> float | None:
         return float((Decimal(repr(1.0 + v))).log10())
 
 
-def wants_log_scale(values: list[float]) -> bool:
-    """Whether cumulative returns vary more than 20-fold in growth, so that a linear axis
+def _spans_20_fold(logs: list[float]) -> bool:
+    """Whether log growths (``_log_growth``) vary more than 20-fold, so that a linear axis
     would flatten all but the best curve (the lab renderer's rule, ``wantsLogScale``)."""
-    logs = [g for g in (_log_growth(v) for v in values) if g is not None]
     return bool(logs) and max(logs) - min(logs) > 1.3
 
 
@@ -187,12 +181,12 @@ def equity_svg(index: list[int], curves: list[dict[str, Any]], *,
     """
     box = (64.0, 20.0, width - 12.0, height - 24.0)
     values = [v for c in curves for v in c["values"] if v is not None]
-    log = wants_log_scale(values)
-    if log:  # y is log10 of growth 1 + v, exact to 12 digits (Decimal): same bytes everywhere
-        ys = [_log_growth(v) for v in values]
-        ys = [y for y in ys if y is not None]
-        lo, hi = (min(ys), max(ys)) if ys else (0.0, 1.0)
-        lo, hi = min(lo, 0.0), max(hi, 0.0)
+    # log10 of growth 1 + v, exact to 12 digits (Decimal): same bytes everywhere; once a value
+    growths = [[_log_growth(v) for v in c["values"]] for c in curves]
+    ys = [g for curve in growths for g in curve if g is not None]
+    log = _spans_20_fold(ys)
+    if log:
+        lo, hi = min(min(ys), 0.0), max(max(ys), 0.0)
     else:
         lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
         nice = nice_domain(min(lo, 0.0), max(hi, 0.0))
@@ -211,11 +205,6 @@ def equity_svg(index: list[int], curves: list[dict[str, Any]], *,
     def py(v: float) -> float:
         return box[3] - (v - lo) / (hi - lo) * (box[3] - box[1])
 
-    def pv(v: float | None) -> float | None:  # a curve's value to its y pixel
-        if not log:
-            return None if v is None else py(v)
-        g = _log_growth(v)
-        return None if g is None else py(g)
 
     out = _open(width, height, "equity curves of the best trials")
     if time:
@@ -249,8 +238,9 @@ def equity_svg(index: list[int], curves: list[dict[str, Any]], *,
         out.append(f'<text x="{_n(tx)}" y="{_n(box[1] + 10 + 11 * lane)}" '
                    f'text-anchor="{anchor}" fill="#666666" {_FONT}>{esc(mk["label"])}</text>')
     for k, curve in reversed(list(enumerate(curves))):  # best trial drawn last, on top
-        pts = " ".join(f"{_n(px(x))},{_n(y)}" for x, y in
-                       zip(xs, (pv(v) for v in curve["values"])) if y is not None)
+        plotted = growths[k] if log else curve["values"]
+        pts = " ".join(f"{_n(px(x))},{_n(py(y))}" for x, y in zip(xs, plotted)
+                       if y is not None)
         out.append(f'<polyline points="{pts}" fill="none" stroke="{PALETTE[k % len(PALETTE)]}" '
                    f'stroke-width="{"2" if k == 0 else "1"}"><title>trial '
                    f'{esc(curve["trial_index"])}</title></polyline>')
