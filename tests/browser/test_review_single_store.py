@@ -14,6 +14,9 @@ def test_the_only_store_opens_without_a_choice(browser):
     panel.locator(".qrp-review-summary h3:has-text('Store hostile.sqlite')").wait_for(
         timeout=ANSWER_MS)
     assert panel.locator("select.qrp-review-store").input_value() == "hostile.sqlite"
-    assert panel.locator("table.qrp-review-candidates tbody tr.qrp-review-row").count() == 1
+    # the summary and the candidates page arrive as separate requests: wait for the page
+    rows = panel.locator("table.qrp-review-candidates tbody tr.qrp-review-row")
+    rows.first.wait_for(timeout=ANSWER_MS)
+    assert rows.count() == 1
     assert _wait_checked(panel) == ["verify: ok", "event chain: ok", "ledger: ok"]
     assert browser.console.errors == [] and browser.console.dialogs == []
