@@ -179,14 +179,29 @@ class Browser:
 
     def home(self) -> None:
         """Open a fresh Lab page with no document and wait until its shell and file browser
-        are drawn."""
+        are drawn, with the launcher in the main area as Lab shows an empty one.
+
+        Lab opens that launcher itself once its file browser has restored, which on a loaded
+        machine comes after ``restored``: the launcher then takes the focus from whatever
+        the test opened (the modal command palette closes). Opening it here, and waiting for
+        it, leaves Lab nothing to open later."""
         p = self.page
         p.goto(f"{self.lab.url}/lab?reset&token={self.lab.token}")
         p.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell && "
                             "document.querySelector('#jp-main-dock-panel') && "
                             "document.querySelector('.jp-DirListing-content')",
                             timeout=PAGE_READY_MS)
-        p.evaluate("async () => { await window.jupyterapp.restored; return true; }")
+        p.evaluate("""async () => {
+          const app = window.jupyterapp;
+          await app.restored;
+          if (app.shell.isEmpty('main')) await app.commands.execute('launcher:create');
+          return true;
+        }""")
+        p.locator("#jp-main-dock-panel .jp-Launcher").first.wait_for(
+            state="visible", timeout=PAGE_READY_MS)
+        p.wait_for_function("() => document.querySelectorAll("
+                            "'#jp-main-dock-panel .jp-Launcher').length === 1",
+                            timeout=PAGE_READY_MS)
 
     def open(self, path: str) -> None:
         """Open ``path`` (relative to the Lab root) in a fresh Lab page and wait until it is

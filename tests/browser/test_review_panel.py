@@ -116,15 +116,17 @@ def _open_from_palette(page):
 
 
 def _wait_checked(panel) -> list[str]:
-    """The summary's badges once the background verify has checked the store."""
-    badges = panel.locator(".qrp-review-summary .qrp-review-integrity .qrp-review-badge")
+    """The summary's badges once the background verify has checked the store, and the
+    governance log redrawn after it: the panel reloads the summary and the log as two requests,
+    so the log's own badges (and each event's link) are waited for as well."""
+    boxes = (f"{PANEL} .qrp-review-summary .qrp-review-integrity .qrp-review-badge",
+             f"{PANEL} .qrp-review-box > div > .qrp-review-integrity .qrp-review-badge")
     panel.page.wait_for_function(
-        """(sel) => { const b = [...document.querySelectorAll(sel)];
+        """(sels) => sels.every(sel => { const b = [...document.querySelectorAll(sel)];
                       return b.length === 3 &&
-                             b.every(x => !x.textContent.includes('unchecked')); }""",
-        arg=f"{PANEL} .qrp-review-summary .qrp-review-integrity .qrp-review-badge",
-        timeout=ANSWER_MS)
-    return badges.all_inner_texts()
+                             b.every(x => !x.textContent.includes('unchecked')); })""",
+        arg=list(boxes), timeout=ANSWER_MS)
+    return panel.page.locator(boxes[0]).all_inner_texts()
 
 
 #: How the panel writes a value (``cellText`` of view.ts), applied in the page to the values
@@ -273,13 +275,6 @@ def test_markup_from_the_hostile_store_shows_as_text_in_the_panel(browser, store
     assert browser.console.dialogs == []
 
 
-def test_the_console_stayed_clean(browser, stores):
-    """Last in the module: no console error, uncaught error or dialog over the whole session
-    (both stores, palette and context menu)."""
-    assert browser.console.errors == []
-    assert browser.console.dialogs == []
-
-
 def _runs(db: Path) -> list[tuple[str, str, str, int]]:
     """(run_key, family, name, trials) of every run, oldest first, as the file holds them."""
     with contextlib.closing(_read_only(db)) as con:
@@ -312,3 +307,10 @@ def test_the_runs_listing_shows_every_run_and_opens_its_lineage(browser, stores)
     assert panel.locator(f'.qrp-review-dag .qrp-dag-node[data-node-id="run:{runs[-1][0]}"]') \
         .count() == 1
     assert browser.console.errors == [] and browser.console.dialogs == []
+
+
+def test_the_console_stayed_clean(browser, stores):
+    """Last in the module: no console error, uncaught error or dialog over the whole session
+    (both stores, palette and context menu)."""
+    assert browser.console.errors == []
+    assert browser.console.dialogs == []
