@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatPercent, linearScale, niceDomain, niceStep, niceTicks, timeTicks } from '../src/render/scale';
+import { fixture } from './fixture';
 
 describe('linearScale', () => {
   it('maps the domain ends to the range ends and is linear between', () => {
@@ -96,5 +97,19 @@ describe('timeTicks (dates on the x axis)', () => {
     // the same ticks as qrp_jupyter/views/ticks.py draws in the static view (its doctest)
     const r = timeTicks(Date.UTC(2021, 0, 1), Date.UTC(2031, 0, 1), 5);
     expect(r.ticks.map(r.format)).toEqual(['2022', '2024', '2026', '2028', '2030']);
+  });
+  it('puts the ticks views/ticks.py puts on the static chart, for every span (fixtures/ticks.json)', () => {
+    const cases: { t0: number; t1: number; count: number; ticks: [number, string][] }[] = fixture('ticks');
+    expect(cases.length).toBeGreaterThan(400);
+    const differ = cases.filter(c => {
+      const r = timeTicks(c.t0 * 1000, c.t1 * 1000, c.count);
+      const got = r.ticks.map(t => [t / 1000, r.format(t)]);
+      return JSON.stringify(got) !== JSON.stringify(c.ticks);
+    });
+    expect(differ.map(c => [c.t0, c.t1, c.count])).toEqual([]);
+  });
+  it('gives a five-month span monthly ticks, not two quarterly ones', () => {
+    const r = timeTicks(Date.UTC(2021, 0, 15), Date.UTC(2021, 5, 20), 5);
+    expect(r.ticks.map(r.format)).toEqual(['2021-02', '2021-03', '2021-04', '2021-05', '2021-06']);
   });
 });

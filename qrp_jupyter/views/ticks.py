@@ -33,9 +33,14 @@ MINUTE, HOUR, DAY = 60, 3600, 86400
 YEAR = 31556952
 MONTH = YEAR // 12
 #: (unit, steps, approximate length in seconds): the units and steps of scale.ts.
-UNITS = (("minute", (1, 5, 15, 30), MINUTE), ("hour", (1, 3, 6, 12), HOUR),
+UNITS = (("minute", (1, 2, 5, 10, 15, 30), MINUTE), ("hour", (1, 3, 6, 12), HOUR),
          ("day", (1, 2, 7, 14), DAY), ("month", (1, 2, 3, 6), MONTH),
          ("year", (1, 2, 5, 10, 20, 50), YEAR))
+#: Every (unit, step, length of its unit) of ``UNITS``, shortest first.
+_STEPS = tuple((name, s, length) for name, steps, length in UNITS for s in steps)
+_LENGTH = {name: length for name, _, length in UNITS}
+#: Fewer ticks than this (or than the count asked for) inside the range: one step finer.
+MIN_TICKS = 3
 #: 1970-01-05, a Monday: weekly ticks fall on Mondays (ISO weeks).
 _MONDAY = 4 * DAY
 
@@ -116,22 +121,39 @@ def _utc(t: int, unit: str) -> str:
 def time_ticks(t0: int, t1: int, count: int = 5) -> list[tuple[int, str]]:
     """(epoch second, UTC label) of calendar-aligned ticks in ``[t0, t1]``, about ``count``.
 
-    The unit and step are the first of ``UNITS`` at least ``(t1 - t0) / count`` long; months
-    and years fall on the 1st (years on multiples of the step), weeks on Mondays, days on
-    midnight, hours and minutes on multiples of their step. A label carries what the unit
+    The step is the one of ``UNITS`` nearest, by ratio, to ``(t1 - t0) / count`` (d3-time's
+    rule in ``scale.utcTicks``: of the first step at least that long and the one before it,
+    the one the target is fewer times off), and one step finer when that leaves fewer than
+    ``MIN_TICKS`` ticks inside the range. Taking the first step at least that long, as this
+    did before, left a five-month span two quarterly ticks.
+    Months and years fall on the 1st (years on multiples of the step), weeks on Mondays, days
+    on midnight, hours and minutes on multiples of their step. A label carries what the unit
     needs: ``2021``, ``2021-04``, ``2021-04-12`` or ``2021-04-12 06:00``.
+
+    >>> [label for _, label in time_ticks(1610668800, 1624147200)]  # 2021-01-15 .. 06-20
+    ['2021-02', '2021-03', '2021-04', '2021-05', '2021-06']
     """
     if t1 <= t0:
         return [(t0, _utc(t0, "day"))]
     span = t1 - t0
-    unit, step, approx = "year", 0, YEAR
-    for name, steps, length in UNITS:
-        hit = next((s for s in steps if s * length * count >= span), None)
-        if hit is not None:
-            unit, step, approx = name, hit, length
-            break
-    if step == 0:  # longer than 50 years a tick: whole years, rounded up
-        step = -(-span // (count * approx))
+    i = next((k for k, (_, s, length) in enumerate(_STEPS) if s * length * count >= span), None)
+    if i is None:  # longer than 50 years a tick: whole years, rounded up
+        return _ticks(t0, t1, "year", -(-span // (count * YEAR)))
+    if i > 0:
+        # the same float operations as scale.ts, so both pick the same step
+        target = span / count
+        _, ps, pl = _STEPS[i - 1]
+        _, cs, cl = _STEPS[i]
+        if target / (ps * pl) < (cs * cl) / target:
+            i -= 1
+    out = _ticks(t0, t1, *_STEPS[i][:2])
+    if len(out) < min(MIN_TICKS, count) and i > 0:
+        out = _ticks(t0, t1, *_STEPS[i - 1][:2])
+    return out
+
+
+def _ticks(t0: int, t1: int, unit: str, step: int) -> list[tuple[int, str]]:
+    """Every tick of ``step`` ``unit`` in ``[t0, t1]``, aligned as ``time_ticks`` says."""
     out: list[int] = []
     if unit in ("month", "year"):
         start = datetime.fromtimestamp(t0, timezone.utc)
@@ -152,7 +174,7 @@ def time_ticks(t0: int, t1: int, count: int = 5) -> list[tuple[int, str]]:
                 m += step
                 y, m = y + m // 12, m % 12
     else:
-        size = step * approx
+        size = step * _LENGTH[unit]
         base = _MONDAY if (unit == "day" and step == 7) else 0
         t = -(-(t0 - base) // size) * size + base
         while t <= t1:

@@ -94,7 +94,7 @@ interface TimeUnit {
 }
 
 const UNITS: TimeUnit[] = [
-  { name: 'minute', steps: [1, 5, 15, 30], approx: MINUTE },
+  { name: 'minute', steps: [1, 2, 5, 10, 15, 30], approx: MINUTE },
   { name: 'hour', steps: [1, 3, 6, 12], approx: HOUR },
   { name: 'day', steps: [1, 2, 7, 14], approx: DAY },
   { name: 'month', steps: [1, 2, 3, 6], approx: MONTH },
@@ -131,26 +131,46 @@ function formatter(unit: TimeUnit['name']): (t: number) => string {
   };
 }
 
-/** Calendar-aligned ticks (UTC) between t0 and t1 (epoch ms), about `count` of them. */
+/** Every (unit, step) of UNITS, shortest first. */
+const STEPS: { unit: TimeUnit; step: number }[] = UNITS.flatMap(unit => unit.steps.map(step => ({ unit, step })));
+/** Fewer ticks than this (or than the count asked for) inside the range: one step finer. */
+const MIN_TICKS = 3;
+
+/** Calendar-aligned ticks (UTC) between t0 and t1 (epoch ms), about `count` of them.
+ *
+ * The step is the one of UNITS nearest, by ratio, to (t1 - t0) / count (d3-time's rule in
+ * `scale.utcTicks`), one step finer when that leaves fewer than MIN_TICKS ticks in the range:
+ * the rule of views/ticks.py, in the same float operations on seconds, so that a chart and
+ * its static twin put their ticks at the same times (test/fixtures/ticks.json pins both). */
 export function timeTicks(t0: number, t1: number, count = 5): TimeTicks {
   if (!(t1 > t0)) {
     return { ticks: [t0], unit: 'day', format: formatter('day') };
   }
-  const target = (t1 - t0) / Math.max(1, count);
-  let unit = UNITS[UNITS.length - 1];
-  let step = unit.steps[unit.steps.length - 1];
-  search: for (const u of UNITS) {
-    for (const s of u.steps) {
-      if (s * u.approx >= target) {
-        unit = u;
-        step = s;
-        break search;
-      }
+  const n = Math.max(1, count);
+  const span = (t1 - t0) / SECOND;
+  const i = STEPS.findIndex(({ unit, step }) => step * (unit.approx / SECOND) * n >= span);
+  if (i < 0) {
+    // longer than 50 years a tick: whole years, rounded up
+    const year = UNITS[UNITS.length - 1];
+    return ticksOf(t0, t1, year, Math.ceil(span / (n * (year.approx / SECOND))));
+  }
+  let k = i;
+  if (i > 0) {
+    const target = span / n;
+    const prev = STEPS[i - 1].step * (STEPS[i - 1].unit.approx / SECOND);
+    const cur = STEPS[i].step * (STEPS[i].unit.approx / SECOND);
+    if (target / prev < cur / target) {
+      k = i - 1;
     }
   }
-  if (unit.name === 'year' && step * unit.approx < target) {
-    step = Math.ceil(target / unit.approx);
+  let out = ticksOf(t0, t1, STEPS[k].unit, STEPS[k].step);
+  if (out.ticks.length < Math.min(MIN_TICKS, n) && k > 0) {
+    out = ticksOf(t0, t1, STEPS[k - 1].unit, STEPS[k - 1].step);
   }
+  return out;
+}
+
+function ticksOf(t0: number, t1: number, unit: TimeUnit, step: number): TimeTicks {
   const ticks: number[] = [];
   const start = new Date(t0);
   if (unit.name === 'month' || unit.name === 'year') {
