@@ -182,9 +182,10 @@ class Browser:
         are drawn, with the launcher in the main area as Lab shows an empty one.
 
         Lab opens that launcher itself once its file browser has restored, which on a loaded
-        machine comes after ``restored``: the launcher then takes the focus from whatever
-        the test opened (the modal command palette closes). Opening it here, and waiting for
-        it, leaves Lab nothing to open later."""
+        machine comes after ``restored``, and the launcher then takes the focus from whatever
+        the test opened (the modal command palette closes). Opening it here and letting its
+        activation land leaves Lab nothing to open later; the focus may still move late on a
+        loaded machine, so a test that types checks its target kept the focus."""
         p = self.page
         p.goto(f"{self.lab.url}/lab?reset&token={self.lab.token}")
         p.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell && "
@@ -202,6 +203,10 @@ class Browser:
         p.wait_for_function("() => document.querySelectorAll("
                             "'#jp-main-dock-panel .jp-Launcher').length === 1",
                             timeout=PAGE_READY_MS)
+        # Lab activates the launcher through Lumino's message loop (animation frames), and the
+        # activation focuses it: let a few frames pass so that it lands before the test acts.
+        p.evaluate("() => new Promise(r => { let n = 4; const f = () => (--n ? "
+                   "requestAnimationFrame(f) : r(true)); requestAnimationFrame(f); })")
 
     def open(self, path: str) -> None:
         """Open ``path`` (relative to the Lab root) in a fresh Lab page and wait until it is

@@ -59,6 +59,9 @@ export class ReviewPanel extends Widget {
   private readonly runPages = new Pager();
   private readonly eventPages = new Pager();
   private lineage: Rendered | null = null;
+  /** The last request of each box (a counter), so that only its answer is drawn there. */
+  private readonly latest = new WeakMap<HTMLElement, number>();
+  private asked = 0;
 
   constructor(private readonly api: ReviewApi = new ReviewApi()) {
     super();
@@ -87,23 +90,35 @@ export class ReviewPanel extends Widget {
     return this.db;
   }
 
-  /** List the stores under the server root and open ``path`` (or keep the current one). */
+  /** List the stores under the server root and open ``path`` (or keep the current one).
+   * A store the reviewer opens while the list is on its way is kept: the list arriving
+   * later neither resets the choice nor clears the store's view. */
   async refreshStores(path: string | null = this.db): Promise<void> {
+    const asked = this.db;
+    let answer: Stores;
     try {
-      const answer = await this.api.get<Stores>('stores');
-      const paths = answer.stores.map(s => s.path);
-      if (path && !paths.includes(path)) {
-        paths.unshift(path);
-      }
-      if (!path && paths.length === 1) {
-        path = paths[0]; // the only store under the root: nothing to choose
-      }
-      this.select.replaceChildren(el('option', { value: '' }, 'choose a store'),
-        ...paths.map(p => el('option', { value: p, selected: p === path }, p)));
+      answer = await this.api.get<Stores>('stores');
     } catch (err) {
-      this.summaryBox.replaceChildren(errorView(err as Error));
+      if (this.db === asked) {
+        this.summaryBox.replaceChildren(errorView(err as Error));
+      }
+      return;
     }
-    if (path !== this.db || path) {
+    const chosenMeanwhile = this.db !== asked;
+    if (chosenMeanwhile) {
+      path = this.db;
+    }
+    const paths = answer.stores.map(s => s.path);
+    if (path && !paths.includes(path)) {
+      paths.unshift(path);
+    }
+    if (!path && paths.length === 1) {
+      path = paths[0]; // the only store under the root: nothing to choose
+    }
+    this.select.replaceChildren(el('option', { value: '' }, 'choose a store'),
+      ...paths.map(p => el('option', { value: p, selected: p === path }, p)));
+    this.select.value = path ?? '';
+    if (!chosenMeanwhile && (path !== this.db || path)) {
       await this.open(path);
     }
   }
@@ -116,12 +131,12 @@ export class ReviewPanel extends Widget {
     this.runPages.reset();
     this.eventPages.reset();
     this.clearDetail();
-    this.verifyBox.replaceChildren();
+    // Answers still on their way for the store shown before are not drawn over this one.
+    for (const box of [this.summaryBox, this.candidatesBox, this.runsBox, this.eventsBox, this.verifyBox]) {
+      this.clear(box);
+    }
     if (!path) {
       this.summaryBox.replaceChildren(el('p', {}, 'Choose a store (a .sqlite file under the folder Jupyter serves).'));
-      this.candidatesBox.replaceChildren();
-      this.runsBox.replaceChildren();
-      this.eventsBox.replaceChildren();
       return;
     }
     await Promise.all([this.loadSummary(), this.loadCandidates(), this.loadRuns(), this.loadEvents()]);
@@ -141,15 +156,36 @@ export class ReviewPanel extends Widget {
     }
   }
 
+  /** Draw ``request``'s answer (or its refusal) in ``box``, unless the box has been asked
+   * for again meanwhile (another page, another store) or is no longer in the panel (another
+   * candidate or run opened): a late answer never overwrites a newer view, and ``draw``'s
+   * side effects (a pager's cursor, the current lineage renderer) happen only when drawn. */
   private async fill<T>(box: HTMLElement, request: Promise<T>, draw: (answer: T) => Node): Promise<void> {
+    const token = ++this.asked;
+    this.latest.set(box, token);
     box.setAttribute('aria-busy', 'true');
+    const current = () => this.latest.get(box) === token && this.node.contains(box);
     try {
-      box.replaceChildren(draw(await request));
+      const answer = await request;
+      if (current()) {
+        box.replaceChildren(draw(answer));
+      }
     } catch (err) {
-      box.replaceChildren(errorView((err as { error?: Error }).error ?? (err as Error)));
+      if (current()) {
+        box.replaceChildren(errorView((err as { error?: Error }).error ?? (err as Error)));
+      }
     } finally {
-      box.removeAttribute('aria-busy');
+      if (current()) {
+        box.removeAttribute('aria-busy');
+      }
     }
+  }
+
+  /** Empty ``box`` and drop any answer still on its way to it. */
+  private clear(box: HTMLElement): void {
+    this.latest.set(box, ++this.asked);
+    box.removeAttribute('aria-busy');
+    box.replaceChildren();
   }
 
   private loadSummary(): Promise<void> {
@@ -239,9 +275,12 @@ export class ReviewPanel extends Widget {
     if (!this.db) {
       return;
     }
+    const db = this.db;
     this.verifyBox.replaceChildren(el('p', {}, 'verifying the whole store...'));
-    await this.fill(this.verifyBox, this.api.get<VerifyResult>('verify', { db: this.db, fresh: '1' }), verifyView);
-    await Promise.all([this.loadSummary(), this.loadEvents()]);
+    await this.fill(this.verifyBox, this.api.get<VerifyResult>('verify', { db, fresh: '1' }), verifyView);
+    if (this.db === db) {
+      await Promise.all([this.loadSummary(), this.loadEvents()]);
+    }
   }
 
   dispose(): void {
