@@ -101,6 +101,9 @@ export class ReviewPanel extends Widget {
     } catch (err) {
       if (this.db === asked) {
         this.summaryBox.replaceChildren(errorView(err as Error));
+        if (path) {
+          await this.open(path); // the store asked for by name may still open (or say why not)
+        }
       }
       return;
     }
