@@ -135,7 +135,7 @@ def time_ticks(t0: int, t1: int, count: int = 5) -> list[tuple[int, str]]:
     """
     if t1 <= t0:
         return [(t0, _utc(t0, "day"))]
-    span = t1 - t0
+    span, count = t1 - t0, max(1, count)  # as scale.ts: a count below 1 asks for one
     i = next((k for k, (_, s, length) in enumerate(_STEPS) if s * length * count >= span), None)
     if i is None:  # longer than 50 years a tick: whole years, rounded up
         return _ticks(t0, t1, "year", -(-span // (count * YEAR)))

@@ -101,6 +101,11 @@ def test_time_ticks_fall_on_calendar_units_inside_the_range(t0, span_s):
         assert all(_utc(t).weekday() == 0 for t, _ in got)
 
 
+def test_a_count_below_one_is_read_as_one_as_the_renderer_does():
+    t0, t1 = 1609459200, 1924992000
+    assert time_ticks(t0, t1, 0) == time_ticks(t0, t1, 1) != []
+
+
 def test_a_single_instant_gets_one_tick():
     assert time_ticks(1704067200, 1704067200) == [(1704067200, "2024-01-01")]
 
